@@ -1,0 +1,21 @@
+package io.krunctl.vmm.config;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/** Which kernel boots the guest. */
+public sealed interface KernelChoice {
+
+    /** The distribution's cloud kernel, fetched once into the per-user cache. */
+    record Distribution() implements KernelChoice {}
+
+    /**
+     * A kernel image on the host (an ELF {@code vmlinux} with a PVH note, or a bzImage); with no
+     * modules given it must have virtio-pci, virtio-fs and virtio-console built in.
+     */
+    record HostImage(Path path) implements KernelChoice {
+        public HostImage {
+            Objects.requireNonNull(path, "path");
+        }
+    }
+}
