@@ -1,0 +1,98 @@
+package io.krunctl.virtiofs.fuse;
+
+import io.krunctl.virtiofs.fs.Errno;
+import io.krunctl.virtiofs.fs.Name;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * The argument bytes of one request (everything after {@code fuse_in_header}), read front to back.
+ *
+ * <p>The bytes are a private copy taken once: guest memory stays writable by the guest while we work,
+ * and a value checked in guest memory could change before it is used.
+ */
+final class RequestBody {
+    /** FUSE_NAME_MAX: the kernel never sends a longer name. */
+    static final int NAME_MAX = 1024;
+
+    private final byte[] bytes;
+    private final MemorySegment segment;
+    private int position;
+
+    private RequestBody(byte[] bytes) {
+        this.bytes = bytes;
+        this.segment = MemorySegment.ofArray(bytes);
+    }
+
+    /** Copies {@code length} bytes of {@code request} from {@code offset}. */
+    static RequestBody copyOf(ScatterBuffer request, long offset, long length) {
+        byte[] bytes = new byte[Math.toIntExact(length)];
+        request.read(offset, MemorySegment.ofArray(bytes));
+        return new RequestBody(bytes);
+    }
+
+    long remaining() {
+        return bytes.length - position;
+    }
+
+    /** The next {@code size} bytes (a fixed-size struct), as a segment. */
+    MemorySegment struct(long size) {
+        if (size > remaining()) {
+            throw new RequestRejected(Errno.EINVAL, "request arguments truncated: need " + size
+                    + " bytes, have " + remaining());
+        }
+        MemorySegment s = segment.asSlice(position, size);
+        position += (int) size;
+        return s;
+    }
+
+    /** The next {@code length} bytes, copied. */
+    byte[] bytes(long length) {
+        if (length < 0 || length > remaining()) {
+            throw new RequestRejected(Errno.EINVAL, "request data of " + length + " bytes exceeds the "
+                    + remaining() + " bytes sent");
+        }
+        byte[] out = Arrays.copyOfRange(bytes, position, position + (int) length);
+        position += (int) length;
+        return out;
+    }
+
+    /** The next NUL-terminated string, without its terminator. */
+    Name string() {
+        int end = position;
+        while (end < bytes.length && bytes[end] != 0) {
+            end++;
+        }
+        if (end == bytes.length) {
+            throw new RequestRejected(Errno.EINVAL, "name without NUL terminator");
+        }
+        if (end - position > NAME_MAX) {
+            throw new RequestRejected(Errno.ENAMETOOLONG, "name of " + (end - position) + " bytes");
+        }
+        Name name = Name.of(Arrays.copyOfRange(bytes, position, end));
+        position = end + 1;
+        return name;
+    }
+
+    /** The next NUL-terminated string, which must not be empty (an xattr name, a symlink target). */
+    Name nonEmptyString() {
+        Name name = string();
+        if (name.isEmpty()) {
+            throw new RequestRejected(Errno.EINVAL, "empty name");
+        }
+        return name;
+    }
+
+    /**
+     * The next NUL-terminated string, which must be one path component: the guest kernel resolves
+     * "." and ".." and splits at '/' itself, so a server that acted on them could be walked out of its
+     * directory.
+     */
+    Name component() {
+        Name name = string();
+        if (!name.isPathComponent()) {
+            throw new RequestRejected(Errno.EINVAL, "not a path component: \"" + name + "\"");
+        }
+        return name;
+    }
+}

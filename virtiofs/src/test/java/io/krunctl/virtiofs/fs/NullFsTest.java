@@ -1,0 +1,80 @@
+package io.krunctl.virtiofs.fs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+
+class NullFsTest {
+    private static final Context CTX = Context.ROOT;
+    private static final long ROOT = InodeAllocator.ROOT_ID;
+
+    private final NullFs fs = new NullFs();
+
+    @Test
+    void theRootIsAnEmptyDirectoryCachedForever() throws FsException {
+        AttrReply root = fs.getattr(CTX, ROOT, OptionalLong.empty());
+
+        assertThat(root.attr().inode()).isEqualTo(ROOT);
+        assertThat(root.attr().mode()).isEqualTo(Linux.S_IFDIR | 0755);
+        assertThat(root.attr().nlink()).isEqualTo(2);
+        assertThat(root.attr().uid()).isZero();
+        assertThat(root.attr().gid()).isZero();
+        assertThat(root.timeout()).isEqualTo(Entry.FOREVER);
+    }
+
+    @Test
+    void nothingCanBeLookedUp() {
+        assertThatThrownBy(() -> fs.lookup(CTX, ROOT, Name.of("anything")))
+                .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOENT));
+    }
+
+    @Test
+    void noOtherInodeExists() {
+        assertThatThrownBy(() -> fs.getattr(CTX, 2, OptionalLong.empty()))
+                .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOENT));
+        assertThatThrownBy(() -> fs.opendir(CTX, 2, 0))
+                .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOENT));
+    }
+
+    @Test
+    void theRootListsNothing() throws FsException {
+        List<DirEntry> listed = new ArrayList<>();
+        OpenResult dir = fs.opendir(CTX, ROOT, Linux.O_DIRECTORY);
+
+        fs.readdir(CTX, ROOT, dir.handle(), 0, listed::add);
+        fs.readdirplus(CTX, ROOT, dir.handle(), 0, (entry, attributes) -> listed.add(entry));
+        fs.releasedir(CTX, ROOT, dir.handle(), 0);
+
+        assertThat(listed).isEmpty();
+    }
+
+    @Test
+    void statfsDescribesAnEmptyFilesystem() throws FsException {
+        StatFs st = fs.statfs(CTX, ROOT);
+
+        assertThat(st.blocks()).isZero();
+        assertThat(st.files()).isZero();
+        assertThat(st.blockSize()).isEqualTo(4096);
+        assertThat(st.maxNameLength()).isEqualTo(255);
+    }
+
+    @Test
+    void everythingElseIsUnsupported() {
+        assertThatThrownBy(() -> fs.mkdir(CTX, ROOT, Name.of("d"), 0755, 0))
+                .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOSYS));
+        assertThatThrownBy(() -> fs.create(CTX, ROOT, Name.of("f"), 0644, 0, 0, false))
+                .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOSYS));
+        assertThatThrownBy(() -> fs.getxattr(CTX, ROOT, Name.of("user.x"), 0))
+                .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOSYS));
+    }
+
+    @Test
+    void forgetsAreIgnored() {
+        fs.forget(ROOT, 1);
+        fs.batchForget(List.of(new Forget(ROOT, 3)));
+    }
+}
