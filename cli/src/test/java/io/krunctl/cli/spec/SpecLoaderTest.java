@@ -1,0 +1,282 @@
+package io.krunctl.cli.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.krunctl.vmm.config.KernelChoice;
+import io.krunctl.vmm.config.ProcessConfig;
+import io.krunctl.vmm.config.RootConfig;
+import io.krunctl.vmm.config.VirtualFile;
+import io.krunctl.vmm.config.VirtualFile.Content;
+import io.krunctl.vmm.config.VmConfig;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Specs that load, and what they load to. */
+class SpecLoaderTest {
+
+    private static final String MINIMAL = """
+            name: t
+            root: {nullfs: {}}
+            process: {args: [/bin/true]}
+            """;
+
+    @TempDir
+    Path dir;
+
+    private static final String HELLO = """
+            name: hello
+            cpus: 1
+            memory: 256Mi
+            root:
+              nullfs: {}                    # NullFs: an empty root; everything below is virtual
+            files:
+              - path: /bin/busybox
+                source: %s        # host file, read at launch (busybox-static)
+                mode: "0755"
+              - path: /etc/motd
+                content: "hello from a microVM\\n"
+            process:
+              args: ["/bin/busybox", "cat", "/etc/motd"]
+              env: {GREETING: hi}
+              workdir: /
+            """;
+
+    private static VmConfig expectedHello(Path busybox) {
+        return new VmConfig(
+                "hello",
+                1,
+                256L * 1024 * 1024,
+                new RootConfig.NullFs(),
+                List.of(
+                        new VirtualFile("/bin/busybox", new Content.HostFile(busybox), 0755, false),
+                        new VirtualFile("/etc/motd",
+                                new Content.Inline("hello from a microVM\n".getBytes(StandardCharsets.UTF_8)),
+                                0644, false)),
+                new ProcessConfig(List.of("/bin/busybox", "cat", "/etc/motd"), Map.of("GREETING", "hi"), "/"),
+                "hello",
+                new KernelChoice.Distribution());
+    }
+
+    /** The example spec, byte for byte; needs busybox-static's /bin/busybox on the host. */
+    @Test
+    void helloSpecLoadsToTheExpectedConfig() throws Exception {
+        assumeTrue(Files.isRegularFile(Path.of("/bin/busybox")), "needs /bin/busybox (busybox-static)");
+        VmConfig config = SpecLoader.load(resource("hello.yaml"));
+        assertSameConfig(config, expectedHello(Path.of("/bin/busybox")));
+    }
+
+    /** The same spec with its host file made up here, so it runs on any host. */
+    @Test
+    void helloSpecWithARelativeSourceLoadsToTheExpectedConfig() throws Exception {
+        Files.createDirectories(dir.resolve("bin"));
+        Files.writeString(dir.resolve("bin/busybox"), "not really busybox");
+        Path spec = write(HELLO.formatted("bin/busybox "));
+        assertSameConfig(SpecLoader.load(spec), expectedHello(dir.resolve("bin/busybox")));
+    }
+
+    @Test
+    void defaultsApply() throws Exception {
+        VmConfig config = SpecLoader.load(write(MINIMAL));
+        assertSameConfig(config, new VmConfig("t", 1, 256 * VmConfig.MIB, new RootConfig.NullFs(), List.of(),
+                new ProcessConfig(List.of("/bin/true"), Map.of(), "/"), "t", new KernelChoice.Distribution()));
+    }
+
+    @Test
+    void everyFieldCanBeGiven() throws Exception {
+        Files.createDirectories(dir.resolve("boot"));
+        Files.writeString(dir.resolve("boot/vmlinux"), "kernel");
+        Files.createDirectories(dir.resolve("specs"));
+        Files.writeString(dir.resolve("data.bin"), "data");
+        Path spec = dir.resolve("specs/full.yaml");
+        Files.writeString(spec, """
+                apiVersion: krunctl/v1
+                name: full-1
+                cpus: "4"
+                memory: 1.5Gi
+                hostname: box.example
+                kernel: ../boot/vmlinux
+                root:
+                  nullfs: {}
+                files:
+                  - path: /data
+                    source: ../data.bin
+                    mode: 0600
+                    oneShot: true
+                  - path: /etc/empty
+                    content: ""
+                process:
+                  args: [/bin/sh, -c, "echo $A", 5, yes]
+                  env: {A: "1", B: 8080, C: yes, D: 1.10, E: 0755, F: true, G: "", _H: x}
+                  workdir: /tmp/work
+                """);
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("A", "1");
+        env.put("B", "8080");
+        env.put("C", "yes");
+        env.put("D", "1.10");
+        env.put("E", "0755");
+        env.put("F", "true");
+        env.put("G", "");
+        env.put("_H", "x");
+        assertSameConfig(SpecLoader.load(spec), new VmConfig(
+                "full-1",
+                4,
+                1536 * VmConfig.MIB,
+                new RootConfig.NullFs(),
+                List.of(
+                        new VirtualFile("/data", new Content.HostFile(dir.resolve("data.bin")), 0600, true),
+                        new VirtualFile("/etc/empty", new Content.Inline(new byte[0]), 0644, false)),
+                new ProcessConfig(List.of("/bin/sh", "-c", "echo $A", "5", "yes"), env, "/tmp/work"),
+                "box.example",
+                new KernelChoice.HostImage(dir.resolve("boot/vmlinux"))));
+    }
+
+    @Test
+    void environmentKeepsItsOrder() throws Exception {
+        VmConfig config = SpecLoader.load(write(MINIMAL.replace("[/bin/true]}", "[/bin/true], env: {Z: 1, A: 2, M: 3}}")));
+        assertThat(config.process().env().keySet()).containsExactly("Z", "A", "M");
+    }
+
+    @ParameterizedTest(name = "memory: {0}")
+    @CsvSource({
+        "256Mi, 256",
+        "64Mi, 64",
+        "1Gi, 1024",
+        "1G, 1024",
+        "512M, 512",
+        "65536K, 64",
+        "65536Ki, 64",
+        "1.5Gi, 1536",
+        "0.5Gi, 512",
+        "1Ti, 1048576",
+        "268435456, 256",
+        "'\"2Gi\"', 2048",
+    })
+    void memorySizes(String text, long mib) throws Exception {
+        VmConfig config = SpecLoader.load(write(MINIMAL + "memory: " + text + "\n"));
+        assertThat(config.memoryBytes()).isEqualTo(mib * VmConfig.MIB);
+    }
+
+    @ParameterizedTest(name = "mode: {0}")
+    @CsvSource({
+        "'\"0755\"', 0755",
+        "0755, 0755",
+        "'\"644\"', 0644",
+        "644, 0644",
+        "'\"0000\"', 0",
+        "'\"4755\"', 04755",
+        "'\"7777\"', 07777",
+        "'!!str 0640', 0640",
+    })
+    void modes(String text, String octal) throws Exception {
+        VmConfig config = SpecLoader.load(write(MINIMAL + "files: [{path: /f, content: x, mode: " + text + "}]\n"));
+        assertThat(config.files().getFirst().mode()).isEqualTo(Integer.parseInt(octal, 8));
+    }
+
+    @ParameterizedTest(name = "oneShot: {0}")
+    @CsvSource({"true, true", "True, true", "TRUE, true", "false, false", "'\"false\"', false"})
+    void booleans(String text, boolean expected) throws Exception {
+        VmConfig config = SpecLoader.load(write(MINIMAL + "files: [{path: /f, content: x, oneShot: " + text + "}]\n"));
+        assertThat(config.files().getFirst().oneShot()).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "cpus: {0}")
+    @CsvSource({"1, 1", "64, 64", "'\"8\"', 8", "08, 8"})
+    void cpus(String text, int expected) throws Exception {
+        assertThat(SpecLoader.load(write(MINIMAL + "cpus: " + text + "\n")).cpus()).isEqualTo(expected);
+    }
+
+    @Test
+    void yamlNiceties() throws Exception {
+        // Byte order mark, CRLF line ends, comments, an anchor and its alias, a block scalar.
+        String yaml = "\uFEFF# a spec\r\nname: t\r\nroot: {nullfs: {}}\r\nfiles:\r\n"
+                + "  - path: /a\r\n    content: &text |\r\n      line 1\r\n      line 2\r\n"
+                + "  - path: /b\r\n    content: *text\r\nprocess: {args: [/bin/true]}\r\n";
+        Files.writeString(dir.resolve("spec.yaml"), yaml);
+        VmConfig config = SpecLoader.load(dir.resolve("spec.yaml"));
+        assertThat(config.files()).extracting(f -> new String(((Content.Inline) f.content()).bytes(), StandardCharsets.UTF_8))
+                .containsExactly("line 1\nline 2\n", "line 1\nline 2\n");
+    }
+
+    @Test
+    void unreadableSpecIsItsOwnKindOfFailureAndKeepsTheGivenPath() {
+        Path missing = Path.of("no/such/dir/spec.yaml");
+        assertThatThrownBy(() -> SpecLoader.load(missing))
+                .isInstanceOf(SpecUnreadableException.class)
+                .hasMessage("no/such/dir/spec.yaml: cannot read spec: No such file or directory")
+                .satisfies(e -> assertThat(((SpecException) e).unreadable()).isTrue())
+                .satisfies(e -> assertThat(((SpecUnreadableException) e).error())
+                        .isEqualTo(new SpecError(missing, 0, 0, "cannot read spec: No such file or directory")));
+    }
+
+    @Test
+    void directoryIsAnUnreadableSpec() {
+        assertThatThrownBy(() -> SpecLoader.load(dir))
+                .isInstanceOf(SpecUnreadableException.class)
+                .hasMessage(dir + ": cannot read spec: Is a directory");
+    }
+
+    @Test
+    void specBelowAFileIsAnUnreadableSpec() throws IOException {
+        Files.writeString(dir.resolve("plain"), "x");
+        assertThatThrownBy(() -> SpecLoader.load(dir.resolve("plain/spec.yaml")))
+                .isInstanceOf(SpecUnreadableException.class)
+                .hasMessage(dir + "/plain/spec.yaml: cannot read spec: Not a directory");
+    }
+
+    /** Maven runs tests in the module folder; the relative path must come back as given. */
+    @Test
+    void errorsNameTheSpecAsGiven() {
+        assertThatThrownBy(() -> SpecLoader.load(Path.of("src/test/resources/spec/bad-cpus.yaml")))
+                .isExactlyInstanceOf(SpecException.class)
+                .satisfies(e -> assertThat(((SpecException) e).unreadable()).isFalse())
+                .hasMessage("src/test/resources/spec/bad-cpus.yaml:2:7: cpus: expected an integer from 1 to 64, got \"two\"");
+    }
+
+    static Stream<Arguments> exampleSpecs() throws IOException {
+        Path specs = Path.of("../specs");
+        if (!Files.isDirectory(specs)) {
+            return Stream.empty();
+        }
+        try (Stream<Path> list = Files.list(specs)) {
+            return list.filter(p -> p.toString().endsWith(".yaml")).sorted().map(Arguments::of).toList().stream();
+        }
+    }
+
+    /** Every example in the repository's specs/ folder loads. */
+    @ParameterizedTest(name = "{0}", allowZeroInvocations = true)
+    @MethodSource("exampleSpecs")
+    void exampleSpecsLoad(Path spec) throws Exception {
+        assertThat(SpecLoader.load(spec).name()).isNotBlank();
+    }
+
+    private Path write(String yaml) throws IOException {
+        Path spec = dir.resolve("spec.yaml");
+        Files.writeString(spec, yaml);
+        return spec;
+    }
+
+    private static Path resource(String name) throws URISyntaxException {
+        return Path.of(SpecLoaderTest.class.getResource("/spec/" + name).toURI());
+    }
+
+    /** Records holding byte arrays compare by identity, so compare field by field. */
+    private static void assertSameConfig(VmConfig actual, VmConfig expected) {
+        assertThat(actual).usingRecursiveComparison().withStrictTypeChecking().isEqualTo(expected);
+    }
+}
