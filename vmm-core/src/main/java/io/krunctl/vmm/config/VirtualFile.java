@@ -37,6 +37,22 @@ public record VirtualFile(String guestPath, Content content, int mode, boolean o
             public byte[] bytes() {
                 return bytes.clone();
             }
+
+            // Records compare arrays by identity; two specs with the same text must be equal.
+            @Override
+            public boolean equals(Object o) {
+                return o instanceof Inline other && java.util.Arrays.equals(bytes, other.bytes);
+            }
+
+            @Override
+            public int hashCode() {
+                return java.util.Arrays.hashCode(bytes);
+            }
+
+            @Override
+            public String toString() {
+                return "Inline[" + bytes.length + " bytes]";
+            }
         }
 
         /** A host file, read when the VM is launched. */
