@@ -1,0 +1,138 @@
+package io.krunctl.vmm.qemu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * krunctl's end of QEMU's machine protocol (QMP): QEMU connects to a socket krunctl listens on,
+ * krunctl negotiates capabilities, watches events and can ask QEMU to quit. The last
+ * {@code SHUTDOWN} reason tells a guest reboot (the init's normal end) from a guest panic or a
+ * host-side stop.
+ */
+public final class QmpMonitor implements AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger(QmpMonitor.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ServerSocketChannel listener;
+    private final CountDownLatch ready = new CountDownLatch(1);
+    private final AtomicReference<String> shutdownReason = new AtomicReference<>();
+    private volatile OutputStream commands;
+    private volatile SocketChannel connection;
+
+    private QmpMonitor(ServerSocketChannel listener) {
+        this.listener = listener;
+    }
+
+    /** Listens on {@code path}; QEMU must be started after this returns. */
+    public static QmpMonitor listen(Path path) throws IOException {
+        ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            channel.bind(UnixDomainSocketAddress.of(path), 1);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        QmpMonitor monitor = new QmpMonitor(channel);
+        Thread.ofPlatform().daemon().name("qmp").start(monitor::serve);
+        return monitor;
+    }
+
+    private void serve() {
+        try (SocketChannel channel = listener.accept()) {
+            connection = channel;
+            BufferedReader in = new BufferedReader(
+                    new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+            OutputStream out = Channels.newOutputStream(channel);
+            String greeting = in.readLine();
+            if (greeting == null) {
+                return;
+            }
+            send(out, "{\"execute\":\"qmp_capabilities\"}");
+            commands = out;
+            ready.countDown();
+            String line;
+            while ((line = in.readLine()) != null) {
+                onMessage(line);
+            }
+        } catch (IOException e) {
+            LOG.debug("QMP connection ended: {}", e.toString());
+        } finally {
+            ready.countDown();
+        }
+    }
+
+    private void onMessage(String line) {
+        try {
+            JsonNode msg = JSON.readTree(line);
+            JsonNode event = msg.get("event");
+            if (event == null) {
+                if (msg.has("error")) {
+                    LOG.debug("QMP error reply: {}", line);
+                }
+                return;
+            }
+            LOG.debug("QMP event {}", line);
+            if ("SHUTDOWN".equals(event.asText())) {
+                shutdownReason.set(msg.path("data").path("reason").asText("unknown"));
+            }
+        } catch (IOException e) {
+            LOG.debug("unparsable QMP message {}: {}", line, e.toString());
+        }
+    }
+
+    private static synchronized void send(OutputStream out, String json) throws IOException {
+        out.write((json + "\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    /** Asks QEMU to exit now. Returns false if the monitor was never connected or is gone. */
+    public boolean quit() {
+        try {
+            if (!ready.await(2, TimeUnit.SECONDS) || commands == null) {
+                return false;
+            }
+            send(commands, "{\"execute\":\"quit\"}");
+            return true;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** The reason of QEMU's last SHUTDOWN event, such as {@code guest-reset} or {@code guest-panic}. */
+    public Optional<String> shutdownReason() {
+        return Optional.ofNullable(shutdownReason.get());
+    }
+
+    @Override
+    public void close() {
+        try {
+            listener.close();
+            SocketChannel c = connection;
+            if (c != null) {
+                c.close();
+            }
+        } catch (IOException e) {
+            LOG.debug("closing QMP: {}", e.toString());
+        }
+    }
+}

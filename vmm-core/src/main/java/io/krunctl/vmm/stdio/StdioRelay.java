@@ -1,0 +1,163 @@
+package io.krunctl.vmm.stdio;
+
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Moves the workload's stdin, stdout and stderr between the host and the guest's
+ * {@code krun-stdin}/{@code krun-stdout}/{@code krun-stderr} virtio-serial ports.
+ *
+ * <p>QEMU connects each port's chardev to a unix socket this class listens on. Copies are blocking
+ * with a fixed buffer, so a slow consumer on the host slows the guest down instead of making krunctl
+ * buffer without bound. End of host stdin is passed on by half-closing the socket: QEMU then marks
+ * the port disconnected and the guest's reads return end of file. Output ports carry bytes
+ * unchanged and stay separate streams.
+ */
+public final class StdioRelay implements AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger(StdioRelay.class);
+    private static final int BUFFER_SIZE = 64 * 1024;
+
+    private final ServerSocketChannel stdinListener;
+    private final ServerSocketChannel stdoutListener;
+    private final ServerSocketChannel stderrListener;
+    private final List<Thread> outputThreads = new ArrayList<>(2);
+    private Thread inputThread;
+
+    private StdioRelay(ServerSocketChannel in, ServerSocketChannel out, ServerSocketChannel err) {
+        this.stdinListener = in;
+        this.stdoutListener = out;
+        this.stderrListener = err;
+    }
+
+    /** Binds the three sockets; QEMU must be started after this returns. */
+    public static StdioRelay bind(Path stdin, Path stdout, Path stderr) throws IOException {
+        ServerSocketChannel in = listen(stdin);
+        try {
+            ServerSocketChannel out = listen(stdout);
+            try {
+                return new StdioRelay(in, out, listen(stderr));
+            } catch (IOException | RuntimeException e) {
+                out.close();
+                throw e;
+            }
+        } catch (IOException | RuntimeException e) {
+            in.close();
+            throw e;
+        }
+    }
+
+    private static ServerSocketChannel listen(Path path) throws IOException {
+        ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            channel.bind(UnixDomainSocketAddress.of(path), 1);
+            return channel;
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    /** Starts relaying between the given host streams and the guest ports. */
+    public void start(InputStream hostIn, OutputStream hostOut, OutputStream hostErr) {
+        inputThread = Thread.ofPlatform().daemon().name("stdio-in").start(() -> pumpIn(hostIn));
+        outputThreads.add(Thread.ofPlatform().daemon().name("stdio-out")
+                .start(() -> pumpOut(stdoutListener, hostOut, "stdout")));
+        outputThreads.add(Thread.ofPlatform().daemon().name("stdio-err")
+                .start(() -> pumpOut(stderrListener, hostErr, "stderr")));
+    }
+
+    /** Starts relaying the process's own stdin, stdout and stderr, bypassing Java's buffers. */
+    public void startWithProcessStdio() {
+        start(new FileInputStream(FileDescriptor.in),
+                new FileOutputStream(FileDescriptor.out),
+                new FileOutputStream(FileDescriptor.err));
+    }
+
+    /**
+     * Waits for both output streams to reach end of file (QEMU closes them when it exits), so that
+     * every byte the guest wrote has reached the host before krunctl exits.
+     *
+     * @return whether both finished within the timeout
+     */
+    public boolean awaitOutputs(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Thread t : outputThreads) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !t.join(Duration.ofNanos(left))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void pumpIn(InputStream hostIn) {
+        try (SocketChannel guest = stdinListener.accept()) {
+            byte[] buf = new byte[BUFFER_SIZE];
+            int n;
+            while ((n = hostIn.read(buf)) >= 0) {
+                ByteBuffer chunk = ByteBuffer.wrap(buf, 0, n);
+                while (chunk.hasRemaining()) {
+                    guest.write(chunk);
+                }
+            }
+            guest.shutdownOutput();
+            // Keep the connection open until QEMU closes it: closing both directions early would
+            // drop bytes the guest has not consumed yet.
+            ByteBuffer sink = ByteBuffer.allocate(1);
+            while (guest.read(sink) >= 0) {
+                sink.clear();
+            }
+        } catch (IOException e) {
+            LOG.debug("stdin relay ended: {}", e.toString());
+        }
+    }
+
+    private static void pumpOut(ServerSocketChannel listener, OutputStream host, String stream) {
+        try (SocketChannel guest = listener.accept()) {
+            ByteBuffer buf = ByteBuffer.allocate(BUFFER_SIZE);
+            boolean hostGone = false;
+            while (guest.read(buf) >= 0) {
+                if (!hostGone) {
+                    try {
+                        host.write(buf.array(), 0, buf.position());
+                        host.flush();
+                    } catch (IOException e) {
+                        // The reader went away (`| head -1`). Keep draining: a port whose host side
+                        // disconnects blocks the guest's writes forever instead of failing them.
+                        LOG.debug("host {} closed, discarding the rest: {}", stream, e.toString());
+                        hostGone = true;
+                    }
+                }
+                buf.clear();
+            }
+        } catch (IOException e) {
+            LOG.debug("{} relay ended: {}", stream, e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        for (ServerSocketChannel c : List.of(stdinListener, stdoutListener, stderrListener)) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                LOG.debug("closing stdio listener: {}", e.toString());
+            }
+        }
+    }
+}
