@@ -1,0 +1,33 @@
+# krunctl: the two commands that do everything on a fresh Debian 12 machine are
+#   make run    install what is missing, build, run specs/hello.yaml
+#   make test   install what is missing, build, run every test (unit, real-syscall, end-to-end)
+SHELL := /bin/bash
+MVN := source scripts/java-home.sh && mvn -B -q
+.DEFAULT_GOAL := build
+.PHONY: prereqs build run test unit install clean
+
+prereqs:
+	@bash scripts/prereqs.sh
+
+build: prereqs
+	@$(MVN) -DskipTests install
+
+run: build
+	./krunctl run specs/hello.yaml
+
+# Every test: unit and real-syscall tests (surefire), then the end-to-end VM tests (failsafe).
+test: prereqs
+	@$(MVN) install
+
+# The quick loop: everything but the end-to-end VM tests.
+unit: prereqs
+	@$(MVN) -De2e.skip=true install
+
+PREFIX ?= /usr/local
+install: build
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	@$(MVN) clean
+	rm -rf guest/target
