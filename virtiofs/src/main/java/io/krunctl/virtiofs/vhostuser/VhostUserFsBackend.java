@@ -1,0 +1,652 @@
+package io.krunctl.virtiofs.vhostuser;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+import io.krunctl.nativeio.Errno;
+import io.krunctl.nativeio.EventFd;
+import io.krunctl.nativeio.Fd;
+import io.krunctl.nativeio.Libc;
+import io.krunctl.nativeio.NativeException;
+import io.krunctl.nativeio.PollFds;
+import io.krunctl.nativeio.UnixSocket;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The virtio-fs device as a vhost-user back-end: QEMU ({@code -device vhost-user-fs-pci}) connects
+ * to a unix socket this class listens on, shares guest RAM ({@code memory-backend-memfd,share=on})
+ * and hands over the virtqueues; this class serves every descriptor chain with a
+ * {@link RequestHandler}.
+ *
+ * <h2>Lifecycle and threads</h2>
+ * <ul>
+ *   <li>{@link #listen} binds and listens at once (QEMU is the client and must find the socket when
+ *       it starts) and starts the message thread {@code vhost-user-fs[NAME]-msg}, which accepts one
+ *       connection, closes the listening socket and runs the vhost-user message loop.</li>
+ *   <li>Each started queue has a kick thread {@code ...-kick-qN}; a pool of {@code workerThreads}
+ *       platform threads {@code ...-worker-N} runs the handler.</li>
+ *   <li>When the front-end closes the socket (QEMU exits), everything is stopped in order: kick
+ *       threads, requests in flight, workers; memory is unmapped and fds closed.
+ *       {@link #awaitTermination} observes that.</li>
+ *   <li>A protocol error (malformed message, impossible state) or an internal failure calls
+ *       {@code onFatal} once, on the message thread, and ends the connection the same way; the
+ *       launcher is expected to stop QEMU. {@code onFatal} may call {@link #close()}.</li>
+ *   <li>{@link #close()} ends the connection (if any), waits for every thread, and deletes the
+ *       socket file. It is idempotent.</li>
+ * </ul>
+ *
+ * <h2>What is offered</h2>
+ * Virtio features VERSION_1, RING_INDIRECT_DESC, RING_EVENT_IDX (plus vhost-user's
+ * PROTOCOL_FEATURES bit 30); protocol features MQ and REPLY_ACK; up to {@link #MAX_QUEUES} split
+ * virtqueues (queue 0 hiprio, the rest request queues). Memory comes through SET_MEM_TABLE (up to 8
+ * regions), replaceable at any time.
+ */
+public final class VhostUserFsBackend implements AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger(VhostUserFsBackend.class);
+
+    public static final int DEFAULT_WORKER_THREADS = 2;
+    /** Queues the backend accepts (GET_QUEUE_NUM): hiprio plus up to 7 request queues. */
+    public static final int MAX_QUEUES = 8;
+    /** How long GET_VRING_BASE and shutdown wait for requests in flight. */
+    private static final long DRAIN_MILLIS = 10_000;
+    private static final long CLOSE_JOIN_MILLIS = 30_000;
+
+    private final Path socketPath;
+    private final RequestHandler handler;
+    private final Consumer<Throwable> onFatal;
+    private final String threadPrefix;
+    private final Fd listenFd;
+    private final EventFd stop;
+    private final ThreadPoolExecutor workers;
+    private final VirtQueue[] queues = new VirtQueue[MAX_QUEUES];
+    private final AtomicReference<GuestMemory> memory = new AtomicReference<>();
+    private final AtomicReference<Throwable> internalFailure = new AtomicReference<>();
+    private final AtomicBoolean fatalReported = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private final Thread messageThread;
+
+    private volatile long ackedFeatures;
+    private volatile long ackedProtocolFeatures;
+
+    private VhostUserFsBackend(Path socketPath, RequestHandler handler, int workerThreads,
+            Consumer<Throwable> onFatal, Fd listenFd, EventFd stop) {
+        this.socketPath = socketPath;
+        this.handler = handler;
+        this.onFatal = onFatal;
+        this.listenFd = listenFd;
+        this.stop = stop;
+        Path name = socketPath.getFileName();
+        this.threadPrefix = "vhost-user-fs[" + (name == null ? socketPath : name) + "]";
+        AtomicInteger workerNumber = new AtomicInteger();
+        this.workers = new ThreadPoolExecutor(workerThreads, workerThreads, 0, TimeUnit.MILLISECONDS,
+                new LinkedBlockingQueue<>(),
+                r -> Thread.ofPlatform().name(threadPrefix + "-worker-" + workerNumber.incrementAndGet())
+                        .daemon(true).unstarted(r));
+        for (int i = 0; i < MAX_QUEUES; i++) {
+            queues[i] = new VirtQueue(this, i);
+        }
+        this.messageThread = Thread.ofPlatform().name(threadPrefix + "-msg").daemon(true).unstarted(this::run);
+    }
+
+    /**
+     * Binds {@code socketPath} (which must not exist), listens, and starts waiting for the
+     * front-end's connection on a new thread.
+     *
+     * @param handler       serves every descriptor chain, from {@code workerThreads} threads
+     * @param workerThreads size of the worker pool (at least 1)
+     * @param onFatal       told, once, why the device gave up (protocol error or internal failure)
+     */
+    public static VhostUserFsBackend listen(Path socketPath, RequestHandler handler, int workerThreads,
+            Consumer<Throwable> onFatal) throws IOException {
+        Objects.requireNonNull(socketPath, "socketPath");
+        Objects.requireNonNull(handler, "handler");
+        Objects.requireNonNull(onFatal, "onFatal");
+        if (workerThreads < 1) {
+            throw new IllegalArgumentException("workerThreads must be at least 1: " + workerThreads);
+        }
+        EventFd stop = EventFd.create(EventFd.EFD_NONBLOCK);
+        Fd listenFd;
+        try {
+            listenFd = UnixSocket.listen(socketPath, 1);
+        } catch (IOException e) {
+            stop.close();
+            throw e;
+        }
+        VhostUserFsBackend backend = new VhostUserFsBackend(socketPath, handler, workerThreads, onFatal, listenFd,
+                stop);
+        backend.messageThread.start();
+        LOG.debug("vhost-user-fs backend listening on {}", socketPath);
+        return backend;
+    }
+
+    /** {@link #listen(Path, RequestHandler, int, Consumer)} with {@link #DEFAULT_WORKER_THREADS}. */
+    public static VhostUserFsBackend listen(Path socketPath, RequestHandler handler, Consumer<Throwable> onFatal)
+            throws IOException {
+        return listen(socketPath, handler, DEFAULT_WORKER_THREADS, onFatal);
+    }
+
+    public Path socketPath() {
+        return socketPath;
+    }
+
+    /**
+     * Waits until the connection has ended (front-end closed it, a fatal error, or {@link #close()})
+     * and every device thread has stopped (or been told to); true if that happened in time.
+     */
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        return terminated.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Stops everything, closes every fd, unmaps guest memory and deletes the socket file. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            stop.signal();
+        } catch (NativeException e) {
+            LOG.warn("cannot signal the vhost-user message thread to stop: {}", e.getMessage());
+        }
+        if (Thread.currentThread() != messageThread) {
+            boolean interrupted = false;
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_JOIN_MILLIS);
+            while (messageThread.isAlive()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                try {
+                    messageThread.join(Duration.ofNanos(left));
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (messageThread.isAlive()) {
+                LOG.error("vhost-user message thread did not stop within {} ms", CLOSE_JOIN_MILLIS);
+            } else {
+                stop.close();
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        try {
+            Files.deleteIfExists(socketPath);
+        } catch (IOException e) {
+            LOG.warn("cannot delete vhost-user socket {}: {}", socketPath, e.getMessage());
+        }
+    }
+
+    // ---- hooks for VirtQueue ----
+
+    /** The current memory table with one reference taken, or null if none is set. */
+    GuestMemory acquireMemory() {
+        while (true) {
+            GuestMemory m = memory.get();
+            if (m == null) {
+                return null;
+            }
+            if (m.retain()) {
+                return m;
+            }
+            // Released between get and retain: a newer table (or none) is current now.
+        }
+    }
+
+    boolean eventIdxNegotiated() {
+        return (ackedFeatures & Protocol.F_EVENT_IDX) != 0;
+    }
+
+    boolean indirectNegotiated() {
+        return (ackedFeatures & Protocol.F_INDIRECT_DESC) != 0;
+    }
+
+    Executor workers() {
+        return workers;
+    }
+
+    RequestHandler handler() {
+        return handler;
+    }
+
+    String threadPrefix() {
+        return threadPrefix;
+    }
+
+    long drainMillis() {
+        return DRAIN_MILLIS;
+    }
+
+    /** A device thread failed unexpectedly: end the connection and report it from the message thread. */
+    void internalError(String where, Throwable t) {
+        LOG.error("vhost-user-fs {} failed", where, t);
+        internalFailure.compareAndSet(null, new IllegalStateException(where + " failed: " + t, t));
+        try {
+            stop.signal();
+        } catch (NativeException e) {
+            LOG.error("cannot stop the vhost-user message thread: {}", e.getMessage());
+        }
+    }
+
+    // ---- message thread ----
+
+    private void run() {
+        try {
+            Fd conn = acceptConnection();
+            if (conn != null) {
+                try (conn; Arena arena = Arena.ofConfined()) {
+                    serve(conn, arena);
+                } catch (NativeException e) {
+                    if (e.errno() != Errno.ECONNRESET && e.errno() != Errno.EPIPE) {
+                        throw e;
+                    }
+                    // AF_UNIX reports a peer that closed with our reply unread as a reset: QEMU is gone.
+                    LOG.debug("vhost-user front-end went away: {}", e.getMessage());
+                }
+            }
+        } catch (Throwable t) {
+            reportFatal(t);
+        } finally {
+            Throwable failure = internalFailure.get();
+            if (failure != null) {
+                reportFatal(failure);
+            }
+            teardown();
+            terminated.countDown();
+            if (closed.get()) {
+                stop.close();
+            }
+        }
+    }
+
+    private Fd acceptConnection() throws NativeException {
+        try (Arena arena = Arena.ofConfined()) {
+            PollFds fds = new PollFds(arena, 2);
+            fds.set(0, listenFd.get(), Libc.POLLIN);
+            fds.set(1, stop.fd(), Libc.POLLIN);
+            fds.poll(-1);
+            if (fds.has(1, Libc.POLLIN)) {
+                return null;
+            }
+            Fd conn = UnixSocket.accept(listenFd.get(), 0);
+            listenFd.close();
+            LOG.debug("vhost-user front-end connected on {}", socketPath);
+            return conn;
+        }
+    }
+
+    private void teardown() {
+        for (VirtQueue q : queues) {
+            try {
+                q.shutdown(DRAIN_MILLIS);
+            } catch (Throwable t) {
+                LOG.error("stopping queue {} failed", q.index, t);
+            }
+        }
+        GuestMemory m = memory.getAndSet(null);
+        if (m != null) {
+            m.release();
+        }
+        listenFd.close();
+        workers.shutdown();
+        try {
+            if (!workers.awaitTermination(DRAIN_MILLIS, TimeUnit.MILLISECONDS)) {
+                LOG.warn("vhost-user-fs workers still busy after {} ms; interrupting them", DRAIN_MILLIS);
+                workers.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            workers.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        LOG.debug("vhost-user-fs backend on {} stopped", socketPath);
+    }
+
+    private void reportFatal(Throwable t) {
+        if (closed.get() && !(t instanceof VhostUserException)) {
+            LOG.debug("error while closing: {}", t.toString());
+            return;
+        }
+        if (!fatalReported.compareAndSet(false, true)) {
+            return;
+        }
+        LOG.error("vhost-user-fs device on {} gives up: {}", socketPath, t.getMessage(), t);
+        try {
+            onFatal.accept(t);
+        } catch (Throwable callbackFailure) {
+            LOG.error("onFatal callback failed", callbackFailure);
+        }
+    }
+
+    /** The message loop of one connection; returns at end of file or when asked to stop. */
+    private void serve(Fd conn, Arena arena) throws IOException {
+        Connection c = new Connection(conn.get(), arena);
+        while (true) {
+            Message m = c.read();
+            if (m == null) {
+                return;
+            }
+            try (m) {
+                if (LOG.isDebugEnabled()) {
+                    LOG.debug("<- {} flags=0x{} size={} fds={}", m.name(), Integer.toHexString(m.flags), m.size(),
+                            m.fdCount());
+                }
+                boolean replied;
+                try {
+                    replied = dispatch(m, c);
+                } catch (VhostUserException e) {
+                    if (m.needReply()) {
+                        c.trySendU64(m.request, 1);
+                    }
+                    throw e;
+                }
+                if (!replied && m.needReply()) {
+                    c.sendU64(m.request, 0);
+                }
+            }
+        }
+    }
+
+    /** Handles one message; true if it sent its own reply (so no REPLY_ACK is due). */
+    private boolean dispatch(Message m, Connection c) throws IOException {
+        switch (m.request) {
+            case Protocol.GET_FEATURES -> {
+                c.sendU64(m.request, Protocol.OFFERED_FEATURES);
+                return true;
+            }
+            case Protocol.SET_FEATURES -> setFeatures(m.u64());
+            case Protocol.SET_OWNER -> LOG.debug("front-end took ownership");
+            case Protocol.RESET_OWNER -> {
+                LOG.warn("front-end sent RESET_OWNER: stopping every ring");
+                for (VirtQueue q : queues) {
+                    q.stop(DRAIN_MILLIS);
+                }
+                ackedFeatures = 0;
+            }
+            case Protocol.SET_MEM_TABLE -> setMemTable(m);
+            case Protocol.SET_VRING_NUM -> {
+                m.expectSize(Protocol.STATE_SIZE);
+                queue(m.u32(0)).setSize(m.u32(4));
+            }
+            case Protocol.SET_VRING_ADDR -> {
+                m.expectSize(Protocol.ADDR_SIZE);
+                VirtQueue q = queue(m.u32(0));
+                int flags = m.u32(4);
+                if ((flags & 1) != 0) {
+                    LOG.warn("queue {}: dirty logging requested but not offered; ignored", q.index);
+                }
+                q.setAddress(m.u64(8), m.u64(16), m.u64(24));
+            }
+            case Protocol.SET_VRING_BASE -> {
+                m.expectSize(Protocol.STATE_SIZE);
+                VirtQueue q = queue(m.u32(0));
+                int base = m.u32(4);
+                if (base < 0 || base > 0xffff) {
+                    throw new VhostUserException("queue " + q.index + ": base " + Integer.toUnsignedString(base)
+                            + " is not a split-ring index");
+                }
+                q.setBase(base);
+            }
+            case Protocol.GET_VRING_BASE -> {
+                m.expectSize(Protocol.STATE_SIZE);
+                VirtQueue q = queue(m.u32(0));
+                int base = q.stop(DRAIN_MILLIS);
+                c.sendState(m.request, q.index, base);
+                return true;
+            }
+            case Protocol.SET_VRING_KICK, Protocol.SET_VRING_CALL, Protocol.SET_VRING_ERR -> vringFd(m);
+            case Protocol.GET_PROTOCOL_FEATURES -> {
+                c.sendU64(m.request, Protocol.OFFERED_PROTOCOL_FEATURES);
+                return true;
+            }
+            case Protocol.SET_PROTOCOL_FEATURES -> {
+                long f = m.u64();
+                if ((f & ~Protocol.OFFERED_PROTOCOL_FEATURES) != 0) {
+                    throw new VhostUserException("front-end acked protocol features 0x" + Long.toHexString(f)
+                            + " beyond the offered 0x" + Long.toHexString(Protocol.OFFERED_PROTOCOL_FEATURES));
+                }
+                ackedProtocolFeatures = f;
+            }
+            case Protocol.GET_QUEUE_NUM -> {
+                c.sendU64(m.request, MAX_QUEUES);
+                return true;
+            }
+            case Protocol.SET_VRING_ENABLE -> {
+                m.expectSize(Protocol.STATE_SIZE);
+                VirtQueue q = queue(m.u32(0));
+                int on = m.u32(4);
+                if (on != 0 && on != 1) {
+                    throw new VhostUserException("queue " + q.index + ": SET_VRING_ENABLE with " + on);
+                }
+                q.setEnabled(on == 1);
+            }
+            case Protocol.SET_LOG_BASE, Protocol.GET_CONFIG, Protocol.GET_INFLIGHT_FD, Protocol.GET_MAX_MEM_SLOTS,
+                    Protocol.GET_STATUS, Protocol.POSTCOPY_ADVISE, Protocol.CREATE_CRYPTO_SESSION ->
+                // The front-end would wait for a reply body this backend cannot give.
+                throw new VhostUserException(m.name() + " needs a feature this backend did not offer");
+            default -> {
+                if (m.needReply()) {
+                    LOG.warn("unsupported vhost-user request {}; answering with failure", m.name());
+                    c.sendU64(m.request, 1);
+                    return true;
+                }
+                LOG.warn("ignoring unsupported vhost-user request {}", m.name());
+            }
+        }
+        return false;
+    }
+
+    private VirtQueue queue(int index) throws VhostUserException {
+        if (index < 0 || index >= MAX_QUEUES) {
+            throw new VhostUserException("queue index " + Integer.toUnsignedString(index) + " beyond the "
+                    + MAX_QUEUES + " queues offered");
+        }
+        return queues[index];
+    }
+
+    private void setFeatures(long features) throws VhostUserException, NativeException {
+        long unknown = features & ~Protocol.OFFERED_FEATURES;
+        if (unknown != 0) {
+            throw new VhostUserException("front-end acked features 0x" + Long.toHexString(unknown)
+                    + " that were not offered");
+        }
+        if ((features & Protocol.F_VERSION_1) == 0) {
+            LOG.warn("the guest driver did not accept VIRTIO_F_VERSION_1 (a legacy virtio transport; on microvm "
+                    + "pass -global virtio-mmio.force-legacy=false)");
+        }
+        ackedFeatures = features;
+        LOG.debug("features 0x{} acked", Long.toHexString(features));
+        if ((features & Protocol.F_PROTOCOL_FEATURES) == 0) {
+            // Without VHOST_USER_F_PROTOCOL_FEATURES rings are enabled from the start.
+            for (VirtQueue q : queues) {
+                q.setEnabled(true);
+            }
+        }
+    }
+
+    private void setMemTable(Message m) throws VhostUserException {
+        if (m.size() < Protocol.MEM_TABLE_HEADER) {
+            throw new VhostUserException("SET_MEM_TABLE: payload of " + m.size() + " bytes");
+        }
+        int n = m.u32(0);
+        if (n < 1 || n > Protocol.MAX_MEM_REGIONS) {
+            throw new VhostUserException("SET_MEM_TABLE with " + Integer.toUnsignedString(n) + " regions");
+        }
+        m.expectSize(Protocol.MEM_TABLE_HEADER + Protocol.MEM_REGION_SIZE * n);
+        List<GuestMemory.RegionSpec> specs = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            long base = Protocol.MEM_TABLE_HEADER + (long) Protocol.MEM_REGION_SIZE * i;
+            specs.add(new GuestMemory.RegionSpec(m.u64(base), m.u64(base + 8), m.u64(base + 16), m.u64(base + 24)));
+        }
+        GuestMemory fresh = GuestMemory.map(specs, m.peekFds());
+        // The mappings keep the memory; the descriptors are closed with the message.
+        GuestMemory old = memory.getAndSet(fresh);
+        for (VirtQueue q : queues) {
+            q.memoryChanged();
+        }
+        if (old != null) {
+            old.release();
+        }
+        LOG.debug("memory table: {}", fresh);
+    }
+
+    private void vringFd(Message m) throws VhostUserException, NativeException {
+        long v = m.u64();
+        VirtQueue q = queue((int) (v & Protocol.VRING_INDEX_MASK));
+        Fd fd = null;
+        if ((v & Protocol.VRING_NOFD) != 0) {
+            if (m.fdCount() > 0) {
+                LOG.warn("{} for queue {} has the no-fd flag but carries {} fds; closing them", m.name(), q.index,
+                        m.fdCount());
+            }
+        } else {
+            if (m.fdCount() != 1) {
+                throw new VhostUserException(m.name() + " for queue " + q.index + " carries " + m.fdCount()
+                        + " fds, expected 1");
+            }
+            fd = m.takeFd(0);
+        }
+        switch (m.request) {
+            case Protocol.SET_VRING_KICK -> q.setKick(fd);
+            case Protocol.SET_VRING_CALL -> q.setCall(fd);
+            default -> q.setErr(fd);
+        }
+    }
+
+    /** Socket side of the connection: reading messages, writing replies. Message thread only. */
+    private final class Connection {
+        private final int fd;
+        private final MemorySegment header;
+        private final MemorySegment payload;
+        private final MemorySegment reply;
+        private final PollFds pollFds;
+
+        Connection(int fd, Arena arena) {
+            this.fd = fd;
+            this.header = arena.allocate(Protocol.HEADER_SIZE, 8);
+            this.payload = arena.allocate(Protocol.MAX_PAYLOAD, 8);
+            this.reply = arena.allocate(Protocol.HEADER_SIZE + Protocol.U64_SIZE, 8);
+            this.pollFds = new PollFds(arena, 2);
+            pollFds.set(0, fd, Libc.POLLIN);
+            pollFds.set(1, stop.fd(), Libc.POLLIN);
+        }
+
+        /** The next message, or null at end of file or when the backend is asked to stop. */
+        Message read() throws IOException {
+            if (!awaitReadable()) {
+                return null;
+            }
+            UnixSocket.Received r = UnixSocket.receive(fd, header, Protocol.MAX_FDS, 0);
+            int[] fds = r.fds();
+            boolean ok = false;
+            try {
+                if (r.bytes() == 0) {
+                    LOG.debug("vhost-user front-end closed the connection");
+                    return null;
+                }
+                if (r.controlTruncated()) {
+                    throw new VhostUserException("message carried more than " + Protocol.MAX_FDS + " fds");
+                }
+                if (r.bytes() < Protocol.HEADER_SIZE && !readFully(header.asSlice(r.bytes()))) {
+                    LOG.warn("vhost-user front-end closed the connection inside a message header");
+                    return null;
+                }
+                int request = header.get(JAVA_INT, 0);
+                int flags = header.get(JAVA_INT, 4);
+                int size = header.get(JAVA_INT, 8);
+                if ((flags & Protocol.VERSION_MASK) != Protocol.VERSION) {
+                    throw new VhostUserException(Protocol.name(request) + ": protocol version "
+                            + (flags & Protocol.VERSION_MASK) + ", expected 1");
+                }
+                if ((flags & Protocol.FLAG_REPLY) != 0) {
+                    throw new VhostUserException(Protocol.name(request) + ": front-end message with the reply flag");
+                }
+                if (size < 0 || size > Protocol.MAX_PAYLOAD) {
+                    throw new VhostUserException(Protocol.name(request) + ": payload size "
+                            + Integer.toUnsignedString(size) + " exceeds " + Protocol.MAX_PAYLOAD);
+                }
+                MemorySegment body = payload.asSlice(0, size);
+                if (size > 0 && !readFully(body)) {
+                    LOG.warn("vhost-user front-end closed the connection inside a {} message", Protocol.name(request));
+                    return null;
+                }
+                ok = true;
+                return new Message(request, flags, body, fds);
+            } finally {
+                if (!ok) {
+                    for (int f : fds) {
+                        Fd.closeQuietly(f);
+                    }
+                }
+            }
+        }
+
+        private boolean awaitReadable() throws NativeException {
+            pollFds.poll(-1);
+            return !pollFds.has(1, Libc.POLLIN);
+        }
+
+        private boolean readFully(MemorySegment dst) throws NativeException {
+            long done = 0;
+            while (done < dst.byteSize()) {
+                if (!awaitReadable()) {
+                    return false;
+                }
+                long n = UnixSocket.recv(fd, dst.asSlice(done), 0);
+                if (n == 0) {
+                    return false;
+                }
+                done += n;
+            }
+            return true;
+        }
+
+        void sendU64(int request, long value) throws NativeException {
+            reply.set(JAVA_INT, 0, request);
+            reply.set(JAVA_INT, 4, Protocol.REPLY_FLAGS);
+            reply.set(JAVA_INT, 8, Protocol.U64_SIZE);
+            reply.set(JAVA_LONG_UNALIGNED, 12, value);
+            UnixSocket.sendAll(fd, reply, new int[0]);
+            LOG.debug("-> {} u64 0x{}", Protocol.name(request), Long.toHexString(value));
+        }
+
+        void trySendU64(int request, long value) {
+            try {
+                sendU64(request, value);
+            } catch (NativeException e) {
+                LOG.debug("cannot send the failure reply: {}", e.getMessage());
+            }
+        }
+
+        void sendState(int request, int index, int num) throws NativeException {
+            reply.set(JAVA_INT, 0, request);
+            reply.set(JAVA_INT, 4, Protocol.REPLY_FLAGS);
+            reply.set(JAVA_INT, 8, Protocol.STATE_SIZE);
+            reply.set(JAVA_INT_UNALIGNED, 12, index);
+            reply.set(JAVA_INT_UNALIGNED, 16, num);
+            UnixSocket.sendAll(fd, reply, new int[0]);
+            LOG.debug("-> {} state {{}, {}}", Protocol.name(request), index, num);
+        }
+    }
+}

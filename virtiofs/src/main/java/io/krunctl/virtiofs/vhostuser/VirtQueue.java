@@ -1,0 +1,595 @@
+package io.krunctl.virtiofs.vhostuser;
+
+import io.krunctl.nativeio.EventFd;
+import io.krunctl.nativeio.Fd;
+import io.krunctl.nativeio.Libc;
+import io.krunctl.nativeio.NativeException;
+import io.krunctl.nativeio.PollFds;
+import java.lang.foreign.Arena;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Device side of one split virtqueue: its vhost-user state, the kick thread that takes chains from
+ * the available ring, and the used-ring side that workers complete chains into.
+ *
+ * <p>Threads: the message thread changes the configuration (always while holding {@link #lock});
+ * one kick thread per started queue waits on the kick eventfd, parses chains and hands them to the
+ * worker pool; workers call the handler and then {@link #complete} under the lock, which also
+ * guards the call eventfd, so a call fd is never written after it was swapped out and closed.
+ *
+ * <p>Ring states follow the vhost-user spec: stopped until SET_VRING_KICK, started until
+ * GET_VRING_BASE; a started ring is processed only while enabled.
+ */
+final class VirtQueue {
+    private static final Logger LOG = LogManager.getLogger(VirtQueue.class);
+    /** Bad chains logged at WARN per queue before the rest go to DEBUG (a hostile guest can send many). */
+    private static final int BAD_CHAIN_WARNINGS = 16;
+    /** Poll interval of a ring started without a kick fd (VHOST_USER_VRING_NOFD_MASK). */
+    private static final int NO_KICK_POLL_MILLIS = 1;
+
+    final int index;
+    private final VhostUserFsBackend backend;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition idle = lock.newCondition();
+
+    // All fields below are guarded by lock.
+    private int size;
+    private boolean addressSet;
+    private long descUva;
+    private long availUva;
+    private long usedUva;
+    /** Free-running u16: the next available-ring position to take. */
+    private int nextAvail;
+    /** Free-running u16: the next used-ring position to fill. */
+    private int nextUsed;
+    private boolean enabled;
+    private boolean started;
+    private boolean broken;
+    private int inFlight;
+    /** Bumped when the ring stops, so completions of abandoned requests are dropped. */
+    private long generation;
+    /** Translation of the rings into the current memory table; holds one memory reference. */
+    private RingView view;
+    private Fd kickFd;
+    private Fd callFd;
+    private Fd errFd;
+    /** An interrupt was due while no call fd was set; sent as soon as one is. */
+    private boolean signalPending;
+    private KickLoop kickLoop;
+    private long badChains;
+
+    VirtQueue(VhostUserFsBackend backend, int index) {
+        this.backend = backend;
+        this.index = index;
+    }
+
+    // ---- configuration, called by the message thread ----
+
+    void setSize(int num) throws VhostUserException {
+        if (num <= 0 || num > Protocol.MAX_QUEUE_SIZE || Integer.bitCount(num) != 1) {
+            throw new VhostUserException("queue " + index + ": size " + num + " is not a power of two in 1.."
+                    + Protocol.MAX_QUEUE_SIZE);
+        }
+        stopIfStarted("SET_VRING_NUM");
+        lock.lock();
+        try {
+            size = num;
+            dropViewLocked();
+            broken = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void setBase(int base) {
+        stopIfStarted("SET_VRING_BASE");
+        lock.lock();
+        try {
+            nextAvail = base & 0xffff;
+            broken = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * SET_VRING_ADDR: translates the rings now (the memory table must be set) and re-reads
+     * {@code used->idx} from guest memory, which restarts at 0 after a guest reset.
+     */
+    void setAddress(long desc, long used, long avail) throws VhostUserException {
+        stopIfStarted("SET_VRING_ADDR");
+        lock.lock();
+        try {
+            if (size == 0) {
+                throw new VhostUserException("queue " + index + ": SET_VRING_ADDR before SET_VRING_NUM");
+            }
+            GuestMemory memory = backend.acquireMemory();
+            if (memory == null) {
+                throw new VhostUserException("queue " + index + ": SET_VRING_ADDR before SET_MEM_TABLE");
+            }
+            RingView fresh;
+            try {
+                fresh = RingView.map(memory, size, desc, avail, used);
+            } catch (VhostUserException e) {
+                memory.release();
+                throw new VhostUserException("queue " + index + ": " + e.getMessage());
+            }
+            dropViewLocked();
+            view = fresh;
+            descUva = desc;
+            availUva = avail;
+            usedUva = used;
+            addressSet = true;
+            broken = false;
+            nextUsed = fresh.usedIdx();
+            LOG.debug("queue {}: size {}, desc 0x{}, avail 0x{}, used 0x{}, used idx {}", index, size,
+                    Long.toHexString(desc), Long.toHexString(avail), Long.toHexString(used), nextUsed);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** SET_VRING_KICK: installs the kick fd (null = none, poll the ring) and starts the ring. */
+    void setKick(Fd fd) throws NativeException {
+        stopKickLoop();
+        EventFd wake = EventFd.create(EventFd.EFD_NONBLOCK);
+        KickLoop loop;
+        lock.lock();
+        try {
+            Fd old = kickFd;
+            kickFd = fd;
+            if (old != null) {
+                old.close();
+            }
+            started = true;
+            loop = new KickLoop(wake, fd);
+            kickLoop = loop;
+        } finally {
+            lock.unlock();
+        }
+        loop.start();
+    }
+
+    /** SET_VRING_CALL: swaps the call fd atomically with respect to every signaller. */
+    void setCall(Fd fd) {
+        Fd old;
+        lock.lock();
+        try {
+            old = callFd;
+            callFd = fd;
+            if (fd != null && signalPending && started) {
+                signalLocked();
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    void setErr(Fd fd) {
+        Fd old;
+        lock.lock();
+        try {
+            old = errFd;
+            errFd = fd;
+        } finally {
+            lock.unlock();
+        }
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    void setEnabled(boolean on) throws NativeException {
+        KickLoop loop;
+        lock.lock();
+        try {
+            enabled = on;
+            loop = kickLoop;
+        } finally {
+            lock.unlock();
+        }
+        if (on && loop != null) {
+            loop.wake();
+        }
+    }
+
+    /** A new memory table is current: re-translate the rings on their next use. */
+    void memoryChanged() {
+        lock.lock();
+        try {
+            dropViewLocked();
+            if (started && addressSet) {
+                currentViewLocked();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * GET_VRING_BASE: stops the ring, waits for the requests in flight to be completed into the used
+     * ring (at most {@code drainMillis}), drops the kick and call fds, and returns the next available
+     * index.
+     */
+    int stop(long drainMillis) {
+        stopKickLoop();
+        Fd kick = null;
+        Fd call = null;
+        lock.lock();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainMillis);
+            while (inFlight > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    LOG.warn("queue {}: {} requests still running after {} ms; their replies will be dropped",
+                            index, inFlight, drainMillis);
+                    break;
+                }
+                try {
+                    idle.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            generation++;
+            inFlight = 0;
+            started = false;
+            signalPending = false;
+            kick = kickFd;
+            call = callFd;
+            kickFd = null;
+            callFd = null;
+            dropViewLocked();
+            return nextAvail;
+        } finally {
+            lock.unlock();
+            if (kick != null) {
+                kick.close();
+            }
+            if (call != null) {
+                call.close();
+            }
+        }
+    }
+
+    /** Connection end: stops the ring and closes every fd it holds. */
+    void shutdown(long drainMillis) {
+        stop(drainMillis);
+        setErr(null);
+    }
+
+    private void stopIfStarted(String why) {
+        boolean running;
+        lock.lock();
+        try {
+            running = started;
+        } finally {
+            lock.unlock();
+        }
+        if (running) {
+            LOG.warn("queue {}: {} while the ring runs; stopping it first", index, why);
+            stop(backend.drainMillis());
+        }
+    }
+
+    private void stopKickLoop() {
+        KickLoop loop;
+        lock.lock();
+        try {
+            loop = kickLoop;
+            kickLoop = null;
+        } finally {
+            lock.unlock();
+        }
+        if (loop != null) {
+            loop.stopAndJoin();
+        }
+    }
+
+    // ---- ring processing ----
+
+    private void dropViewLocked() {
+        if (view != null) {
+            RingView old = view;
+            view = null;
+            old.memory.release();
+        }
+    }
+
+    /** The ring translation for the current memory table, made on demand; null if unavailable. */
+    private RingView currentViewLocked() {
+        if (view != null) {
+            return view;
+        }
+        if (!addressSet || size == 0) {
+            return null;
+        }
+        GuestMemory memory = backend.acquireMemory();
+        if (memory == null) {
+            return null;
+        }
+        try {
+            view = RingView.map(memory, size, descUva, availUva, usedUva);
+        } catch (VhostUserException e) {
+            memory.release();
+            markBrokenLocked("rings not in the new memory table: " + e.getMessage());
+            return null;
+        }
+        return view;
+    }
+
+    private void markBrokenLocked(String reason) {
+        if (broken) {
+            return;
+        }
+        broken = true;
+        LOG.error("virtio-fs queue {} is broken and stops serving until the guest resets it: {}", index, reason);
+        if (errFd != null) {
+            try {
+                EventFd.write(errFd.get(), 1);
+            } catch (NativeException e) {
+                LOG.warn("queue {}: cannot signal the error eventfd: {}", index, e.getMessage());
+            }
+        }
+    }
+
+    /** One pass of the kick thread: takes every available chain, then re-arms notifications. */
+    private void process() {
+        RingView ring;
+        int avail;
+        long gen;
+        lock.lock();
+        try {
+            if (!started || !enabled || broken) {
+                return;
+            }
+            ring = currentViewLocked();
+            if (ring == null) {
+                return;
+            }
+            ring.memory.retain();
+            avail = nextAvail;
+            gen = generation;
+        } finally {
+            lock.unlock();
+        }
+        try {
+            boolean eventIdx = backend.eventIdxNegotiated();
+            boolean indirect = backend.indirectNegotiated();
+            while (true) {
+                if (!eventIdx) {
+                    ring.setUsedFlags(RingView.USED_F_NO_NOTIFY);
+                }
+                int availIdx;
+                while ((availIdx = ring.availIdx()) != avail) {
+                    int pending = (availIdx - avail) & 0xffff;
+                    if (pending > ring.size) {
+                        breakRing(String.format("available index jumped from %d to %d on a ring of %d",
+                                avail, availIdx, ring.size));
+                        return;
+                    }
+                    int head = ring.availRing(avail);
+                    if (head >= ring.size) {
+                        breakRing("available ring entry " + avail + " names descriptor " + head
+                                + " of a ring of " + ring.size);
+                        return;
+                    }
+                    avail = (avail + 1) & 0xffff;
+                    dispatch(ring, head, avail, gen, indirect);
+                }
+                if (eventIdx) {
+                    ring.setAvailEvent(avail);
+                } else {
+                    ring.setUsedFlags(0);
+                }
+                // Re-check after re-arming: a chain published in between would get no kick.
+                VarHandle.fullFence();
+                if (ring.availIdx() == avail) {
+                    break;
+                }
+            }
+        } finally {
+            ring.memory.release();
+        }
+    }
+
+    private void breakRing(String reason) {
+        lock.lock();
+        try {
+            markBrokenLocked(reason);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void dispatch(RingView ring, int head, int newNextAvail, long gen, boolean indirect) {
+        DescriptorChain chain = null;
+        String bad = null;
+        try {
+            chain = DescriptorChain.parse(ring, head, indirect);
+        } catch (DescriptorChain.BadChainException e) {
+            bad = e.getMessage();
+        }
+        lock.lock();
+        try {
+            nextAvail = newNextAvail;
+            inFlight++;
+        } finally {
+            lock.unlock();
+        }
+        if (chain == null) {
+            badChains++;
+            if (badChains <= BAD_CHAIN_WARNINGS) {
+                LOG.warn("queue {}: refusing descriptor chain {} (used length 0): {}", index, head, bad);
+            } else {
+                LOG.debug("queue {}: refusing descriptor chain {} (used length 0): {}", index, head, bad);
+            }
+            complete(head, 0, gen);
+            return;
+        }
+        ring.memory.retain();
+        DescriptorChain request = chain;
+        try {
+            backend.workers().execute(() -> serve(request, ring.memory, head, gen));
+        } catch (RejectedExecutionException e) {
+            ring.memory.release();
+            complete(head, 0, gen);
+        }
+    }
+
+    private void serve(DescriptorChain chain, GuestMemory memory, int head, long gen) {
+        int written;
+        try {
+            written = backend.handler().handle(chain.request(), chain.reply());
+            if (written < 0 || written > chain.reply().size()) {
+                LOG.error("queue {}: handler reported {} bytes written into a reply area of {} bytes", index,
+                        written, chain.reply().size());
+                written = (int) Math.min(Math.max(written, 0), chain.reply().size());
+            }
+        } catch (Throwable t) {
+            LOG.error("queue {}: request handler failed; answering with used length 0", index, t);
+            written = 0;
+        } finally {
+            memory.release();
+        }
+        complete(head, written, gen);
+    }
+
+    /** Puts {@code (head, length)} on the used ring and signals the guest if it asked to be. */
+    private void complete(int head, int length, long gen) {
+        lock.lock();
+        try {
+            if (gen != generation) {
+                LOG.debug("queue {}: dropping the completion of chain {} from before the ring stopped", index, head);
+                return;
+            }
+            inFlight--;
+            if (inFlight == 0) {
+                idle.signalAll();
+            }
+            RingView ring = currentViewLocked();
+            if (ring == null || broken) {
+                return;
+            }
+            int old = nextUsed;
+            ring.putUsed(old, head, length);
+            nextUsed = (old + 1) & 0xffff;
+            ring.publishUsedIdx(nextUsed);
+            // The used index must be visible before the driver's interrupt request is read.
+            VarHandle.fullFence();
+            boolean notify;
+            if (backend.eventIdxNegotiated()) {
+                int usedEvent = ring.usedEvent();
+                notify = ((nextUsed - usedEvent - 1) & 0xffff) < ((nextUsed - old) & 0xffff);
+            } else {
+                notify = (ring.availFlags() & RingView.AVAIL_F_NO_INTERRUPT) == 0;
+            }
+            if (notify) {
+                signalLocked();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void signalLocked() {
+        if (callFd == null) {
+            signalPending = true;
+            return;
+        }
+        signalPending = false;
+        try {
+            EventFd.write(callFd.get(), 1);
+        } catch (NativeException e) {
+            LOG.warn("queue {}: cannot signal the call eventfd: {}", index, e.getMessage());
+        }
+    }
+
+    /** The kick thread of one started ring. */
+    private final class KickLoop implements Runnable {
+        private final EventFd wake;
+        private final Fd kick;
+        private final Thread thread;
+        private volatile boolean stopping;
+
+        KickLoop(EventFd wake, Fd kick) {
+            this.wake = wake;
+            this.kick = kick;
+            this.thread = Thread.ofPlatform()
+                    .name(backend.threadPrefix() + "-kick-q" + index)
+                    .daemon(true)
+                    .unstarted(this);
+        }
+
+        void start() {
+            thread.start();
+        }
+
+        void wake() {
+            try {
+                wake.signal();
+            } catch (NativeException e) {
+                LOG.warn("queue {}: cannot wake the kick thread: {}", index, e.getMessage());
+            }
+        }
+
+        void stopAndJoin() {
+            stopping = true;
+            wake();
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    thread.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            wake.close();
+        }
+
+        @Override
+        public void run() {
+            try (Arena arena = Arena.ofConfined()) {
+                PollFds fds = new PollFds(arena, 2);
+                fds.set(0, wake.fd(), Libc.POLLIN);
+                fds.set(1, kick == null ? -1 : kick.get(), Libc.POLLIN);
+                int timeout = kick == null ? NO_KICK_POLL_MILLIS : -1;
+                // A ring may already hold chains when it starts or is enabled: look before waiting.
+                process();
+                while (!stopping) {
+                    fds.poll(timeout);
+                    if (stopping) {
+                        break;
+                    }
+                    if (fds.has(0, Libc.POLLIN)) {
+                        EventFd.read(wake.fd());
+                    }
+                    if (fds.has(1, (short) (Libc.POLLERR | Libc.POLLHUP | Libc.POLLNVAL))) {
+                        LOG.warn("queue {}: kick fd reported an error; polling the ring instead", index);
+                        fds.set(1, -1, (short) 0);
+                        timeout = NO_KICK_POLL_MILLIS;
+                    } else if (fds.has(1, Libc.POLLIN)) {
+                        EventFd.read(kick.get());
+                    }
+                    process();
+                }
+            } catch (Throwable t) {
+                backend.internalError("kick thread of queue " + index, t);
+            }
+        }
+    }
+}
