@@ -1,0 +1,246 @@
+//! The workload configuration file, `/.krun_config.json` (or `$KRUN_CONFIG`).
+//!
+//! Two shapes are accepted, as in libkrun's Rust init:
+//!
+//! * an OCI runtime-spec `config.json`: when a `process` object is present,
+//!   `process.args`, `process.env` and `process.cwd` are used and nothing at
+//!   the top level is consulted;
+//! * otherwise the top level itself: `args` (alias `Cmd`), `env` (alias
+//!   `Env`), `cwd` (aliases `WorkingDir`, `Cwd`), plus `Entrypoint`, which is
+//!   prepended to the args, or used alone when there are none.
+//!
+//! Key names are case-sensitive. When a key and its alias are both present,
+//! the first name in the lists above wins. `null`, an empty array and an
+//! empty string count as absent (image configs carry `"WorkingDir": ""` and
+//! `"Entrypoint": null`). Unknown keys are ignored. A value of the wrong type
+//! makes the whole file invalid, like any other parse error.
+
+use std::io;
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+pub const DEFAULT_PATH: &str = "/.krun_config.json";
+
+#[derive(Debug, Default, PartialEq)]
+pub struct Config {
+    /// The command line, Entrypoint already applied.
+    pub argv: Option<Vec<String>>,
+    /// `KEY=VALUE` entries, unvalidated.
+    pub env: Vec<String>,
+    pub cwd: Option<String>,
+}
+
+/// Reads the file at `path`. A missing file gives the defaults silently;
+/// an unreadable or unparsable one gives the defaults and a warning text.
+pub fn load(path: &Path) -> (Config, Option<String>) {
+    match std::fs::read(path) {
+        Ok(bytes) => match parse(&bytes) {
+            Ok(config) => (config, None),
+            Err(reason) => (Config::default(), Some(reason)),
+        },
+        Err(e) if e.kind() == io::ErrorKind::NotFound => (Config::default(), None),
+        Err(e) => (Config::default(), Some(crate::sys::reason(&e))),
+    }
+}
+
+pub fn parse(bytes: &[u8]) -> Result<Config, String> {
+    let root: Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let Value::Object(top) = root else {
+        return Err("the top level is not a JSON object".into());
+    };
+    match top.get("process") {
+        None | Some(Value::Null) => parse_flat(&top),
+        Some(Value::Object(process)) => Ok(Config {
+            argv: string_list(process, &["args"])?,
+            env: string_list(process, &["env"])?.unwrap_or_default(),
+            cwd: string(process, &["cwd"])?,
+        }),
+        Some(_) => Err("\"process\" is not an object".into()),
+    }
+}
+
+fn parse_flat(top: &Map<String, Value>) -> Result<Config, String> {
+    let args = string_list(top, &["args", "Cmd"])?;
+    let entrypoint = string_list(top, &["Entrypoint"])?;
+    let argv = match (entrypoint, args) {
+        (Some(mut entrypoint), Some(args)) => {
+            entrypoint.extend(args);
+            Some(entrypoint)
+        }
+        (Some(entrypoint), None) => Some(entrypoint),
+        (None, args) => args,
+    };
+    Ok(Config {
+        argv,
+        env: string_list(top, &["env", "Env"])?.unwrap_or_default(),
+        cwd: string(top, &["cwd", "WorkingDir", "Cwd"])?,
+    })
+}
+
+/// The first of `names` present with a non-null value.
+fn field<'a>(obj: &'a Map<String, Value>, names: &[&'a str]) -> Option<(&'a str, &'a Value)> {
+    names.iter().find_map(|name| match obj.get(*name) {
+        None | Some(Value::Null) => None,
+        Some(value) => Some((*name, value)),
+    })
+}
+
+fn string_list(obj: &Map<String, Value>, names: &[&str]) -> Result<Option<Vec<String>>, String> {
+    let Some((name, value)) = field(obj, names) else {
+        return Ok(None);
+    };
+    let not_strings = || format!("\"{name}\" is not an array of strings");
+    let items = value.as_array().ok_or_else(not_strings)?;
+    let strings = items
+        .iter()
+        .map(|item| item.as_str().map(str::to_owned))
+        .collect::<Option<Vec<String>>>()
+        .ok_or_else(not_strings)?;
+    Ok(if strings.is_empty() { None } else { Some(strings) })
+}
+
+fn string(obj: &Map<String, Value>, names: &[&str]) -> Result<Option<String>, String> {
+    let Some((name, value)) = field(obj, names) else {
+        return Ok(None);
+    };
+    match value.as_str() {
+        Some("") => Ok(None),
+        Some(s) => Ok(Some(s.to_owned())),
+        None => Err(format!("\"{name}\" is not a string")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(json: &str) -> Config {
+        match parse(json.as_bytes()) {
+            Ok(config) => config,
+            Err(e) => panic!("{json} did not parse: {e}"),
+        }
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn oci_process_object_supplies_args_env_and_cwd() {
+        let c = parsed(
+            r#"{"ociVersion":"1.0.2","process":{"terminal":false,"user":{"uid":0,"gid":0},
+                "args":["/bin/echo","hi"],"env":["PATH=/bin","A=1"],"cwd":"/work"},
+                "root":{"path":"rootfs"}}"#,
+        );
+        assert_eq!(c.argv, Some(strings(&["/bin/echo", "hi"])));
+        assert_eq!(c.env, strings(&["PATH=/bin", "A=1"]));
+        assert_eq!(c.cwd.as_deref(), Some("/work"));
+    }
+
+    #[test]
+    fn process_object_hides_top_level_fields() {
+        let c = parsed(r#"{"process":{"args":["/a"]},"Cmd":["/b"],"Entrypoint":["/e"],"Env":["X=1"]}"#);
+        assert_eq!(c.argv, Some(strings(&["/a"])));
+        assert!(c.env.is_empty());
+        assert_eq!(c.cwd, None);
+    }
+
+    #[test]
+    fn docker_image_config_names_are_accepted() {
+        let c = parsed(r#"{"Cmd":["nginx","-g","daemon off;"],"Env":["A=1"],"WorkingDir":"/srv"}"#);
+        assert_eq!(c.argv, Some(strings(&["nginx", "-g", "daemon off;"])));
+        assert_eq!(c.env, strings(&["A=1"]));
+        assert_eq!(c.cwd.as_deref(), Some("/srv"));
+    }
+
+    #[test]
+    fn lowercase_top_level_names_are_accepted_and_win_over_aliases() {
+        let c = parsed(r#"{"args":["/x"],"Cmd":["/y"],"env":["A=1"],"Env":["B=2"],"cwd":"/c","Cwd":"/d"}"#);
+        assert_eq!(c.argv, Some(strings(&["/x"])));
+        assert_eq!(c.env, strings(&["A=1"]));
+        assert_eq!(c.cwd.as_deref(), Some("/c"));
+        assert_eq!(parsed(r#"{"Cwd":"/d"}"#).cwd.as_deref(), Some("/d"));
+    }
+
+    #[test]
+    fn names_are_case_sensitive() {
+        let c = parsed(r#"{"CMD":["/x"],"ENV":["A=1"],"workingdir":"/w","entrypoint":["/e"]}"#);
+        assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn entrypoint_is_prepended_to_args() {
+        let c = parsed(r#"{"Entrypoint":["/docker-entrypoint.sh"],"Cmd":["nginx"]}"#);
+        assert_eq!(c.argv, Some(strings(&["/docker-entrypoint.sh", "nginx"])));
+    }
+
+    #[test]
+    fn entrypoint_alone_is_the_command() {
+        assert_eq!(parsed(r#"{"Entrypoint":["/bin/app","--serve"]}"#).argv, Some(strings(&["/bin/app", "--serve"])));
+        assert_eq!(parsed(r#"{"Entrypoint":["/bin/app"],"Cmd":null}"#).argv, Some(strings(&["/bin/app"])));
+        assert_eq!(parsed(r#"{"Entrypoint":["/bin/app"],"Cmd":[]}"#).argv, Some(strings(&["/bin/app"])));
+    }
+
+    #[test]
+    fn empty_arrays_nulls_and_empty_strings_are_absent() {
+        let c = parsed(r#"{"Entrypoint":[],"Cmd":[],"Env":[],"WorkingDir":""}"#);
+        assert_eq!(c, Config::default());
+        let c = parsed(r#"{"process":{"args":[],"env":null,"cwd":""}}"#);
+        assert_eq!(c, Config::default());
+        // An empty args array falls back to nothing, not to the alias.
+        assert_eq!(parsed(r#"{"args":[],"Cmd":["/y"]}"#).argv, None);
+        // A null value lets the alias through.
+        assert_eq!(parsed(r#"{"args":null,"Cmd":["/y"]}"#).argv, Some(strings(&["/y"])));
+    }
+
+    #[test]
+    fn broken_or_mistyped_files_are_errors() {
+        assert!(parse(b"{\"Cmd\": [\"/bin/sh\"").is_err());
+        assert!(parse(b"").is_err());
+        assert!(parse(b"[\"/bin/sh\"]").is_err());
+        assert!(parse(br#"{"Cmd":"/bin/sh"}"#).is_err());
+        assert!(parse(br#"{"Cmd":["/bin/sh",1]}"#).is_err());
+        assert!(parse(br#"{"WorkingDir":["/"]}"#).is_err());
+        assert!(parse(br#"{"process":"oops"}"#).is_err());
+        let e = parse(br#"{"Env":{"A":"1"}}"#).err();
+        assert_eq!(e.as_deref(), Some("\"Env\" is not an array of strings"));
+    }
+
+    #[test]
+    fn json_escapes_are_decoded() {
+        let c = parsed(r#"{"Cmd":["/bin/echo","caf\u00e9 \"q\"\ttab"]}"#);
+        assert_eq!(c.argv, Some(strings(&["/bin/echo", "café \"q\"\ttab"])));
+    }
+
+    fn temp_path(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("krun-init-test-{}-{name}", std::process::id()))
+    }
+
+    #[test]
+    fn missing_file_gives_defaults_without_warning() {
+        let (c, warning) = load(&temp_path("does-not-exist.json"));
+        assert_eq!(c, Config::default());
+        assert_eq!(warning, None);
+    }
+
+    #[test]
+    fn unparsable_file_gives_defaults_with_warning() {
+        let path = temp_path("broken.json");
+        std::fs::write(&path, b"{ not json").unwrap();
+        let (c, warning) = load(&path);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(c, Config::default());
+        assert!(warning.is_some_and(|w| w.contains("line 1")));
+    }
+
+    #[test]
+    fn valid_file_is_loaded() {
+        let path = temp_path("good.json");
+        std::fs::write(&path, br#"{"Cmd":["/bin/true"]}"#).unwrap();
+        let (c, warning) = load(&path);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(c.argv, Some(strings(&["/bin/true"])));
+        assert_eq!(warning, None);
+    }
+}

@@ -1,0 +1,85 @@
+//! Where the init's own messages go, and the standard descriptors it starts
+//! from.
+//!
+//! Every line starts with `krun-init: `. Messages go to fd 2 (the kernel
+//! console until the workload's redirects are in place) and, when `also_host`
+//! is set, to the `krun-stderr` virtio port too, so a user whose terminal is
+//! not attached to the console still sees them on the host's stderr.
+
+use std::fmt::Display;
+use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
+
+use crate::exec;
+use crate::sys;
+
+const PREFIX: &str = "krun-init: ";
+
+fn emit(text: &str, also_host: bool) {
+    let line = format!("{PREFIX}{text}\n");
+    let _ = sys::write_all(2, line.as_bytes());
+    if also_host && let Some(port) = exec::find_port(exec::STDERR_PORT) {
+        let flags = libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+        if let Ok(fd) = sys::open(&port, flags) {
+            let _ = sys::write_all(fd.as_raw_fd(), line.as_bytes());
+        }
+    }
+}
+
+/// A stage-1 error line (console and host stderr port).
+pub fn error(text: impl Display) {
+    emit(&text.to_string(), true);
+}
+
+/// A stage-1 warning line (console and host stderr port).
+pub fn warn(what: &str, reason: impl Display) {
+    emit(&format!("warning: {what}: {reason}"), true);
+}
+
+/// A line to fd 2 only: stage 0, and the workload child whose fd 2 already
+/// is the host's stderr.
+pub fn local(text: impl Display) {
+    emit(&text.to_string(), false);
+}
+
+/// Whether `fd` is closed or refers to /dev/null.
+fn detached(fd: RawFd) -> bool {
+    match sys::file_mode_and_rdev(fd) {
+        Err(_) => true,
+        Ok((mode, rdev)) => mode & libc::S_IFMT == libc::S_IFCHR && rdev == libc::makedev(1, 3),
+    }
+}
+
+/// Points fds 0, 1 and 2 at /dev/console wherever they are closed or on
+/// /dev/null, falling back to /dev/null for closed ones.
+///
+/// The kernel opens /dev/console for init, but when no console driver is
+/// registered yet (virtio_console is a module stage 0 has not loaded) or
+/// the node is missing, all three are closed; anything the init opened next
+/// would land on them, and the init's messages would vanish. Stage 0 calls
+/// this right after mounting /dev (before opening anything else) and again
+/// after loading the modules; stage 1 right after mounting /dev.
+pub fn attach_std_fds() {
+    let targets: Vec<RawFd> = (0..3).filter(|fd| detached(*fd)).collect();
+    if targets.is_empty() {
+        return;
+    }
+    let (file, targets) = match sys::open("/dev/console", libc::O_RDWR | libc::O_NOCTTY) {
+        Ok(file) => (file, targets),
+        Err(_) => {
+            let closed: Vec<RawFd> = targets.into_iter().filter(|fd| !sys::fd_is_open(*fd)).collect();
+            match sys::open("/dev/null", libc::O_RDWR) {
+                Ok(file) if !closed.is_empty() => (file, closed),
+                _ => return,
+            }
+        }
+    };
+    let raw = file.into_raw_fd();
+    for fd in targets {
+        if fd != raw {
+            let _ = sys::dup2(raw, fd);
+        }
+    }
+    if !(0..3).contains(&raw) {
+        sys::close(raw);
+    }
+}

@@ -1,0 +1,376 @@
+//! Thin, checked wrappers over the system calls the init makes.
+//!
+//! Every wrapper returns `io::Result` (or, for calls that only return on
+//! failure, the `io::Error`) and converts its string arguments itself: a NUL
+//! byte inside an argument becomes `InvalidInput`, never a panic. `Failure`
+//! names the step that failed, for the `krun-init: <step>: <reason>` lines.
+
+use std::ffi::{CStr, CString, OsStr, OsString};
+use std::fmt;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::ptr;
+
+use libc::{c_char, c_int, c_ulong};
+
+/// A failed step: what was being done, and the error the system gave.
+#[derive(Debug)]
+pub struct Failure {
+    pub step: String,
+    pub error: io::Error,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.step, reason(&self.error))
+    }
+}
+
+/// Attaches the name of the step to an `io::Result`.
+pub trait Step<T> {
+    fn step(self, step: &str) -> Result<T, Failure>;
+    fn with_step(self, step: impl FnOnce() -> String) -> Result<T, Failure>;
+}
+
+impl<T> Step<T> for io::Result<T> {
+    fn step(self, step: &str) -> Result<T, Failure> {
+        self.map_err(|error| Failure { step: step.to_owned(), error })
+    }
+
+    fn with_step(self, step: impl FnOnce() -> String) -> Result<T, Failure> {
+        self.map_err(|error| Failure { step: step(), error })
+    }
+}
+
+/// The human text of an error: `strerror` for OS errors, without the
+/// " (os error N)" suffix std appends.
+pub fn reason(error: &io::Error) -> String {
+    let text = error.to_string();
+    match text.rsplit_once(" (os error ") {
+        Some((head, _)) if error.raw_os_error().is_some() => head.to_owned(),
+        _ => text,
+    }
+}
+
+pub fn errno(error: &io::Error) -> c_int {
+    error.raw_os_error().unwrap_or(0)
+}
+
+pub fn invalid(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, what.to_owned())
+}
+
+pub fn cstring(s: impl AsRef<OsStr>) -> io::Result<CString> {
+    CString::new(s.as_ref().as_bytes()).map_err(|_| invalid("contains a NUL byte"))
+}
+
+fn check(ret: c_int) -> io::Result<c_int> {
+    if ret == -1 { Err(io::Error::last_os_error()) } else { Ok(ret) }
+}
+
+/// Runs `call` again while it fails with EINTR.
+fn retry(mut call: impl FnMut() -> c_int) -> io::Result<c_int> {
+    loop {
+        match check(call()) {
+            Err(e) if errno(&e) == libc::EINTR => continue,
+            other => return other,
+        }
+    }
+}
+
+fn opt_ptr(s: &Option<CString>) -> *const c_char {
+    s.as_ref().map_or(ptr::null(), |s| s.as_ptr())
+}
+
+/// A NULL-terminated pointer array over `strings`; valid while they live.
+fn ptr_array(strings: &[CString]) -> Vec<*const c_char> {
+    strings.iter().map(|s| s.as_ptr()).chain([ptr::null()]).collect()
+}
+
+pub fn mount(
+    source: Option<&str>,
+    target: &str,
+    fstype: Option<&str>,
+    flags: c_ulong,
+    data: Option<&str>,
+) -> io::Result<()> {
+    let source = source.map(cstring).transpose()?;
+    let target = cstring(target)?;
+    let fstype = fstype.map(cstring).transpose()?;
+    let data = data.map(cstring).transpose()?;
+    // SAFETY: every pointer is null or a NUL-terminated string that outlives the call.
+    check(unsafe { libc::mount(opt_ptr(&source), target.as_ptr(), opt_ptr(&fstype), flags, opt_ptr(&data).cast()) })?;
+    Ok(())
+}
+
+pub fn umount_detach(target: &str) -> io::Result<()> {
+    let target = cstring(target)?;
+    // SAFETY: NUL-terminated path.
+    check(unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) })?;
+    Ok(())
+}
+
+pub fn mkdir(path: &str, mode: libc::mode_t) -> io::Result<()> {
+    let path = cstring(path)?;
+    // SAFETY: NUL-terminated path.
+    check(unsafe { libc::mkdir(path.as_ptr(), mode) })?;
+    Ok(())
+}
+
+pub fn chmod(path: &str, mode: libc::mode_t) -> io::Result<()> {
+    let path = cstring(path)?;
+    // SAFETY: NUL-terminated path.
+    check(unsafe { libc::chmod(path.as_ptr(), mode) })?;
+    Ok(())
+}
+
+pub fn chdir(path: impl AsRef<OsStr>) -> io::Result<()> {
+    let path = cstring(path)?;
+    // SAFETY: NUL-terminated path.
+    check(unsafe { libc::chdir(path.as_ptr()) })?;
+    Ok(())
+}
+
+pub fn chroot(path: &str) -> io::Result<()> {
+    let path = cstring(path)?;
+    // SAFETY: NUL-terminated path.
+    check(unsafe { libc::chroot(path.as_ptr()) })?;
+    Ok(())
+}
+
+/// `open(2)`; the caller decides about O_CLOEXEC.
+pub fn open(path: impl AsRef<OsStr>, flags: c_int) -> io::Result<OwnedFd> {
+    let path = cstring(path)?;
+    // SAFETY: NUL-terminated path; the mode argument is ignored without O_CREAT.
+    let fd = retry(|| unsafe { libc::open(path.as_ptr(), flags, 0) })?;
+    // SAFETY: `fd` was just returned by open and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+pub fn dup2(old: RawFd, new: RawFd) -> io::Result<()> {
+    // SAFETY: plain integer arguments.
+    retry(|| unsafe { libc::dup2(old, new) })?;
+    Ok(())
+}
+
+pub fn fd_is_open(fd: RawFd) -> bool {
+    // SAFETY: F_GETFD only queries the descriptor table.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
+}
+
+pub fn close(fd: RawFd) {
+    // SAFETY: the caller owns `fd` and does not use it afterwards.
+    unsafe { libc::close(fd) };
+}
+
+/// `fstat(fd)`: (st_mode, st_rdev).
+pub fn file_mode_and_rdev(fd: RawFd) -> io::Result<(libc::mode_t, libc::dev_t)> {
+    let mut buf = std::mem::MaybeUninit::<libc::stat>::zeroed();
+    // SAFETY: `buf` is a properly sized out-buffer; fstat fills it on success.
+    check(unsafe { libc::fstat(fd, buf.as_mut_ptr()) })?;
+    // SAFETY: fstat succeeded, so `buf` is initialised (it was zeroed anyway).
+    let st = unsafe { buf.assume_init() };
+    Ok((st.st_mode, st.st_rdev))
+}
+
+/// `finit_module(fd, "", 0)`.
+pub fn finit_module(module: &OwnedFd) -> io::Result<()> {
+    let params = c"";
+    // SAFETY: a valid descriptor, a NUL-terminated (empty) parameter string, no flags.
+    let ret = unsafe { libc::syscall(libc::SYS_finit_module, module.as_raw_fd(), params.as_ptr(), 0) };
+    if ret == -1 { Err(io::Error::last_os_error()) } else { Ok(()) }
+}
+
+pub fn setsid() -> io::Result<()> {
+    // SAFETY: no arguments.
+    if unsafe { libc::setsid() } == -1 { Err(io::Error::last_os_error()) } else { Ok(()) }
+}
+
+/// `ioctl(fd, TIOCSCTTY, 1)`: make the terminal on `fd` our controlling tty.
+pub fn set_controlling_tty(fd: RawFd) -> io::Result<()> {
+    // SAFETY: TIOCSCTTY takes an integer argument.
+    check(unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 1 as c_int) })?;
+    Ok(())
+}
+
+/// `ioctl(fd, request, arg)` for requests that take a plain integer argument.
+pub fn ioctl_value(fd: &OwnedFd, request: c_ulong, arg: c_ulong) -> io::Result<c_int> {
+    // SAFETY: the request takes its argument by value; no memory is shared.
+    check(unsafe { libc::ioctl(fd.as_raw_fd(), request, arg) })
+}
+
+pub fn sethostname(name: &[u8]) -> io::Result<()> {
+    // SAFETY: pointer and length describe `name`.
+    check(unsafe { libc::sethostname(name.as_ptr().cast(), name.len()) })?;
+    Ok(())
+}
+
+pub fn setrlimit(resource: u32, cur: u64, max: u64) -> io::Result<()> {
+    let limit = libc::rlimit { rlim_cur: cur, rlim_max: max };
+    // SAFETY: `limit` is a valid rlimit for the duration of the call.
+    check(unsafe { libc::setrlimit(resource, &limit) })?;
+    Ok(())
+}
+
+/// `struct ifreq` as used by SIOC[GS]IFFLAGS: name, then the flags member of
+/// the union, padded to the kernel's 40 bytes.
+#[repr(C)]
+struct IfReqFlags {
+    name: [c_char; libc::IFNAMSIZ],
+    flags: libc::c_short,
+    _pad: [u8; 22],
+}
+
+fn ifreq(name: &str) -> io::Result<IfReqFlags> {
+    let bytes = name.as_bytes();
+    if bytes.len() >= libc::IFNAMSIZ || bytes.contains(&0) {
+        return Err(invalid("bad interface name"));
+    }
+    let mut req = IfReqFlags { name: [0; libc::IFNAMSIZ], flags: 0, _pad: [0; 22] };
+    for (dst, src) in req.name.iter_mut().zip(bytes) {
+        *dst = *src as c_char;
+    }
+    Ok(req)
+}
+
+pub fn inet_dgram_socket() -> io::Result<OwnedFd> {
+    // SAFETY: plain integer arguments.
+    let fd = check(unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) })?;
+    // SAFETY: `fd` was just returned by socket and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+pub fn interface_flags(sock: &OwnedFd, name: &str) -> io::Result<libc::c_short> {
+    let mut req = ifreq(name)?;
+    // SAFETY: SIOCGIFFLAGS reads and writes one struct ifreq, which `req` is.
+    check(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) })?;
+    Ok(req.flags)
+}
+
+pub fn set_interface_flags(sock: &OwnedFd, name: &str, flags: libc::c_short) -> io::Result<()> {
+    let mut req = ifreq(name)?;
+    req.flags = flags;
+    // SAFETY: SIOCSIFFLAGS reads one struct ifreq, which `req` is.
+    check(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &mut req) })?;
+    Ok(())
+}
+
+pub enum Fork {
+    Child,
+    Parent(libc::pid_t),
+}
+
+pub fn fork() -> io::Result<Fork> {
+    // SAFETY: the init is single-threaded, so the child may keep running Rust code.
+    match unsafe { libc::fork() } {
+        -1 => Err(io::Error::last_os_error()),
+        0 => Ok(Fork::Child),
+        pid => Ok(Fork::Parent(pid)),
+    }
+}
+
+/// `waitpid(-1, &status, 0)`, retried on EINTR: (pid, raw wait status).
+pub fn wait_any() -> io::Result<(libc::pid_t, c_int)> {
+    let mut status = 0;
+    // SAFETY: `status` is a valid out-pointer.
+    let pid = retry(|| unsafe { libc::waitpid(-1, &mut status, 0) })?;
+    Ok((pid, status))
+}
+
+pub fn sync() {
+    // SAFETY: no arguments.
+    unsafe { libc::sync() }
+}
+
+/// `reboot(cmd)`; returns only if the kernel refused.
+pub fn reboot(cmd: c_int) -> io::Error {
+    // SAFETY: plain integer argument.
+    unsafe { libc::reboot(cmd) };
+    io::Error::last_os_error()
+}
+
+/// `statfs(path).f_type`.
+pub fn filesystem_type(path: &str) -> io::Result<i64> {
+    let path = cstring(path)?;
+    let mut buf = std::mem::MaybeUninit::<libc::statfs>::zeroed();
+    // SAFETY: `buf` is a properly sized out-buffer; statfs fills it on success.
+    check(unsafe { libc::statfs(path.as_ptr(), buf.as_mut_ptr()) })?;
+    // SAFETY: statfs succeeded, so `buf` is initialised (it was zeroed anyway).
+    Ok(unsafe { buf.assume_init() }.f_type)
+}
+
+/// `execve(path, argv, envp)`; returns only on failure.
+pub fn execve(path: &CStr, argv: &[CString], envp: *const *const c_char) -> io::Error {
+    let argv = ptr_array(argv);
+    // SAFETY: NUL-terminated path, NULL-terminated argv of live strings, and
+    // `envp` is the process's own environ (NULL-terminated).
+    unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp) };
+    io::Error::last_os_error()
+}
+
+/// `execvp(argv[0], argv)`; returns only on failure. `argv` must not be empty.
+pub fn execvp(argv: &[CString]) -> io::Error {
+    let Some(file) = argv.first() else {
+        return invalid("empty argument list");
+    };
+    let ptrs = ptr_array(argv);
+    // SAFETY: NUL-terminated file name and NULL-terminated argv of live strings.
+    unsafe { libc::execvp(file.as_ptr(), ptrs.as_ptr()) };
+    io::Error::last_os_error()
+}
+
+/// Replaces the whole process environment with `vars` (what execvp passes on
+/// and where it looks up PATH).
+pub fn replace_environment(vars: &[(OsString, OsString)]) -> io::Result<()> {
+    let mut owned = Vec::with_capacity(vars.len());
+    for (key, value) in vars {
+        if key.is_empty() || key.as_bytes().contains(&b'=') {
+            return Err(invalid("bad environment variable name"));
+        }
+        owned.push((cstring(key)?, cstring(value)?));
+    }
+    // SAFETY: the init is single-threaded; nothing holds pointers into environ.
+    if unsafe { libc::clearenv() } != 0 {
+        return Err(invalid("clearenv failed"));
+    }
+    for (key, value) in &owned {
+        // SAFETY: NUL-terminated strings; setenv copies them.
+        check(unsafe { libc::setenv(key.as_ptr(), value.as_ptr(), 1) })?;
+    }
+    Ok(())
+}
+
+/// Writes all of `buf` to `fd`; best effort for diagnostics.
+pub fn write_all(fd: RawFd, mut buf: &[u8]) -> io::Result<()> {
+    while !buf.is_empty() {
+        // SAFETY: pointer and length describe `buf`.
+        let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if errno(&e) == libc::EINTR {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            return Err(io::Error::from(io::ErrorKind::WriteZero));
+        }
+        buf = &buf[n as usize..];
+    }
+    Ok(())
+}
+
+/// `_exit(code)`: leaves the process without running any exit handlers.
+pub fn exit_now(code: c_int) -> ! {
+    // SAFETY: _exit never returns and touches no Rust state.
+    unsafe { libc::_exit(code) }
+}
+
+/// Last resort for PID 1 when even reboot is refused: never return.
+pub fn halt_forever() -> ! {
+    loop {
+        // SAFETY: pause only blocks until a signal arrives.
+        unsafe { libc::pause() };
+    }
+}
