@@ -14,6 +14,7 @@ import java.nio.file.attribute.PosixFilePermissions;
  * unix socket paths must stay short, so nothing deeper is used.
  */
 public final class RuntimeDir implements AutoCloseable {
+    private static final String PREFIX = "krunctl-";
     private final Path path;
 
     private RuntimeDir(Path path) {
@@ -25,8 +26,37 @@ public final class RuntimeDir implements AutoCloseable {
         Path base = xdg != null && !xdg.isEmpty() && Files.isWritable(Path.of(xdg))
                 ? Path.of(xdg)
                 : Path.of(System.getProperty("java.io.tmpdir"));
-        return new RuntimeDir(Files.createTempDirectory(base, "krunctl-",
+        sweepAbandoned(base);
+        String prefix = PREFIX + ProcessHandle.current().pid() + "-";
+        return new RuntimeDir(Files.createTempDirectory(base, prefix,
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))));
+    }
+
+    /**
+     * Removes the directories of krunctl processes that no longer exist. A krunctl killed with
+     * SIGKILL cannot clean up after itself (its QEMU dies with it); the next run does.
+     */
+    static void sweepAbandoned(Path base) {
+        try (var entries = Files.newDirectoryStream(base, PREFIX + "*")) {
+            for (Path dir : entries) {
+                String rest = dir.getFileName().toString().substring(PREFIX.length());
+                int dash = rest.indexOf('-');
+                if (dash <= 0 || !Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                        || !Files.isWritable(dir)) {
+                    continue;
+                }
+                try {
+                    long pid = Long.parseLong(rest.substring(0, dash));
+                    if (ProcessHandle.of(pid).isEmpty()) {
+                        new RuntimeDir(dir).close();
+                    }
+                } catch (NumberFormatException e) {
+                    // Not one of ours.
+                }
+            }
+        } catch (IOException e) {
+            // Sweeping is a courtesy; never fail a run over it.
+        }
     }
 
     public Path path() {
