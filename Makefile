@@ -3,6 +3,8 @@
 #   make test   install what is missing, build, run every test (unit, real-syscall, end-to-end)
 SHELL := /bin/bash
 MVN := source scripts/java-home.sh && mvn -B -q
+# Test runs keep Maven's per-class and summary lines ("Tests run: ...") so CI sees what ran.
+MVN_TEST := source scripts/java-home.sh && mvn -B -ntp -Dstyle.color=never
 .DEFAULT_GOAL := build
 .PHONY: prereqs build run test unit install clean
 
@@ -17,11 +19,11 @@ run: build
 
 # Every test: unit and real-syscall tests (surefire), then the end-to-end VM tests (failsafe).
 test: prereqs
-	@$(MVN) install
+	@$(MVN_TEST) install
 
 # The quick loop: everything but the end-to-end VM tests.
 unit: prereqs
-	@$(MVN) -De2e.skip=true install
+	@$(MVN_TEST) -De2e.skip=true install
 
 PREFIX ?= /usr/local
 install: build
