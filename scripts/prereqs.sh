@@ -14,6 +14,8 @@ packages=(
   e2fsprogs              # mkfs.ext4 -d for block-root tests
   util-linux             # setpriv: QEMU dies with krunctl
   maven
+  hyperfine              # bench/: timing against the reference stack
+  cpio                   # bench/: the reference initramfs
 )
 
 missing=()
