@@ -9,6 +9,12 @@
 //!   `Env`), `cwd` (aliases `WorkingDir`, `Cwd`), plus `Entrypoint`, which is
 //!   prepended to the args, or used alone when there are none.
 //!
+//! Both shapes may carry an OCI-style top-level `mounts` array: each entry
+//! an object whose `destination`, `type` and `source` are strings when
+//! present (other keys, e.g. `options`, are ignored). Entries with type and
+//! source both `tmpfs` are candidates for the workload's tmpfs: the init
+//! mounts the first one whose destination is not yet a mount point.
+//!
 //! Key names are case-sensitive. When a key and its alias are both present,
 //! the first name in the lists above wins. `null`, an empty array and an
 //! empty string count as absent (image configs carry `"WorkingDir": ""` and
@@ -29,12 +35,39 @@ pub struct Config {
     /// `KEY=VALUE` entries, unvalidated.
     pub env: Vec<String>,
     pub cwd: Option<String>,
+    /// Destinations of the `mounts` entries of type and source `tmpfs`, in
+    /// file order.
+    pub tmpfs: Vec<String>,
 }
 
 /// Reads the file at `path`. A missing file gives the defaults silently;
 /// an unreadable or unparsable one gives the defaults and a warning text.
+#[cfg(test)]
 pub fn load(path: &Path) -> (Config, Option<String>) {
-    match std::fs::read(path) {
+    load_with_fallback(path, None)
+}
+
+/// Reads the config file at `path` like `load`; when it is missing there
+/// and `fallback_root` is given, reads it at the same path under that
+/// directory instead: the
+/// virtio-fs root kept from before a block-device root was moved over `/`
+/// (libkrun reads the file in the block root; krunctl's host serves it on
+/// the virtio-fs root, which the move hides).
+pub fn load_with_fallback(path: &Path, fallback_root: Option<&std::os::fd::OwnedFd>) -> (Config, Option<String>) {
+    // Read, never look first: krunctl serves the file as a one-shot entry
+    // that vanishes after its first lookup.
+    let bytes = match (std::fs::read(path), fallback_root) {
+        (Err(e), Some(root)) if e.kind() == io::ErrorKind::NotFound => {
+            let relative = path.strip_prefix("/").unwrap_or(path);
+            crate::sys::openat(root, relative, libc::O_RDONLY | libc::O_CLOEXEC).and_then(|fd| {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut std::fs::File::from(fd), &mut bytes)?;
+                Ok(bytes)
+            })
+        }
+        (read, _) => read,
+    };
+    match bytes {
         Ok(bytes) => match parse(&bytes) {
             Ok(config) => (config, None),
             Err(reason) => (Config::default(), Some(reason)),
@@ -49,15 +82,42 @@ pub fn parse(bytes: &[u8]) -> Result<Config, String> {
     let Value::Object(top) = root else {
         return Err("the top level is not a JSON object".into());
     };
-    match top.get("process") {
-        None | Some(Value::Null) => parse_flat(&top),
-        Some(Value::Object(process)) => Ok(Config {
+    let mut config = match top.get("process") {
+        None | Some(Value::Null) => parse_flat(&top)?,
+        Some(Value::Object(process)) => Config {
             argv: string_list(process, &["args"])?,
             env: string_list(process, &["env"])?.unwrap_or_default(),
             cwd: string(process, &["cwd"])?,
-        }),
-        Some(_) => Err("\"process\" is not an object".into()),
+            tmpfs: Vec::new(),
+        },
+        Some(_) => return Err("\"process\" is not an object".into()),
+    };
+    config.tmpfs = tmpfs_destinations(&top)?;
+    Ok(config)
+}
+
+fn tmpfs_destinations(top: &Map<String, Value>) -> Result<Vec<String>, String> {
+    let Some((_, value)) = field(top, &["mounts"]) else {
+        return Ok(Vec::new());
+    };
+    let entries = value.as_array().ok_or("\"mounts\" is not an array")?;
+    let mut out = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let entry = entry.as_object().ok_or_else(|| format!("\"mounts\"[{i}] is not an object"))?;
+        let text = |key: &str| match entry.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(format!("\"mounts\"[{i}].{key} is not a string")),
+        };
+        let (destination, kind, source) = (text("destination")?, text("type")?, text("source")?);
+        if kind == Some("tmpfs")
+            && source == Some("tmpfs")
+            && let Some(destination) = destination.filter(|d| !d.is_empty())
+        {
+            out.push(destination.to_owned());
+        }
     }
+    Ok(out)
 }
 
 fn parse_flat(top: &Map<String, Value>) -> Result<Config, String> {
@@ -75,6 +135,7 @@ fn parse_flat(top: &Map<String, Value>) -> Result<Config, String> {
         argv,
         env: string_list(top, &["env", "Env"])?.unwrap_or_default(),
         cwd: string(top, &["cwd", "WorkingDir", "Cwd"])?,
+        tmpfs: Vec::new(),
     })
 }
 
@@ -211,6 +272,36 @@ mod tests {
     fn json_escapes_are_decoded() {
         let c = parsed(r#"{"Cmd":["/bin/echo","caf\u00e9 \"q\"\ttab"]}"#);
         assert_eq!(c.argv, Some(strings(&["/bin/echo", "café \"q\"\ttab"])));
+    }
+
+    #[test]
+    fn tmpfs_mounts_are_listed_in_order_for_both_shapes() {
+        let oci = parsed(
+            r#"{"process":{"args":["/bin/sh"]},"mounts":[
+                {"destination":"/proc","type":"proc","source":"proc"},
+                {"destination":"/dev/shm","type":"tmpfs","source":"shm","options":["nosuid"]},
+                {"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["tmpcopyup"]},
+                {"destination":"/run","type":"tmpfs","source":"tmpfs"},
+                {"type":"tmpfs","source":"tmpfs"},
+                {"destination":"","type":"tmpfs","source":"tmpfs"},
+                {"destination":"/x","type":"TMPFS","source":"tmpfs"}]}"#,
+        );
+        assert_eq!(oci.tmpfs, strings(&["/tmp", "/run"]));
+        let flat = parsed(r#"{"Cmd":["/a"],"mounts":[{"destination":"/tmp","type":"tmpfs","source":"tmpfs"}]}"#);
+        assert_eq!(flat.tmpfs, strings(&["/tmp"]));
+        assert_eq!(parsed(r#"{"mounts":[]}"#).tmpfs, Vec::<String>::new());
+        assert_eq!(parsed(r#"{"mounts":null}"#).tmpfs, Vec::<String>::new());
+        // Key names are case-sensitive here too.
+        assert!(parsed(r#"{"Mounts":[{"destination":"/tmp","type":"tmpfs","source":"tmpfs"}]}"#).tmpfs.is_empty());
+    }
+
+    #[test]
+    fn mistyped_mounts_are_errors() {
+        assert!(parse(br#"{"mounts":{}}"#).is_err());
+        assert!(parse(br#"{"mounts":["/tmp"]}"#).is_err());
+        assert!(parse(br#"{"mounts":[{"destination":1,"type":"tmpfs","source":"tmpfs"}]}"#).is_err());
+        assert!(parse(br#"{"mounts":[{"destination":"/t","type":["tmpfs"],"source":"tmpfs"}]}"#).is_err());
+        assert_eq!(parse(br#"{"mounts":[{"destination":"/t"},7]}"#).unwrap_err(), "\"mounts\"[1] is not an object");
     }
 
     fn temp_path(name: &str) -> std::path::PathBuf {

@@ -8,16 +8,46 @@
 
 use std::fmt::Display;
 use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use crate::exec;
 use crate::sys;
 
 const PREFIX: &str = "krun-init: ";
 
+/// The init's own descriptor of the `krun-stderr` port once it has opened
+/// the stdio ports for the workload (-1 before). A virtio port has one
+/// opener at a time, so while the workload holds the port the init cannot
+/// open it again; it writes through the descriptor it shares with the
+/// workload instead.
+static HOST_STDERR: AtomicI32 = AtomicI32::new(-1);
+
+/// Routes the host-bound copy of messages through `fd` from now on (-1:
+/// back to opening the port for each message).
+pub fn set_host_stderr(fd: RawFd) {
+    HOST_STDERR.store(fd, Ordering::Relaxed);
+}
+
+/// How long a message may wait for the host to drain the port.
+const HOST_WRITE_WAIT_MS: i32 = 500;
+
 fn emit(text: &str, also_host: bool) {
     let line = format!("{PREFIX}{text}\n");
     let _ = sys::write_all(2, line.as_bytes());
-    if also_host && let Some(port) = exec::find_port(exec::STDERR_PORT) {
+    if !also_host {
+        return;
+    }
+    let shared = HOST_STDERR.load(Ordering::Relaxed);
+    if shared >= 0 {
+        // The descriptor is blocking (the workload shares it): write only
+        // when the port can take data, so a disconnected host cannot hang
+        // PID 1 (poll reports POLLHUP, not POLLOUT, then).
+        if let Ok(events) = sys::poll_one(shared, libc::POLLOUT, HOST_WRITE_WAIT_MS)
+            && events & libc::POLLOUT != 0
+        {
+            let _ = sys::write_all(shared, line.as_bytes());
+        }
+    } else if let Some(port) = exec::find_port(exec::STDERR_PORT) {
         let flags = libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
         if let Ok(fd) = sys::open(&port, flags) {
             let _ = sys::write_all(fd.as_raw_fd(), line.as_bytes());

@@ -98,6 +98,24 @@ impl EnvMap {
         self.get("KRUN_INIT_PID1").is_some_and(|v| v.as_bytes().first() == Some(&b'1'))
     }
 
+    /// `KRUN_DHCP=1`: run the DHCP client on eth0.
+    pub fn wants_dhcp(&self) -> bool {
+        self.get("KRUN_DHCP").is_some_and(|v| v == "1")
+    }
+
+    /// The block-device root to switch to, from `KRUN_BLOCK_ROOT_DEVICE`,
+    /// `KRUN_BLOCK_ROOT_FSTYPE` (absent, empty or `auto`: probe) and
+    /// `KRUN_BLOCK_ROOT_OPTIONS` (the mount data string).
+    pub fn block_root(&self) -> Option<BlockRoot> {
+        let device = self.get_nonempty("KRUN_BLOCK_ROOT_DEVICE")?.to_string_lossy().into_owned();
+        let fstype = self
+            .get_nonempty("KRUN_BLOCK_ROOT_FSTYPE")
+            .map(|v| v.to_string_lossy().into_owned())
+            .filter(|t| t != "auto");
+        let options = self.get_nonempty("KRUN_BLOCK_ROOT_OPTIONS").map(|v| v.to_string_lossy().into_owned());
+        Some(BlockRoot { device, fstype, options })
+    }
+
     /// What the workload gets: everything but the `KRUN_*` control
     /// variables, with a default PATH when none is set.
     pub fn workload_env(&self) -> Vec<(OsString, OsString)> {
@@ -108,6 +126,49 @@ impl EnvMap {
         }
         vars
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockRoot {
+    pub device: String,
+    /// `None`: try every block filesystem the kernel knows.
+    pub fstype: Option<String>,
+    pub options: Option<String>,
+}
+
+/// The kernel command line's words before `--` (the init's own arguments
+/// come after it). Double quotes group words, as the kernel parses them,
+/// and are removed.
+pub fn kernel_words(cmdline: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut quoted = false;
+    for c in cmdline.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            c if c.is_ascii_whitespace() && !quoted => {
+                if in_word {
+                    if word == "--" {
+                        return words;
+                    }
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word && word != "--" {
+        words.push(word);
+    }
+    words
 }
 
 /// Chooses the workload's command line:
@@ -295,6 +356,53 @@ mod tests {
         assert_eq!(choose_argv(&EnvMap::default(), None, &os(&["/init.krun"])), os(&["/bin/sh"]));
         assert_eq!(choose_argv(&EnvMap::default(), Some(&[]), &[]), os(&["/bin/sh"]));
         assert_eq!(choose_argv(&env(&[("KRUN_INIT", "")]), None, &os(&["/init.krun"])), os(&["/bin/sh"]));
+    }
+
+    #[test]
+    fn dhcp_needs_exactly_1() {
+        assert!(env(&[("KRUN_DHCP", "1")]).wants_dhcp());
+        assert!(!env(&[("KRUN_DHCP", "0")]).wants_dhcp());
+        assert!(!env(&[("KRUN_DHCP", "yes")]).wants_dhcp());
+        assert!(!env(&[("KRUN_DHCP", "11")]).wants_dhcp());
+        assert!(!env(&[]).wants_dhcp());
+    }
+
+    #[test]
+    fn block_root_variables() {
+        assert_eq!(env(&[]).block_root(), None);
+        assert_eq!(env(&[("KRUN_BLOCK_ROOT_DEVICE", "")]).block_root(), None);
+        assert_eq!(
+            env(&[("KRUN_BLOCK_ROOT_DEVICE", "/dev/vda")]).block_root(),
+            Some(BlockRoot { device: "/dev/vda".into(), fstype: None, options: None })
+        );
+        assert_eq!(
+            env(&[
+                ("KRUN_BLOCK_ROOT_DEVICE", "/dev/vdb"),
+                ("KRUN_BLOCK_ROOT_FSTYPE", "ext4"),
+                ("KRUN_BLOCK_ROOT_OPTIONS", "noload,errors=remount-ro")
+            ])
+            .block_root(),
+            Some(BlockRoot {
+                device: "/dev/vdb".into(),
+                fstype: Some("ext4".into()),
+                options: Some("noload,errors=remount-ro".into())
+            })
+        );
+        let auto = env(&[("KRUN_BLOCK_ROOT_DEVICE", "/dev/vda"), ("KRUN_BLOCK_ROOT_FSTYPE", "auto")]).block_root();
+        assert_eq!(auto.and_then(|b| b.fstype), None);
+    }
+
+    #[test]
+    fn kernel_words_stop_at_the_double_dash_and_respect_quotes() {
+        assert_eq!(
+            kernel_words("console=hvc0 tsi_hijack KRUN_INIT=/bin/sh -- \"tsi_dummy\" x\n"),
+            strings(&["console=hvc0", "tsi_hijack", "KRUN_INIT=/bin/sh"])
+        );
+        assert_eq!(kernel_words("a \"B=x y\" c=\"1 2\"  d"), strings(&["a", "B=x y", "c=1 2", "d"]));
+        assert_eq!(kernel_words("quiet -- tsi_hijack"), strings(&["quiet"]));
+        assert_eq!(kernel_words(""), Vec::<String>::new());
+        assert_eq!(kernel_words("x --"), strings(&["x"]));
+        assert_eq!(kernel_words("x --y"), strings(&["x", "--y"]));
     }
 
     #[test]

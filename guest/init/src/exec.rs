@@ -3,14 +3,16 @@
 
 use std::ffi::{CString, OsString};
 use std::io;
-use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
 use libc::c_int;
 
 use crate::console;
+use crate::control;
 use crate::exit;
 use crate::sys::{self, Failure, Fork, Step};
+use crate::tty;
 
 pub const PORTS_DIR: &str = "/sys/class/virtio-ports";
 pub const DEV_DIR: &str = "/dev";
@@ -63,34 +65,61 @@ pub fn redirect_target(port_name: &str) -> Option<(RawFd, c_int)> {
     }
 }
 
-/// Points fds 0, 1 and 2 at the `krun-stdin`, `krun-stdout` and
-/// `krun-stderr` ports where the host created them (it does so only for
-/// host streams that are not terminals; the others stay on the console).
-/// Failing to list the ports is fatal; a port that cannot be opened leaves
-/// its descriptor on the console, with a warning.
-pub fn setup_redirects() -> Result<(), Failure> {
-    let ports = scan_ports(Path::new(PORTS_DIR), Path::new(DEV_DIR)).with_step(|| format!("open {PORTS_DIR}"))?;
-    for port in ports {
-        let Some((target, flags)) = redirect_target(&port.name) else { continue };
-        let opened = sys::open(&port.device, flags | libc::O_NOCTTY).and_then(|fd| {
-            if fd.as_raw_fd() == target {
-                // Opened straight onto the closed target descriptor: keep it.
-                let _ = fd.into_raw_fd();
-                Ok(())
-            } else {
-                sys::dup2(fd.as_raw_fd(), target)
+/// The workload's stdio ports, opened by PID 1 (close-on-exec): the host
+/// creates `krun-stdin`, `krun-stdout` and `krun-stderr` only for host
+/// streams that are not terminals; the others stay on the console.
+///
+/// They are opened before the fork, not in the child, because a virtio
+/// port admits one opener at a time: sharing the open port lets PID 1 keep
+/// writing its own messages to `krun-stderr` while the workload runs.
+#[derive(Default)]
+pub struct StdioPorts {
+    /// Indexed by the descriptor each replaces (0, 1, 2).
+    ports: [Option<(OwnedFd, PathBuf)>; 3],
+}
+
+impl StdioPorts {
+    /// Opens the ports the host created. Failing to list the ports is
+    /// fatal (as in libkrun); a port that cannot be opened leaves its
+    /// descriptor on the console, with a warning.
+    pub fn open() -> Result<Self, Failure> {
+        let listed = scan_ports(Path::new(PORTS_DIR), Path::new(DEV_DIR)).with_step(|| format!("open {PORTS_DIR}"))?;
+        let mut ports = StdioPorts::default();
+        for port in listed {
+            let Some((target, flags)) = redirect_target(&port.name) else { continue };
+            match sys::open(&port.device, flags | libc::O_NOCTTY | libc::O_CLOEXEC) {
+                Ok(fd) => ports.ports[target as usize] = Some((fd, port.device)),
+                Err(e) => console::warn(&format!("open {} ({})", port.name, port.device.display()), sys::reason(&e)),
             }
-        });
-        if let Err(e) = opened {
-            console::local(format!(
-                "warning: redirect {} to {}: {}",
-                port.name,
-                port.device.display(),
-                sys::reason(&e)
-            ));
+        }
+        if let Some((fd, _)) = &ports.ports[2] {
+            console::set_host_stderr(fd.as_raw_fd());
+        }
+        Ok(ports)
+    }
+
+    /// Points fds 0, 1 and 2 at the opened ports (dup2 leaves the copies
+    /// without close-on-exec). A failure leaves that descriptor as it was.
+    pub fn redirect(&self) {
+        for (target, port) in self.ports.iter().enumerate() {
+            let Some((fd, device)) = port else { continue };
+            if let Err(e) = sys::dup2(fd.as_raw_fd(), target as RawFd) {
+                console::local(format!("warning: redirect fd {target} to {}: {}", device.display(), sys::reason(&e)));
+            }
         }
     }
-    Ok(())
+
+    /// PID 1 after the fork: only the stderr port stays open, for messages.
+    pub fn keep_stderr_only(&mut self) {
+        self.ports[0] = None;
+        self.ports[1] = None;
+    }
+
+    /// After an in-place redirect (PID 1 mode) fd 2 is the port itself.
+    pub fn close_all(&mut self) {
+        console::set_host_stderr(-1);
+        self.ports = Default::default();
+    }
 }
 
 /// The code reported when exec fails: 127 if the command was not found,
@@ -118,39 +147,67 @@ fn c_argv(argv: &[OsString]) -> Result<Vec<CString>, Failure> {
     argv.iter().map(sys::cstring).collect::<io::Result<Vec<_>>>().step("command")
 }
 
-/// Redirects and execs; returns only if that failed, with the exit code to
+/// Execs the workload; returns only if that failed, with the exit code to
 /// report (the message has been written to fd 2 already).
-fn redirect_and_exec(argv: &[CString]) -> c_int {
-    if let Err(failure) = setup_redirects() {
-        console::local(&failure);
-        return SETUP_FAILED;
-    }
+fn exec(argv: &[CString]) -> c_int {
     let error = sys::execvp(argv);
     let program = argv.first().map_or_else(String::new, |p| p.to_string_lossy().into_owned());
     console::local(format!("cannot execute {program}: {}", sys::reason(&error)));
     exec_failure_code(&error)
 }
 
+/// Gives the calling session leader the console as controlling terminal;
+/// a failure is a warning (the workload runs without job control).
+fn take_console() {
+    if let Err(e) = tty::take_controlling_terminal() {
+        console::local(format!("warning: console as controlling terminal: {}", sys::reason(&e)));
+    }
+}
+
 /// Runs the workload and ends the VM with its exit code.
 ///
-/// Default mode: fork; the child redirects its stdio and execs; the parent
-/// (PID 1) reaps every child until the workload ends, then reports the code.
-/// PID 1 mode (`pid1`): redirect and exec in place; no code is reported on
-/// success, but a failure to exec still ends the VM with 126/127.
-pub fn run(argv: &[OsString], pid1: bool) -> ! {
+/// Default mode: fork; the child starts a session, takes its stdio ports
+/// and the console as controlling terminal, and execs; the parent (PID 1)
+/// serves the control port and reaps every child until the workload ends,
+/// then reports the code. PID 1 mode (`pid1`): the same set-up and exec in
+/// place; no code is reported on success, but a failure to exec still ends
+/// the VM with 126/127.
+pub fn run(argv: &[OsString], pid1: bool, console_tty: Option<OwnedFd>) -> ! {
     let argv = match c_argv(argv) {
         Ok(argv) => argv,
         Err(failure) => exit::fatal(&failure),
     };
+    let mut ports = match StdioPorts::open() {
+        Ok(ports) => ports,
+        Err(failure) => exit::fatal(&failure),
+    };
     if pid1 {
-        let code = redirect_and_exec(&argv);
-        exit::finish(code);
+        // PID 1 already leads its own session (main's setsid). When all
+        // three ports exist the redirect closes the last descriptors of the
+        // console, and the kernel then drops it as controlling terminal
+        // again: as in libkrun, a PID 1 workload has one only in TTY mode.
+        ports.redirect();
+        ports.close_all();
+        take_console();
+        drop(console_tty);
+        exit::finish(exec(&argv));
     }
     let child = match sys::fork() {
-        Ok(Fork::Child) => sys::exit_now(redirect_and_exec(&argv)),
+        Ok(Fork::Child) => {
+            // setsid cannot fail here: the fresh child leads no group.
+            let _ = sys::setsid();
+            ports.redirect();
+            take_console();
+            sys::exit_now(exec(&argv))
+        }
         Ok(Fork::Parent(pid)) => pid,
         Err(e) => exit::fatal(&Failure { step: "fork".into(), error: e }),
     };
+    ports.keep_stderr_only();
+    if let Some(device) = find_port(control::PORT_NAME) {
+        let pidfd = sys::pidfd_open(child).ok();
+        control::start(&device, control::Targets { pid: child, pidfd, console: console_tty });
+    }
     exit::finish(wait_for(child));
 }
 

@@ -1,8 +1,16 @@
 //! Ending the VM: the exit code goes to the host through the virtio-fs
 //! root, then the guest syncs and reboots. PID 1 never returns from here,
 //! so the kernel never sees init exit (which would panic it).
+//!
+//! The code travels as an ioctl on a directory of the virtio-fs root. The
+//! init opens that root once, first thing, and keeps the descriptor: after
+//! a block-device root has been moved over `/`, `open("/")` would reach the
+//! block device's filesystem, which has no host to tell, while the kept
+//! descriptor still reaches the virtio-fs device.
 
 use std::fmt::Display;
+use std::os::fd::OwnedFd;
+use std::sync::OnceLock;
 
 use libc::{c_int, c_ulong};
 
@@ -16,16 +24,43 @@ pub const EXIT_CODE_IOCTL: c_ulong = 0x7602;
 /// `statfs.f_type` of FUSE mounts, virtio-fs included.
 pub const FUSE_SUPER_MAGIC: i64 = 0x6573_5546;
 
-/// Sends `code` to the host, if the root is virtio-fs. `Ok(false)` when it
-/// is not (nobody to tell).
-pub fn report_exit_code(code: c_int) -> std::io::Result<bool> {
-    if sys::filesystem_type("/")? != FUSE_SUPER_MAGIC {
+static VIRTIOFS_ROOT: OnceLock<OwnedFd> = OnceLock::new();
+
+/// Keeps a descriptor of the current root (`path`, normally "/") for the
+/// exit code, if it is a FUSE (virtio-fs) mount; otherwise, or if it cannot
+/// be opened, nothing is kept and `finish` falls back to `open("/")`.
+pub fn keep_root(path: &str) {
+    let Ok(fd) = sys::open(path, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) else { return };
+    if sys::fd_filesystem_type(&fd).is_ok_and(|t| t == FUSE_SUPER_MAGIC) {
+        let _ = VIRTIOFS_ROOT.set(fd);
+    }
+}
+
+/// The kept virtio-fs root, if any.
+pub fn virtiofs_root() -> Option<&'static OwnedFd> {
+    VIRTIOFS_ROOT.get()
+}
+
+/// Sends `code` to the host through `root` if it is virtio-fs (libkrun
+/// checks `statfs` for FUSE_SUPER_MAGIC first). `Ok(false)` when it is not.
+fn report_through(root: &OwnedFd, code: c_int) -> std::io::Result<bool> {
+    if sys::fd_filesystem_type(root)? != FUSE_SUPER_MAGIC {
         return Ok(false);
     }
-    let root = sys::open("/", libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC)?;
     // The host reads the argument back as an i32: pass the code's bits.
-    sys::ioctl_value(&root, EXIT_CODE_IOCTL, code as u32 as c_ulong)?;
+    sys::ioctl_value(root, EXIT_CODE_IOCTL, code as u32 as c_ulong)?;
     Ok(true)
+}
+
+/// Sends `code` to the host through the kept root, else through "/".
+pub fn report_exit_code(code: c_int) -> std::io::Result<bool> {
+    match virtiofs_root() {
+        Some(root) => report_through(root, code),
+        None => {
+            let root = sys::open("/", libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC)?;
+            report_through(&root, code)
+        }
+    }
 }
 
 /// Reports `code`, syncs and reboots. Never returns.
@@ -41,7 +76,7 @@ pub fn finish(code: c_int) -> ! {
     sys::halt_forever()
 }
 
-/// A stage-1 setup step failed: say so, end the VM with code 125.
+/// A setup step failed: say so, end the VM with code 125.
 pub fn fatal(failure: impl Display) -> ! {
     console::error(failure);
     finish(SETUP_FAILED)

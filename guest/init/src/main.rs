@@ -16,13 +16,17 @@
 
 mod config;
 mod console;
+mod control;
+mod dhcp;
 mod env;
 mod exec;
 mod exit;
 mod fs;
 mod net;
+mod netlink;
 mod stage0;
 mod sys;
+mod tty;
 
 use std::ffi::{CStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -39,11 +43,7 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     // SAFETY: the C runtime passes `argc` valid NUL-terminated strings.
     let args = unsafe { collect_args(argc, argv) };
     if std::path::Path::new(stage0::MODULES_ORDER).exists() {
-        let failure = stage0::run(&args);
-        // The failure may predate the console (see attach_std_fds).
-        console::attach_std_fds();
-        console::local(format!("stage0: {failure}"));
-        return 1;
+        stage0::run(&args);
     }
     stage1(&args)
 }
@@ -65,36 +65,60 @@ unsafe fn collect_args(argc: c_int, argv: *const *const c_char) -> Vec<OsString>
 
 /// Stage 1, in libkrun's order. Never returns: it ends in `exit::finish`.
 fn stage1(args: &[OsString]) -> ! {
+    // Before anything can move another root over "/": the exit code goes
+    // through the virtio-fs root (see `exit`).
+    exit::keep_root("/");
     match prepare(args) {
-        Ok((argv, pid1)) => exec::run(&argv, pid1),
+        Ok(workload) => exec::run(&workload.argv, workload.pid1, workload.console),
         Err(failure) => exit::fatal(&failure),
     }
 }
 
-/// Everything up to the exec: the workload's argv and whether it runs as
-/// PID 1. The process environment has been replaced by the workload's.
-fn prepare(args: &[OsString]) -> Result<(Vec<OsString>, bool), Failure> {
+struct Workload {
+    argv: Vec<OsString>,
+    pid1: bool,
+    /// PID 1's handle on the console terminal, for window-size changes.
+    console: Option<std::os::fd::OwnedFd>,
+}
+
+/// Everything up to the exec. The process environment has been replaced by
+/// the workload's.
+fn prepare(args: &[OsString]) -> Result<Workload, Failure> {
+    let mut env = EnvMap::from_process();
+
     fs::mount_filesystems()?;
+    let block_root = env.block_root();
+    if let Some(root) = &block_root {
+        fs::switch_to_block_root(root)?;
+    }
     fs::make_root_shared()?;
 
-    // Give the workload the console as controlling terminal (^C, job control).
-    // setsid fails only if we already lead a process group, which is fine.
+    // A session of our own, without a controlling terminal: the workload
+    // gets the console as its controlling terminal in a session of its own
+    // (exec::run). setsid fails only if we already lead a process group.
     let _ = sys::setsid();
-    if let Err(e) = sys::set_controlling_tty(0) {
-        console::warn("controlling terminal", sys::reason(&e));
-    }
+    let console = tty::prepare_console(env.get("KRUN_TTY_ROWS"), env.get("KRUN_TTY_COLS"));
+
     if let Err(e) = net::loopback_up() {
         console::warn("lo up", sys::reason(&e));
     }
+    if env.wants_dhcp() {
+        net::dhcp();
+    }
+    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
+    if env::kernel_words(&cmdline).iter().any(|w| w == "tsi_hijack") {
+        net::tsi_dummy();
+    }
 
-    let mut env = EnvMap::from_process();
     let config_path =
         env.get_nonempty("KRUN_CONFIG").map_or_else(|| PathBuf::from(config::DEFAULT_PATH), PathBuf::from);
-    let (config, warning) = config::load(&config_path);
+    let fallback = block_root.as_ref().and(exit::virtiofs_root());
+    let (config, warning) = config::load_with_fallback(&config_path, fallback);
     if let Some(reason) = warning {
         console::warn(&format!("config {}", config_path.display()), format!("{reason}; ignoring it"));
     }
     env.apply_config_env(&config.env);
+    fs::mount_config_tmpfs(&config.tmpfs)?;
     env.apply_krun_overrides();
 
     let hostname = env.hostname();
@@ -119,5 +143,5 @@ fn prepare(args: &[OsString]) -> Result<(Vec<OsString>, bool), Failure> {
     let argv = env::choose_argv(&env, config.argv.as_deref(), args);
     let pid1 = env.wants_pid1();
     sys::replace_environment(&env.workload_env()).step("environment")?;
-    Ok((argv, pid1))
+    Ok(Workload { argv, pid1, console })
 }

@@ -4,8 +4,13 @@
 //! moves it over `/` and execs `/init.krun` there with the arguments and
 //! environment the kernel gave it.
 //!
-//! Any failure returns a `Failure`; the caller prints
-//! `krun-init: stage0: <step>: <reason>` and exits non-zero.
+//! On failure it prints `krun-init: stage0: <step>: <reason>` on the
+//! console and on the `krun-stderr` port (mounting devtmpfs and sysfs to
+//! find it), reports exit code 125 through the virtio-fs root if that was
+//! mounted, and reboots (the host sees the VM end; with no root mounted it
+//! gets no exit code and must treat that as a failure). A module that fails
+//! to load does not stop the others from loading, so that the console and
+//! the root, which the message and the code need, still come up.
 
 use std::ffi::OsString;
 use std::time::{Duration, Instant};
@@ -13,6 +18,8 @@ use std::time::{Duration, Instant};
 use libc::c_char;
 
 use crate::console;
+use crate::exec::SETUP_FAILED;
+use crate::exit;
 use crate::fs::{ensure_dir, mount_fs};
 use crate::sys::{self, Failure, Step};
 
@@ -64,12 +71,17 @@ fn mount_root() -> Result<(), Failure> {
     }
 }
 
-/// Runs stage 0; returns only on failure.
-pub fn run(args: &[OsString]) -> Failure {
-    match switch_root(args) {
-        Ok(never) => match never {},
-        Err(failure) => failure,
-    }
+/// Runs stage 0: execs stage 1, or ends the VM on failure.
+pub fn run(args: &[OsString]) -> ! {
+    let Err(failure) = switch_root(args);
+    // The failure may predate the console (see attach_std_fds), and after
+    // the chroot neither /dev nor /sys is mounted: mount what finding the
+    // krun-stderr port needs, best effort.
+    console::attach_std_fds();
+    let _ = ensure_dir("/dev").map(|()| mount_fs("devtmpfs", "/dev", 0));
+    let _ = ensure_dir("/sys").map(|()| mount_fs("sysfs", "/sys", libc::MS_NODEV | libc::MS_NOSUID | libc::MS_NOEXEC));
+    console::error(format!("stage0: {failure}"));
+    exit::finish(SETUP_FAILED)
 }
 
 fn switch_root(args: &[OsString]) -> Result<std::convert::Infallible, Failure> {
@@ -80,8 +92,13 @@ fn switch_root(args: &[OsString]) -> Result<std::convert::Infallible, Failure> {
     mount_fs("proc", "/proc", libc::MS_NODEV | libc::MS_NOSUID | libc::MS_NOEXEC)?;
 
     let order = std::fs::read_to_string(MODULES_ORDER).with_step(|| format!("read {MODULES_ORDER}"))?;
+    let mut first_failure = None;
     for module in parse_modules_order(&order) {
-        load_module(module).with_step(|| format!("load module {module}"))?;
+        if let Err(failure) = load_module(module).with_step(|| format!("load module {module}")) {
+            console::attach_std_fds();
+            console::local(format!("stage0: {failure}"));
+            first_failure.get_or_insert(failure);
+        }
     }
     // The console driver may have been among the modules: fds the kernel
     // could not open at boot get the console now.
@@ -89,6 +106,11 @@ fn switch_root(args: &[OsString]) -> Result<std::convert::Infallible, Failure> {
 
     ensure_dir(NEW_ROOT).with_step(|| format!("mkdir {NEW_ROOT}"))?;
     mount_root()?;
+    // From here on a failure can be reported to the host through the root.
+    exit::keep_root(NEW_ROOT);
+    if let Some(failure) = first_failure {
+        return Err(failure);
+    }
 
     // Stage 1 mounts its own /dev and /proc; these stay behind on the
     // initramfs, detached.

@@ -256,13 +256,253 @@ pub fn set_interface_flags(sock: &OwnedFd, name: &str, flags: libc::c_short) -> 
     Ok(())
 }
 
+/// `struct ifreq` as used by SIOCGIFHWADDR: name, then a `struct sockaddr`
+/// (family, 14 data bytes), padded to the kernel's 40 bytes.
+#[repr(C)]
+struct IfReqHwaddr {
+    name: [c_char; libc::IFNAMSIZ],
+    family: libc::sa_family_t,
+    data: [u8; 14],
+    _pad: [u8; 8],
+}
+
+/// The hardware (MAC) address of interface `name`.
+pub fn interface_hwaddr(sock: &OwnedFd, name: &str) -> io::Result<[u8; 6]> {
+    let flags_req = ifreq(name)?;
+    let mut req = IfReqHwaddr { name: flags_req.name, family: 0, data: [0; 14], _pad: [0; 8] };
+    // SAFETY: SIOCGIFHWADDR reads and writes one struct ifreq, which `req` is.
+    check(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFHWADDR, &mut req) })?;
+    let mut mac = [0; 6];
+    mac.copy_from_slice(&req.data[..6]);
+    Ok(mac)
+}
+
+/// `if_nametoindex(name)`.
+pub fn interface_index(name: &str) -> io::Result<u32> {
+    let name = cstring(name)?;
+    // SAFETY: NUL-terminated name.
+    match unsafe { libc::if_nametoindex(name.as_ptr()) } {
+        0 => Err(io::Error::last_os_error()),
+        index => Ok(index),
+    }
+}
+
+/// `socket(domain, kind | SOCK_CLOEXEC, protocol)`.
+pub fn socket(domain: c_int, kind: c_int, protocol: c_int) -> io::Result<OwnedFd> {
+    // SAFETY: plain integer arguments.
+    let fd = check(unsafe { libc::socket(domain, kind | libc::SOCK_CLOEXEC, protocol) })?;
+    // SAFETY: `fd` was just returned by socket and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `setsockopt` with an arbitrary option value.
+pub fn setsockopt_bytes(sock: &OwnedFd, level: c_int, name: c_int, value: &[u8]) -> io::Result<()> {
+    let len = libc::socklen_t::try_from(value.len()).map_err(|_| invalid("option value too long"))?;
+    // SAFETY: pointer and length describe `value`.
+    check(unsafe { libc::setsockopt(sock.as_raw_fd(), level, name, value.as_ptr().cast(), len) })?;
+    Ok(())
+}
+
+/// `setsockopt` with an `int` option value.
+pub fn setsockopt_int(sock: &OwnedFd, level: c_int, name: c_int, value: c_int) -> io::Result<()> {
+    setsockopt_bytes(sock, level, name, &value.to_ne_bytes())
+}
+
+fn sockaddr_in(addr: std::net::SocketAddrV4) -> libc::sockaddr_in {
+    libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: addr.port().to_be(),
+        sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes(addr.ip().octets()) },
+        sin_zero: [0; 8],
+    }
+}
+
+/// `bind` of an AF_INET socket.
+pub fn bind_inet(sock: &OwnedFd, addr: std::net::SocketAddrV4) -> io::Result<()> {
+    let sa = sockaddr_in(addr);
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: `sa` is a valid sockaddr_in of `len` bytes.
+    check(unsafe { libc::bind(sock.as_raw_fd(), (&raw const sa).cast(), len) })?;
+    Ok(())
+}
+
+/// `sendto` an AF_INET address; the whole datagram or an error.
+pub fn send_to_inet(sock: &OwnedFd, buf: &[u8], addr: std::net::SocketAddrV4) -> io::Result<()> {
+    let sa = sockaddr_in(addr);
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    loop {
+        // SAFETY: `buf` and `sa` are valid for the lengths given.
+        let n =
+            unsafe { libc::sendto(sock.as_raw_fd(), buf.as_ptr().cast(), buf.len(), 0, (&raw const sa).cast(), len) };
+        if n >= 0 {
+            return if n as usize == buf.len() { Ok(()) } else { Err(io::Error::from(io::ErrorKind::WriteZero)) };
+        }
+        let e = io::Error::last_os_error();
+        if errno(&e) != libc::EINTR {
+            return Err(e);
+        }
+    }
+}
+
+/// `bind` of a netlink socket, address chosen by the kernel.
+pub fn bind_netlink(sock: &OwnedFd) -> io::Result<()> {
+    // SAFETY: an all-zero sockaddr_nl is valid; the family is set below.
+    let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    sa.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    let len = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+    // SAFETY: `sa` is a valid sockaddr_nl of `len` bytes.
+    check(unsafe { libc::bind(sock.as_raw_fd(), (&raw const sa).cast(), len) })?;
+    Ok(())
+}
+
+/// `send` of one whole message on a connected or netlink socket.
+pub fn send(sock: &OwnedFd, buf: &[u8]) -> io::Result<()> {
+    loop {
+        // SAFETY: pointer and length describe `buf`.
+        let n = unsafe { libc::send(sock.as_raw_fd(), buf.as_ptr().cast(), buf.len(), 0) };
+        if n >= 0 {
+            return if n as usize == buf.len() { Ok(()) } else { Err(io::Error::from(io::ErrorKind::WriteZero)) };
+        }
+        let e = io::Error::last_os_error();
+        if errno(&e) != libc::EINTR {
+            return Err(e);
+        }
+    }
+}
+
+/// `read(2)` into `buf`, retried on EINTR; 0 means end of file.
+pub fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        // SAFETY: pointer and length describe `buf`.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if errno(&e) != libc::EINTR {
+            return Err(e);
+        }
+    }
+}
+
+/// `poll` on one descriptor for `events`, up to `timeout_ms` (retried on
+/// EINTR with the full timeout again, which only lengthens a rare wait).
+/// The returned events; empty on timeout.
+pub fn poll_one(fd: RawFd, events: libc::c_short, timeout_ms: c_int) -> io::Result<libc::c_short> {
+    let mut pfd = libc::pollfd { fd, events, revents: 0 };
+    // SAFETY: one valid pollfd.
+    let n = retry(|| unsafe { libc::poll(&mut pfd, 1, timeout_ms) })?;
+    Ok(if n == 0 { 0 } else { pfd.revents })
+}
+
+/// Four random bytes from the kernel (`getrandom`, non-blocking); falls back
+/// to the clock when the pool is not ready, which is good enough for a DHCP
+/// transaction id.
+pub fn random_u32() -> u32 {
+    let mut buf = [0u8; 4];
+    // SAFETY: pointer and length describe `buf`.
+    let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), libc::GRND_NONBLOCK) };
+    if n == 4 {
+        return u32::from_ne_bytes(buf);
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    now.subsec_nanos() ^ (now.as_secs() as u32)
+}
+
+/// `pidfd_open(pid, 0)`: a descriptor that names the process for good, so a
+/// signal sent through it can never reach a later process reusing the pid.
+pub fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
+    // SAFETY: plain integer arguments.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel returned a new descriptor (O_CLOEXEC by definition) owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// `pidfd_send_signal(pidfd, signal, NULL, 0)`.
+pub fn pidfd_send_signal(pidfd: &OwnedFd, signal: c_int) -> io::Result<()> {
+    // SAFETY: a valid descriptor, a NULL siginfo and no flags.
+    let ret = unsafe {
+        libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), signal, ptr::null::<libc::siginfo_t>(), 0)
+    };
+    if ret < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+}
+
+pub fn kill(pid: libc::pid_t, signal: c_int) -> io::Result<()> {
+    // SAFETY: plain integer arguments.
+    check(unsafe { libc::kill(pid, signal) })?;
+    Ok(())
+}
+
+pub fn getpid() -> libc::pid_t {
+    // SAFETY: no arguments.
+    unsafe { libc::getpid() }
+}
+
+pub fn tcgetattr(fd: RawFd) -> io::Result<libc::termios> {
+    let mut t = std::mem::MaybeUninit::<libc::termios>::zeroed();
+    // SAFETY: `t` is a properly sized out-buffer.
+    check(unsafe { libc::tcgetattr(fd, t.as_mut_ptr()) })?;
+    // SAFETY: tcgetattr succeeded, so `t` is initialised (it was zeroed anyway).
+    Ok(unsafe { t.assume_init() })
+}
+
+pub fn tcsetattr(fd: RawFd, termios: &libc::termios) -> io::Result<()> {
+    // SAFETY: `termios` is a valid struct for the duration of the call.
+    retry(|| unsafe { libc::tcsetattr(fd, libc::TCSANOW, termios) })?;
+    Ok(())
+}
+
+pub fn get_winsize(fd: RawFd) -> io::Result<libc::winsize> {
+    let mut ws = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: TIOCGWINSZ writes one struct winsize, which `ws` is.
+    check(unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) })?;
+    Ok(ws)
+}
+
+/// `ioctl(fd, TIOCSWINSZ)`: the kernel sends SIGWINCH to the terminal's
+/// foreground process group when the size changes.
+pub fn set_winsize(fd: RawFd, ws: &libc::winsize) -> io::Result<()> {
+    // SAFETY: TIOCSWINSZ reads one struct winsize, which `ws` is.
+    check(unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, ws) })?;
+    Ok(())
+}
+
+/// `tcsetpgrp(fd, pgrp)`: make `pgrp` the terminal's foreground group.
+pub fn tcsetpgrp(fd: RawFd, pgrp: libc::pid_t) -> io::Result<()> {
+    // SAFETY: plain integer arguments.
+    check(unsafe { libc::tcsetpgrp(fd, pgrp) })?;
+    Ok(())
+}
+
+/// `fstatfs(fd).f_type`.
+pub fn fd_filesystem_type(fd: &OwnedFd) -> io::Result<i64> {
+    let mut buf = std::mem::MaybeUninit::<libc::statfs>::zeroed();
+    // SAFETY: `buf` is a properly sized out-buffer; fstatfs fills it on success.
+    check(unsafe { libc::fstatfs(fd.as_raw_fd(), buf.as_mut_ptr()) })?;
+    // SAFETY: fstatfs succeeded, so `buf` is initialised (it was zeroed anyway).
+    Ok(unsafe { buf.assume_init() }.f_type)
+}
+
+/// `openat(dir, path, flags)`; the caller decides about O_CLOEXEC.
+pub fn openat(dir: &OwnedFd, path: impl AsRef<OsStr>, flags: c_int) -> io::Result<OwnedFd> {
+    let path = cstring(path)?;
+    // SAFETY: a valid directory descriptor and a NUL-terminated path.
+    let fd = retry(|| unsafe { libc::openat(dir.as_raw_fd(), path.as_ptr(), flags, 0) })?;
+    // SAFETY: `fd` was just returned by openat and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 pub enum Fork {
     Child,
     Parent(libc::pid_t),
 }
 
 pub fn fork() -> io::Result<Fork> {
-    // SAFETY: the init is single-threaded, so the child may keep running Rust code.
+    // SAFETY: the init forks once, while still single-threaded (the control-port
+    // thread starts after the fork), so the child may keep running Rust code.
     match unsafe { libc::fork() } {
         -1 => Err(io::Error::last_os_error()),
         0 => Ok(Fork::Child),
@@ -288,16 +528,6 @@ pub fn reboot(cmd: c_int) -> io::Error {
     // SAFETY: plain integer argument.
     unsafe { libc::reboot(cmd) };
     io::Error::last_os_error()
-}
-
-/// `statfs(path).f_type`.
-pub fn filesystem_type(path: &str) -> io::Result<i64> {
-    let path = cstring(path)?;
-    let mut buf = std::mem::MaybeUninit::<libc::statfs>::zeroed();
-    // SAFETY: `buf` is a properly sized out-buffer; statfs fills it on success.
-    check(unsafe { libc::statfs(path.as_ptr(), buf.as_mut_ptr()) })?;
-    // SAFETY: statfs succeeded, so `buf` is initialised (it was zeroed anyway).
-    Ok(unsafe { buf.assume_init() }.f_type)
 }
 
 /// `execve(path, argv, envp)`; returns only on failure.
@@ -330,7 +560,7 @@ pub fn replace_environment(vars: &[(OsString, OsString)]) -> io::Result<()> {
         }
         owned.push((cstring(key)?, cstring(value)?));
     }
-    // SAFETY: the init is single-threaded; nothing holds pointers into environ.
+    // SAFETY: called before any thread exists; nothing holds pointers into environ.
     if unsafe { libc::clearenv() } != 0 {
         return Err(invalid("clearenv failed"));
     }
