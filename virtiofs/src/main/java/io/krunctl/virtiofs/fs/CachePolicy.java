@@ -1,0 +1,42 @@
+package io.krunctl.virtiofs.fs;
+
+import java.util.Locale;
+
+/**
+ * How much the guest kernel may cache of a {@link PassthroughFs} tree: names, attributes, file data
+ * and directory listings. The spec's {@code cache:} value; {@link #AUTO} by default.
+ */
+public enum CachePolicy {
+    /**
+     * Nothing: every open bypasses the guest page cache ({@code FOPEN_DIRECT_IO}), names and
+     * attributes are revalidated on every use, no readdirplus. For trees the host changes while the
+     * guest runs. Shared writable {@code mmap} of files does not work in the guest under this policy.
+     */
+    NEVER,
+    /**
+     * Names and attributes for a short timeout; file data in the guest page cache, dropped when a
+     * later open or getattr sees the file changed (size or mtime, FUSE's {@code AUTO_INVAL_DATA}).
+     */
+    AUTO,
+    /**
+     * Everything for a long timeout: file data is kept across opens ({@code FOPEN_KEEP_CACHE}),
+     * directory listings are cached ({@code FOPEN_CACHE_DIR}), symlink targets too, and failed
+     * lookups are remembered. Only for trees the host leaves alone while the guest runs.
+     */
+    ALWAYS;
+
+    /** The policy named {@code never}, {@code auto} or {@code always} (any case). */
+    public static CachePolicy parse(String name) {
+        try {
+            return valueOf(name.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown cache policy \"" + name + "\" (never, auto, always)", e);
+        }
+    }
+
+    /** The spec spelling: {@code never}, {@code auto}, {@code always}. */
+    @Override
+    public String toString() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,82 @@
+package io.krunctl.virtiofs.fs;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a {@link PassthroughFs} serves its tree.
+ *
+ * @param cache             what the guest may cache ({@link CachePolicy})
+ * @param entryTimeout      how long the guest trusts a name it looked up (and, under
+ *                          {@link CachePolicy#ALWAYS}, a name it failed to find)
+ * @param attrTimeout       how long the guest trusts attributes
+ * @param writeback         let the guest cache writes and send them later (FUSE
+ *                          {@code WRITEBACK_CACHE}): much faster small writes, but the host sees
+ *                          data only when the guest flushes it, so only for trees nothing on the host
+ *                          writes to while the guest runs. Files are then opened read-write even when
+ *                          the guest asks for write-only (the guest kernel reads around partial page
+ *                          writes) and without {@code O_APPEND} (the guest kernel positions appends)
+ * @param xattr             serve extended attributes; without it the guest's xattr calls fail with
+ *                          {@code EOPNOTSUPP}
+ * @param announceSubmounts mark directories that are mount points on the host
+ *                          ({@code FUSE_ATTR_SUBMOUNT}), so the guest sees them as separate
+ *                          filesystems (own {@code st_dev}, EXDEV for renames across them)
+ * @param deviceNodes       let the guest create character and block device nodes in the tree. Off,
+ *                          mknod of a device answers EPERM (the whiteout device 0:0 overlayfs uses is
+ *                          always allowed): a node the guest made for, say, the host's disk would be a
+ *                          way in for anyone on the host who can reach the directory, unless it lives
+ *                          on a {@code nodev} mount. The guest's own {@code /dev} is a devtmpfs and
+ *                          never needs them
+ */
+public record PassthroughConfig(CachePolicy cache, Duration entryTimeout, Duration attrTimeout, boolean writeback,
+        boolean xattr, boolean announceSubmounts, boolean deviceNodes) {
+
+    /** libkrun's timeout for {@link CachePolicy#AUTO}. */
+    public static final Duration AUTO_TIMEOUT = Duration.ofSeconds(5);
+    /** virtiofsd's timeout for {@link CachePolicy#ALWAYS}: a day. */
+    public static final Duration ALWAYS_TIMEOUT = Duration.ofDays(1);
+
+    public PassthroughConfig {
+        Objects.requireNonNull(cache, "cache");
+        Entry.requireTimeout(entryTimeout, "entryTimeout");
+        Entry.requireTimeout(attrTimeout, "attrTimeout");
+    }
+
+    /**
+     * The policy with its usual timeouts (0 for never, 5 s for auto, a day for always), extended
+     * attributes and submounts on, no writeback, no device nodes.
+     */
+    public static PassthroughConfig of(CachePolicy cache) {
+        Duration timeout = switch (cache) {
+            case NEVER -> Duration.ZERO;
+            case AUTO -> AUTO_TIMEOUT;
+            case ALWAYS -> ALWAYS_TIMEOUT;
+        };
+        return new PassthroughConfig(cache, timeout, timeout, false, true, true, false);
+    }
+
+    /** {@link #of(CachePolicy) of(AUTO)}. */
+    public static PassthroughConfig defaults() {
+        return of(CachePolicy.AUTO);
+    }
+
+    public PassthroughConfig withWriteback(boolean on) {
+        return new PassthroughConfig(cache, entryTimeout, attrTimeout, on, xattr, announceSubmounts, deviceNodes);
+    }
+
+    public PassthroughConfig withTimeouts(Duration entry, Duration attr) {
+        return new PassthroughConfig(cache, entry, attr, writeback, xattr, announceSubmounts, deviceNodes);
+    }
+
+    public PassthroughConfig withXattr(boolean on) {
+        return new PassthroughConfig(cache, entryTimeout, attrTimeout, writeback, on, announceSubmounts, deviceNodes);
+    }
+
+    public PassthroughConfig withAnnounceSubmounts(boolean on) {
+        return new PassthroughConfig(cache, entryTimeout, attrTimeout, writeback, xattr, on, deviceNodes);
+    }
+
+    public PassthroughConfig withDeviceNodes(boolean on) {
+        return new PassthroughConfig(cache, entryTimeout, attrTimeout, writeback, xattr, announceSubmounts, on);
+    }
+}

@@ -1,0 +1,1257 @@
+package io.krunctl.virtiofs.fs;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import io.krunctl.nativeio.FileCalls;
+import io.krunctl.nativeio.FileStructs;
+import io.krunctl.nativeio.NativeException;
+import io.krunctl.nativeio.Structs;
+import io.krunctl.virtiofs.fs.HandleTable.OpenFile;
+import io.krunctl.virtiofs.fs.InodeTable.Inode;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * A host directory served to the guest: libkrun's {@code PassthroughFs}, with the whole FUSE surface
+ * a Linux guest uses for ordinary work.
+ *
+ * <h2>Inodes and confinement</h2>
+ * Every inode is an {@code O_PATH|O_NOFOLLOW} descriptor, identified by (device, inode number,
+ * mount id) from {@code statx}, so hard links are one inode and mount points inside the tree are
+ * crossed (each mount's files are distinct; with {@link PassthroughConfig#announceSubmounts()} the
+ * guest sees them as submounts). Every name operation is an {@code *at} call relative to the parent
+ * inode's descriptor with one path component: never empty, never containing '/', never "." or ".."
+ * (the FUSE server rejects those already; this class checks again). Lookups go through
+ * {@code openat2} with {@code RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS} where the
+ * kernel has it. Nothing follows a symlink: a symlink inode is the link itself, READLINK reads its
+ * text, and OPEN refuses it (ELOOP). Files are opened for I/O by reopening their inode through
+ * {@code /proc/self/fd/N}, which only ever happens for regular files and directories (the type is
+ * checked first): devices, FIFOs and sockets in the tree are never opened on the host (ENXIO),
+ * whatever a guest sends. Renames and links take both ends as inode descriptors inside the tree, so
+ * nothing can be moved or linked across its boundary. The guest may not create device nodes unless
+ * {@link PassthroughConfig#deviceNodes()} allows it (see there).
+ *
+ * <h2>Ownership</h2>
+ * The guest kernel checks permissions itself (virtio-fs mounts with {@code default_permissions}).
+ * When this process's effective uid is root, files, directories, nodes and symlinks the guest creates
+ * are created with the caller's uid and gid as the thread's filesystem ids, with the file-system
+ * capabilities kept, so ownership (including set-group-id directories) is exactly what the kernel
+ * gives that user, atomically, and the host never refuses what the guest allowed (see
+ * {@link WorkerState}). Without root, files belong to this process's user, as in libkrun.
+ *
+ * <h2>What the guest does not get</h2>
+ * <ul>
+ *   <li>POSIX and BSD locks: GETLK/SETLK answer ENOSYS and the lock capabilities are not requested,
+ *       so the guest kernel keeps locks local. Correct for everything inside the one guest (SQLite
+ *       included); a lock does not exclude host processes.</li>
+ *   <li>FLUSH answers ENOSYS: the guest stops sending it. With no host locks to drop, a close has
+ *       nothing to do here.</li>
+ *   <li>IOCTL answers ENOTTY ({@link AugmentFs} handles the exit-code ioctl before it gets here).</li>
+ *   <li>{@code O_DIRECT} is dropped from opens (guest buffers need not meet its alignment).</li>
+ * </ul>
+ *
+ * <p>{@code HANDLE_KILLPRIV_V2}: set-user-id and (with group execute) set-group-id bits are cleared
+ * on writes, truncating opens and truncations the guest flags; a chown by this root process clears
+ * them on the host by itself.
+ *
+ * <p>Thread-safe: any number of worker threads may call it. Call it from platform threads (see
+ * {@link WorkerState}). {@link #close()} releases every descriptor once the device has stopped.
+ */
+public final class PassthroughFs implements FileSystem, AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger(PassthroughFs.class);
+
+    private static final int PATH_FLAGS = FileCalls.O_PATH | FileCalls.O_NOFOLLOW | FileCalls.O_CLOEXEC;
+    private static final long RESOLVE = FileCalls.RESOLVE_BENEATH | FileCalls.RESOLVE_NO_SYMLINKS
+            | FileCalls.RESOLVE_NO_MAGICLINKS;
+    private static final int STATX_FLAGS = FileCalls.AT_EMPTY_PATH | FileCalls.AT_SYMLINK_NOFOLLOW
+            | FileCalls.AT_STATX_SYNC_AS_STAT;
+    private static final int STATX_MASK = FileCalls.STATX_BASIC_STATS | FileCalls.STATX_MNT_ID;
+    /**
+     * Open flags never passed on: creating is CREATE's job, a terminal never becomes ours,
+     * {@code O_DIRECT} would impose its alignment on guest buffers, {@code O_NOFOLLOW} would refuse
+     * the {@code /proc/self/fd} link itself, and {@code O_PATH}/{@code O_TMPFILE} are not opens of
+     * this file.
+     */
+    private static final int OPEN_DROPPED = FileCalls.O_CREAT | FileCalls.O_EXCL | FileCalls.O_NOCTTY
+            | FileCalls.O_DIRECT | FileCalls.O_NOFOLLOW | FileCalls.O_PATH | FileCalls.O_TMPFILE_BIT;
+    private static final int RENAME_FLAGS = FileCalls.RENAME_NOREPLACE | FileCalls.RENAME_EXCHANGE
+            | FileCalls.RENAME_WHITEOUT;
+    private static final int NEG_ENOENT = -io.krunctl.nativeio.Errno.ENOENT;
+    private static final int NEG_EACCES = -io.krunctl.nativeio.Errno.EACCES;
+    private static final int NEG_EEXIST = -io.krunctl.nativeio.Errno.EEXIST;
+    private static final int NEG_EINVAL = -io.krunctl.nativeio.Errno.EINVAL;
+    private static final int NEG_EOPNOTSUPP = -io.krunctl.nativeio.Errno.EOPNOTSUPP;
+    private static final int S_ISUID = 04000;
+    private static final int S_ISGID = 02000;
+    private static final int S_IXGRP = 00010;
+    /** getdents64 buffer per READDIR (the guest asks a page or more; entries left over are re-read). */
+    private static final int READDIR_BUFFER = 8192;
+    /** Smaller for READDIRPLUS: its entries are six times larger on the wire. */
+    private static final int READDIRPLUS_BUFFER = 4096;
+    /** {@code IOV_MAX}: the most buffers one {@code preadv}/{@code pwritev} takes. */
+    private static final int IOV_MAX = 1024;
+
+    private final Path rootPath;
+    private final PassthroughConfig config;
+    private final InodeTable inodes;
+    private final HandleTable handles = new HandleTable();
+    /** {@code O_PATH} descriptor of {@code /proc/self/fd}: inodes are reopened relative to it. */
+    private final int procSelfFd;
+    private final boolean openat2;
+    private final boolean switchCredentials;
+    private final int fileOpenFlags;
+    private final int dirOpenFlags;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean submounts;
+    private volatile boolean writeback;
+
+    /**
+     * Serves the directory {@code root} (a symlink given here is followed, once: it is the host
+     * user's choice; nothing inside the tree is).
+     *
+     * @param inodes the device's allocator, shared with the {@link AugmentFs} above
+     * @throws IOException if {@code root} cannot be opened as a directory or {@code /proc} is missing
+     */
+    public PassthroughFs(Path root, InodeAllocator inodes, PassthroughConfig config) throws IOException {
+        this.rootPath = root.toAbsolutePath();
+        this.config = Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(inodes, "inodes");
+        int dirFlags = FileCalls.O_PATH | FileCalls.O_DIRECTORY | FileCalls.O_CLOEXEC;
+        int proc;
+        int rootFd;
+        try (Arena arena = Arena.ofConfined()) {
+            proc = FileCalls.openat(FileCalls.AT_FDCWD, arena.allocateFrom("/proc/self/fd"), dirFlags, 0);
+            if (proc < 0) {
+                throw new NativeException("open(/proc/self/fd)", -proc);
+            }
+            rootFd = FileCalls.openat(FileCalls.AT_FDCWD,
+                    arena.allocateFrom(rootPath.toString(), StandardCharsets.UTF_8), dirFlags, 0);
+            if (rootFd < 0) {
+                FileCalls.close(proc);
+                throw new NativeException("open(" + rootPath + ")", -rootFd);
+            }
+        }
+        WorkerState w = WorkerState.current();
+        int r = FileCalls.statx(rootFd, w.empty, STATX_FLAGS, STATX_MASK, w.statx);
+        if (r < 0) {
+            FileCalls.close(rootFd);
+            FileCalls.close(proc);
+            throw new NativeException("statx(" + rootPath + ")", -r);
+        }
+        this.procSelfFd = proc;
+        this.inodes = new InodeTable(inodes, rootFd, keyOf(w.statx));
+        this.openat2 = probeOpenat2(w, rootFd);
+        this.switchCredentials = FileCalls.geteuid() == 0;
+        this.fileOpenFlags = switch (config.cache()) {
+            case NEVER -> OpenResult.DIRECT_IO;
+            case AUTO -> 0;
+            case ALWAYS -> OpenResult.KEEP_CACHE;
+        };
+        this.dirOpenFlags = config.cache() == CachePolicy.ALWAYS ? OpenResult.CACHE_DIR | OpenResult.KEEP_CACHE : 0;
+        LOG.debug("passthrough of {}: cache {}, openat2 {}, creates as the guest's user {}", rootPath,
+                config.cache(), openat2, switchCredentials);
+    }
+
+    private static boolean probeOpenat2(WorkerState w, int rootFd) {
+        int fd = FileCalls.openat2(rootFd, dot(w), pathHow(w));
+        if (fd >= 0) {
+            FileCalls.close(fd);
+            return true;
+        }
+        LOG.debug("openat2 unavailable (errno {}); lookups use openat with O_NOFOLLOW", -fd);
+        return false;
+    }
+
+    private static MemorySegment dot(WorkerState w) {
+        w.name.set(JAVA_BYTE, 0, (byte) '.');
+        w.name.set(JAVA_BYTE, 1, (byte) 0);
+        return w.name;
+    }
+
+    /** The directory served. */
+    public Path root() {
+        return rootPath;
+    }
+
+    public PassthroughConfig config() {
+        return config;
+    }
+
+    // ---- lifecycle ----
+
+    @Override
+    public long init(long capable) {
+        submounts = config.announceSubmounts() && (capable & InitFlags.SUBMOUNTS) != 0;
+        writeback = config.writeback() && (capable & InitFlags.WRITEBACK_CACHE) != 0;
+        long wanted = 0;
+        if (config.cache() != CachePolicy.NEVER) {
+            wanted |= InitFlags.DO_READDIRPLUS | InitFlags.READDIRPLUS_AUTO;
+        }
+        if (config.cache() == CachePolicy.ALWAYS) {
+            wanted |= InitFlags.CACHE_SYMLINKS;
+        }
+        if (config.writeback()) {
+            wanted |= InitFlags.WRITEBACK_CACHE;
+        }
+        return wanted;
+    }
+
+    @Override
+    public void destroy() {
+        handles.removeAll();
+        inodes.forgetAll();
+    }
+
+    /** Closes every descriptor. Only once no request runs any more (the device has stopped). */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            handles.removeAll();
+            inodes.closeAll();
+            FileCalls.close(procSelfFd);
+        }
+    }
+
+    // ---- names ----
+
+    @Override
+    public Entry lookup(Context ctx, long parent, Name name) throws FsException {
+        Inode dir = inodes.acquire(parent);
+        try {
+            WorkerState w = WorkerState.current();
+            MemorySegment c = component(w.name, name);
+            int fd = openPath(w, dir.fd, c);
+            if (fd < 0) {
+                if (fd == NEG_ENOENT && config.cache() == CachePolicy.ALWAYS) {
+                    // A negative entry: the guest remembers the name is absent for the entry timeout.
+                    return new Entry(0, 0, Attr.NONE, config.entryTimeout(), Duration.ZERO);
+                }
+                throw error(fd);
+            }
+            return entryFor(w, dir, fd);
+        } finally {
+            inodes.release(dir);
+        }
+    }
+
+    @Override
+    public void forget(long inode, long count) {
+        inodes.forget(inode, count);
+    }
+
+    @Override
+    public void batchForget(List<Forget> forgets) {
+        for (Forget f : forgets) {
+            inodes.forget(f.inode(), f.count());
+        }
+    }
+
+    @Override
+    public Entry mknod(Context ctx, long parent, Name name, int mode, int rdev, int umask) throws FsException {
+        int type = mode & Linux.S_IFMT;
+        if ((type == Linux.S_IFCHR || type == Linux.S_IFBLK) && !config.deviceNodes()
+                && !(type == Linux.S_IFCHR && rdev == 0)) {
+            throw new FsException(Errno.EPERM);
+        }
+        Inode dir = inodes.acquire(parent);
+        try {
+            WorkerState w = WorkerState.current();
+            MemorySegment c = component(w.name, name);
+            w.ownUmask();
+            boolean switched = switchCredentials && w.become(ctx.uid(), ctx.gid());
+            int r;
+            try {
+                r = FileCalls.mknodat(dir.fd, c, mode, Integer.toUnsignedLong(rdev));
+            } finally {
+                if (switched) {
+                    w.restore();
+                }
+            }
+            check(r);
+            return lookupCreated(w, dir, c);
+        } finally {
+            inodes.release(dir);
+        }
+    }
+
+    @Override
+    public Entry mkdir(Context ctx, long parent, Name name, int mode, int umask) throws FsException {
+        Inode dir = inodes.acquire(parent);
+        try {
+            WorkerState w = WorkerState.current();
+            MemorySegment c = component(w.name, name);
+            w.ownUmask();
+            boolean switched = switchCredentials && w.become(ctx.uid(), ctx.gid());
+            int r;
+            try {
+                r = FileCalls.mkdirat(dir.fd, c, mode & Linux.PERMISSION_BITS);
+            } finally {
+                if (switched) {
+                    w.restore();
+                }
+            }
+            check(r);
+            return lookupCreated(w, dir, c);
+        } finally {
+            inodes.release(dir);
+        }
+    }
+
+    @Override
+    public Entry symlink(Context ctx, Name target, long parent, Name name) throws FsException {
+        Inode dir = inodes.acquire(parent);
+        try {
+            WorkerState w = WorkerState.current();
+            MemorySegment c = component(w.name, name);
+            if (target.isEmpty()) {
+                throw new FsException(Errno.ENOENT);
+            }
+            MemorySegment text = WorkerState.cString(w.name2, target);
+            boolean switched = switchCredentials && w.become(ctx.uid(), ctx.gid());
+            int r;
+            try {
+                r = FileCalls.symlinkat(text, dir.fd, c);
+            } finally {
+                if (switched) {
+                    w.restore();
+                }
+            }
+            check(r);
+            return lookupCreated(w, dir, c);
+        } finally {
+            inodes.release(dir);
+        }
+    }
+
+    @Override
+    public Entry link(Context ctx, long inode, long newParent, Name newName) throws FsException {
+        Inode source = inodes.acquire(inode);
+        try {
+            Inode dir = inodes.acquire(newParent);
+            try {
+                WorkerState w = WorkerState.current();
+                MemorySegment c = component(w.name, newName);
+                int r = FileCalls.linkat(source.fd, w.empty, dir.fd, c, FileCalls.AT_EMPTY_PATH);
+                if (r == NEG_ENOENT && !switchCredentials) {
+                    // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link names the same inode.
+                    r = FileCalls.linkat(FileCalls.AT_FDCWD, w.procPath(source.fdName), dir.fd, c,
+                            FileCalls.AT_SYMLINK_FOLLOW);
+                }
+                check(r);
+                return lookupCreated(w, dir, c);
+            } finally {
+                inodes.release(dir);
+            }
+        } finally {
+            inodes.release(source);
+        }
+    }
+
+    @Override
+    public void unlink(Context ctx, long parent, Name name) throws FsException {
+        remove(parent, name, 0);
+    }
+
+    @Override
+    public void rmdir(Context ctx, long parent, Name name) throws FsException {
+        remove(parent, name, FileCalls.AT_REMOVEDIR);
+    }
+
+    private void remove(long parent, Name name, int flags) throws FsException {
+        Inode dir = inodes.acquire(parent);
+        try {
+            WorkerState w = WorkerState.current();
+            check(FileCalls.unlinkat(dir.fd, component(w.name, name), flags));
+        } finally {
+            inodes.release(dir);
+        }
+    }
+
+    @Override
+    public void rename(Context ctx, long oldParent, Name oldName, long newParent, Name newName, int flags)
+            throws FsException {
+        if ((flags & ~RENAME_FLAGS) != 0) {
+            throw new FsException(Errno.EINVAL);
+        }
+        Inode from = inodes.acquire(oldParent);
+        try {
+            Inode to = inodes.acquire(newParent);
+            try {
+                WorkerState w = WorkerState.current();
+                MemorySegment a = component(w.name, oldName);
+                MemorySegment b = component(w.name2, newName);
+                check(FileCalls.renameat2(from.fd, a, to.fd, b, flags));
+            } finally {
+                inodes.release(to);
+            }
+        } finally {
+            inodes.release(from);
+        }
+    }
+
+    // ---- attributes ----
+
+    @Override
+    public AttrReply getattr(Context ctx, long inode, OptionalLong handle) throws FsException {
+        Inode in = inodes.acquire(inode);
+        try {
+            WorkerState w = WorkerState.current();
+            statx(w, in.fd);
+            return new AttrReply(attrOf(w.statx, 0), config.attrTimeout());
+        } finally {
+            inodes.release(in);
+        }
+    }
+
+    @Override
+    public AttrReply setattr(Context ctx, long inode, SetAttr changes) throws FsException {
+        Inode in = inodes.acquire(inode);
+        OpenFile file = null;
+        try {
+            if (changes.has(SetAttr.HANDLE)) {
+                file = handles.acquire(changes.handle());
+            }
+            WorkerState w = WorkerState.current();
+            int fd = file != null ? file.fd : -1;
+            if (changes.has(SetAttr.UID) || changes.has(SetAttr.GID)) {
+                int uid = changes.has(SetAttr.UID) ? changes.uid() : -1;
+                int gid = changes.has(SetAttr.GID) ? changes.gid() : -1;
+                check(fd >= 0 ? FileCalls.fchown(fd, uid, gid)
+                        : FileCalls.fchownat(in.fd, w.empty, uid, gid, FileCalls.AT_EMPTY_PATH));
+            }
+            // After the owner: a chown clears set-id bits, and a mode the guest sends with it wins.
+            if (changes.has(SetAttr.MODE)) {
+                int mode = changes.mode() & Linux.PERMISSION_BITS;
+                check(fd >= 0 ? FileCalls.fchmod(fd, mode) : chmod(w, in, mode));
+            }
+            if (changes.has(SetAttr.SIZE)) {
+                if (!in.is(Linux.S_IFREG)) {
+                    throw new FsException(in.is(Linux.S_IFDIR) ? Errno.EISDIR : Errno.EINVAL);
+                }
+                boolean writable = file != null && (file.flags & FileCalls.O_ACCMODE) != FileCalls.O_RDONLY;
+                check(writable ? FileCalls.ftruncate(fd, changes.size())
+                        : FileCalls.truncate(w.procPath(in.fdName), changes.size()));
+            }
+            // HANDLE_KILLPRIV_V2: the guest flags truncations and chowns by callers without
+            // CAP_FSETID. A root chown has cleared the bits on the host already; a truncation has
+            // not. A mode sent in the same request is the guest's own result and stands.
+            if (changes.has(SetAttr.KILL_SUIDGID) && !changes.has(SetAttr.MODE) && in.is(Linux.S_IFREG)) {
+                killSuidGid(w, in, fd);
+            }
+            if (changes.has(SetAttr.ATIME) || changes.has(SetAttr.MTIME) || changes.has(SetAttr.ATIME_NOW)
+                    || changes.has(SetAttr.MTIME_NOW)) {
+                MemorySegment t = w.times;
+                time(t, 0, changes.has(SetAttr.ATIME_NOW), changes.has(SetAttr.ATIME), changes.atime(),
+                        changes.atimeNanos());
+                time(t, 16, changes.has(SetAttr.MTIME_NOW), changes.has(SetAttr.MTIME), changes.mtime(),
+                        changes.mtimeNanos());
+                check(fd >= 0 ? FileCalls.futimens(fd, t) : utimes(w, in, t));
+            }
+            // CTIME: Linux sets a file's change time itself on every change above; nothing to do.
+            statx(w, in.fd);
+            return new AttrReply(attrOf(w.statx, 0), config.attrTimeout());
+        } finally {
+            if (file != null) {
+                handles.release(file);
+            }
+            inodes.release(in);
+        }
+    }
+
+    private static void time(MemorySegment t, long at, boolean now, boolean set, long seconds, int nanos) {
+        if (now) {
+            t.set(JAVA_LONG, at, 0);
+            t.set(JAVA_LONG, at + 8, FileCalls.UTIME_NOW);
+        } else if (set) {
+            t.set(JAVA_LONG, at, seconds);
+            t.set(JAVA_LONG, at + 8, Integer.toUnsignedLong(nanos));
+        } else {
+            t.set(JAVA_LONG, at, 0);
+            t.set(JAVA_LONG, at + 8, FileCalls.UTIME_OMIT);
+        }
+    }
+
+    /**
+     * utimensat of an inode itself (a symlink too) with {@code AT_EMPTY_PATH}; kernels before 5.8
+     * refuse that flag here, and then a non-symlink goes through its /proc link.
+     */
+    private int utimes(WorkerState w, Inode in, MemorySegment times) {
+        int r = FileCalls.utimensat(in.fd, w.empty, times, FileCalls.AT_EMPTY_PATH | FileCalls.AT_SYMLINK_NOFOLLOW);
+        if (r == NEG_EINVAL && !in.is(Linux.S_IFLNK)) {
+            r = FileCalls.utimensat(procSelfFd, w.fdName(in.fdName), times, 0);
+        }
+        return r;
+    }
+
+    /** chmod of an inode without an open file: through its /proc link, never for a symlink. */
+    private int chmod(WorkerState w, Inode in, int mode) {
+        if (in.is(Linux.S_IFLNK)) {
+            return NEG_EOPNOTSUPP;
+        }
+        return FileCalls.fchmodat(procSelfFd, w.fdName(in.fdName), mode, 0);
+    }
+
+    /**
+     * Clears set-user-id, and set-group-id if group-executable (the kernel's own rule), as
+     * HANDLE_KILLPRIV_V2 asks of the server after a write or truncation by an unprivileged caller.
+     */
+    private void killSuidGid(WorkerState w, Inode in, int fd) throws FsException {
+        int r = FileCalls.statx(fd >= 0 ? fd : in.fd, w.empty, STATX_FLAGS, FileCalls.STATX_MODE, w.statx);
+        check(r);
+        int mode = Short.toUnsignedInt(w.statx.get(JAVA_SHORT, FileStructs.STX_MODE));
+        int kept = mode & ~S_ISUID;
+        if ((mode & S_IXGRP) != 0) {
+            kept &= ~S_ISGID;
+        }
+        if (kept != mode) {
+            int bits = kept & Linux.PERMISSION_BITS;
+            check(fd >= 0 ? FileCalls.fchmod(fd, bits) : chmod(w, in, bits));
+        }
+    }
+
+    @Override
+    public Name readlink(Context ctx, long inode) throws FsException {
+        Inode in = inodes.acquire(inode);
+        try {
+            if (!in.is(Linux.S_IFLNK)) {
+                throw new FsException(Errno.EINVAL);
+            }
+            WorkerState w = WorkerState.current();
+            long n = FileCalls.readlinkat(in.fd, w.empty, w.name2);
+            check(n);
+            return Name.of(w.name2.asSlice(0, n).toArray(JAVA_BYTE));
+        } finally {
+            inodes.release(in);
+        }
+    }
+
+    @Override
+    public void access(Context ctx, long inode, int mask) throws FsException {
+        Inode in = inodes.acquire(inode);
+        try {
+            WorkerState w = WorkerState.current();
+            statx(w, in.fd);
+            if (mask == Linux.F_OK || ctx.uid() == Context.INVALID_ID) {
+                return;
+            }
+            int mode = Short.toUnsignedInt(w.statx.get(JAVA_SHORT, FileStructs.STX_MODE));
+            if (ctx.uid() == 0) {
+                // root may do anything but execute a file nobody may execute
+                if ((mask & Linux.X_OK) != 0 && !in.is(Linux.S_IFDIR) && (mode & 0111) == 0) {
+                    throw new FsException(Errno.EACCES);
+                }
+                return;
+            }
+            int bits;
+            if (ctx.uid() == w.statx.get(JAVA_INT, FileStructs.STX_UID)) {
+                bits = mode >> 6;
+            } else if (ctx.gid() == w.statx.get(JAVA_INT, FileStructs.STX_GID)) {
+                bits = mode >> 3;
+            } else {
+                bits = mode;
+            }
+            if ((mask & ~bits & 7) != 0) {
+                throw new FsException(Errno.EACCES);
+            }
+        } finally {
+            inodes.release(in);
+        }
+    }
+
+    @Override
+    public StatFs statfs(Context ctx, long inode) throws FsException {
+        Inode in = inodes.acquire(inode);
+        try {
+            WorkerState w = WorkerState.current();
+            MemorySegment s = w.statfs;
+            check(FileCalls.fstatfs(in.fd, s));
+            return new StatFs(s.get(JAVA_LONG, FileStructs.F_BLOCKS), s.get(JAVA_LONG, FileStructs.F_BFREE),
+                    s.get(JAVA_LONG, FileStructs.F_BAVAIL), s.get(JAVA_LONG, FileStructs.F_FILES),
+                    s.get(JAVA_LONG, FileStructs.F_FFREE), (int) s.get(JAVA_LONG, FileStructs.F_BSIZE),
+                    (int) s.get(JAVA_LONG, FileStructs.F_NAMELEN), (int) s.get(JAVA_LONG, FileStructs.F_FRSIZE));
+        } finally {
+            inodes.release(in);
+        }
+    }
+
+    // ---- extended attributes (through /proc/self/fd/N, which names the inode without opening it) ----
+
+    @Override
+    public void setxattr(Context ctx, long inode, Name name, byte[] value, int flags, int setxattrFlags)
+            throws FsException {
+        requireXattr();
+        if (value.length > WorkerState.XATTR_MAX) {
+            throw new FsException(Errno.E2BIG);
+        }
+        Inode in = inodes.acquire(inode);
+        try {
+            WorkerState w = WorkerState.current();
+            MemorySegment v = w.xattr().asSlice(0, value.length);
+            MemorySegment.copy(value, 0, v, JAVA_BYTE, 0, value.length);
+            check(FileCalls.setxattr(w.procPath(in.fdName), WorkerState.cString(w.name, name), v, flags));
+        } finally {
+            inodes.release(in);
+        }
+    }
+
+    @Override
+    public byte[] getxattr(Context ctx, long inode, Name name, int size) throws FsException {
+        requireXattr();
+        Inode in = inodes.acquire(inode);
+        try {
+            WorkerState w = WorkerState.current();
+            MemorySegment buffer = w.xattr();
+            long n = FileCalls.getxattr(w.procPath(in.fdName), WorkerState.cString(w.name, name), buffer);
+            check(n);
+            return buffer.asSlice(0, n).toArray(JAVA_BYTE);
+        } finally {
+            inodes.release(in);
+        }
+    }
+
+    @Override
+    public List<Name> listxattr(Context ctx, long inode, int size) throws FsException {
+        requireXattr();
+        Inode in = inodes.acquire(inode);
+        try {
+            WorkerState w = WorkerState.current();
+            MemorySegment buffer = w.xattr();
+            long n = FileCalls.listxattr(w.procPath(in.fdName), buffer);
+            check(n);
+            List<Name> names = new ArrayList<>();
+            long start = 0;
+            for (long i = 0; i < n; i++) {
+                if (buffer.get(JAVA_BYTE, i) == 0) {
+                    if (i > start) {
+                        names.add(Name.of(buffer.asSlice(start, i - start).toArray(JAVA_BYTE)));
+                    }
+                    start = i + 1;
+                }
+            }
+            return names;
+        } finally {
+            inodes.release(in);
+        }
+    }
+
+    @Override
+    public void removexattr(Context ctx, long inode, Name name) throws FsException {
+        requireXattr();
+        Inode in = inodes.acquire(inode);
+        try {
+            WorkerState w = WorkerState.current();
+            check(FileCalls.removexattr(w.procPath(in.fdName), WorkerState.cString(w.name, name)));
+        } finally {
+            inodes.release(in);
+        }
+    }
+
+    /** Without xattr support the guest gets ENOSYS once and answers EOPNOTSUPP itself from then on. */
+    private void requireXattr() throws FsException {
+        if (!config.xattr()) {
+            throw new FsException(Errno.ENOSYS);
+        }
+    }
+
+    // ---- files ----
+
+    @Override
+    public OpenResult open(Context ctx, long inode, int flags, boolean killSuidGid) throws FsException {
+        Inode in = inodes.acquire(inode);
+        try {
+            WorkerState w = WorkerState.current();
+            OpenFile file = reopen(w, in, flags);
+            if (killSuidGid && (flags & FileCalls.O_TRUNC) != 0) {
+                try {
+                    killSuidGid(w, in, file.fd);
+                } catch (FsException e) {
+                    handles.remove(file.id);
+                    throw e;
+                }
+            }
+            return new OpenResult(file.id, fileOpenFlags);
+        } finally {
+            inodes.release(in);
+        }
+    }
+
+    /**
+     * Opens {@code in} for I/O through its {@code /proc/self/fd} link. Only regular files and
+     * directories: the link of a symlink inode would be followed, and a device, FIFO or socket the
+     * guest made (or found) in the tree must never be opened on the host.
+     */
+    private OpenFile reopen(WorkerState w, Inode in, int guestFlags) throws FsException {
+        if (in.is(Linux.S_IFLNK)) {
+            throw new FsException(Errno.ELOOP);
+        }
+        if (!in.is(Linux.S_IFREG) && !in.is(Linux.S_IFDIR)) {
+            throw new FsException(Errno.ENXIO);
+        }
+        int flags = hostOpenFlags(guestFlags);
+        int fd = FileCalls.openat(procSelfFd, w.fdName(in.fdName), flags, 0);
+        if (fd == NEG_EACCES && flags != baseOpenFlags(guestFlags)) {
+            // Writeback's read-write upgrade of a write-only open needs read permission, which only
+            // root is sure to have; the guest asked for less.
+            flags = baseOpenFlags(guestFlags);
+            fd = FileCalls.openat(procSelfFd, w.fdName(in.fdName), flags, 0);
+        }
+        check(fd);
+        return handles.add(fd, flags);
+    }
+
+    private static int baseOpenFlags(int guestFlags) {
+        return (guestFlags & ~OPEN_DROPPED) | FileCalls.O_CLOEXEC;
+    }
+
+    /** The guest's open flags as the host gets them; see {@link PassthroughConfig#writeback()}. */
+    private int hostOpenFlags(int guestFlags) {
+        int flags = baseOpenFlags(guestFlags);
+        if (writeback) {
+            if ((flags & FileCalls.O_ACCMODE) == FileCalls.O_WRONLY) {
+                flags = (flags & ~FileCalls.O_ACCMODE) | FileCalls.O_RDWR;
+            }
+            flags &= ~FileCalls.O_APPEND;
+        }
+        return flags;
+    }
+
+    @Override
+    public Created create(Context ctx, long parent, Name name, int mode, int flags, int umask, boolean killSuidGid)
+            throws FsException {
+        Inode dir = inodes.acquire(parent);
+        try {
+            WorkerState w = WorkerState.current();
+            MemorySegment c = component(w.name, name);
+            int hostFlags = hostOpenFlags(flags);
+            w.ownUmask();
+            boolean switched = switchCredentials && w.become(ctx.uid(), ctx.gid());
+            int fd;
+            try {
+                fd = openCreate(w, dir.fd, c, hostFlags, mode & Linux.PERMISSION_BITS);
+            } finally {
+                if (switched) {
+                    w.restore();
+                }
+            }
+            if (fd == NEG_EEXIST && (flags & Linux.O_EXCL) == 0) {
+                return openExisting(w, dir, c, flags, killSuidGid);
+            }
+            check(fd);
+            // The inode of exactly the file just made: its open descriptor's /proc link, as O_PATH.
+            byte[] fdName = Integer.toString(fd).getBytes(StandardCharsets.US_ASCII);
+            int pathFd = FileCalls.openat(procSelfFd, w.fdName(fdName), FileCalls.O_PATH | FileCalls.O_CLOEXEC, 0);
+            if (pathFd < 0) {
+                FileCalls.close(fd);
+                throw error(pathFd);
+            }
+            Entry entry;
+            try {
+                entry = entryFor(w, dir, pathFd);
+            } catch (FsException e) {
+                FileCalls.close(fd);
+                throw e;
+            }
+            OpenFile file = handles.add(fd, hostFlags);
+            return new Created(entry, new OpenResult(file.id, fileOpenFlags));
+        } finally {
+            inodes.release(dir);
+        }
+    }
+
+    /** O_CREAT without O_EXCL found the name taken: open what is there, as OPEN would (never a device). */
+    private Created openExisting(WorkerState w, Inode dir, MemorySegment c, int flags, boolean killSuidGid)
+            throws FsException {
+        int pathFd = openPath(w, dir.fd, c);
+        check(pathFd);
+        Entry entry = entryFor(w, dir, pathFd);
+        Inode in = inodes.acquire(entry.inode());
+        try {
+            OpenFile file = reopen(w, in, flags);
+            if (killSuidGid && (flags & FileCalls.O_TRUNC) != 0) {
+                killSuidGid(w, in, file.fd);
+            }
+            return new Created(entry, new OpenResult(file.id, fileOpenFlags));
+        } catch (FsException e) {
+            inodes.forget(entry.inode(), 1);
+            throw e;
+        } finally {
+            inodes.release(in);
+        }
+    }
+
+    private int openCreate(WorkerState w, int dirFd, MemorySegment c, int flags, int mode) {
+        int all = flags | FileCalls.O_CREAT | FileCalls.O_EXCL | FileCalls.O_NOFOLLOW;
+        if (openat2) {
+            MemorySegment how = w.how;
+            how.set(JAVA_LONG, FileStructs.HOW_FLAGS, Integer.toUnsignedLong(all));
+            how.set(JAVA_LONG, FileStructs.HOW_MODE, mode);
+            how.set(JAVA_LONG, FileStructs.HOW_RESOLVE, RESOLVE);
+            return FileCalls.openat2(dirFd, c, how);
+        }
+        return FileCalls.openat(dirFd, c, all, mode);
+    }
+
+    @Override
+    public int read(Context ctx, long inode, long handle, long offset, List<MemorySegment> destination, int flags)
+            throws FsException {
+        OpenFile file = handles.acquire(handle);
+        try {
+            return Math.toIntExact(transfer(WorkerState.current(), file.fd, destination, offset, false));
+        } finally {
+            handles.release(file);
+        }
+    }
+
+    @Override
+    public int write(Context ctx, long inode, long handle, long offset, List<MemorySegment> source, int writeFlags,
+            int flags) throws FsException {
+        OpenFile file = handles.acquire(handle);
+        try {
+            WorkerState w = WorkerState.current();
+            if ((writeFlags & FsFlags.WRITE_KILL_SUIDGID) != 0) {
+                killSuidGid(w, null, file.fd);
+            }
+            return Math.toIntExact(transfer(w, file.fd, source, offset, true));
+        } finally {
+            handles.release(file);
+        }
+    }
+
+    /**
+     * Moves bytes between {@code fd} at {@code offset} and the segments, in order, with one
+     * {@code preadv}/{@code pwritev} straight on them (guest memory) when they are native. A short
+     * read is the end of the file; a short write is continued until done or failed.
+     */
+    private static long transfer(WorkerState w, int fd, List<MemorySegment> segments, long offset, boolean write)
+            throws FsException {
+        int count = segments.size();
+        long total = 0;
+        boolean allNative = true;
+        for (int i = 0; i < count; i++) {
+            MemorySegment s = segments.get(i);
+            total += s.byteSize();
+            allNative &= s.isNative();
+        }
+        if (total == 0) {
+            return 0;
+        }
+        if (!allNative) {
+            return bounced(w, fd, segments, offset, write);
+        }
+        if (count > IOV_MAX) {
+            // More buffers than one vectored call takes (never from a Linux guest: 1 MiB is 257 pages).
+            long done = 0;
+            for (int from = 0; from < count; from += IOV_MAX) {
+                List<MemorySegment> part = segments.subList(from, Math.min(count, from + IOV_MAX));
+                long size = 0;
+                for (MemorySegment s : part) {
+                    size += s.byteSize();
+                }
+                long n = transfer(w, fd, part, offset + done, write);
+                done += n;
+                if (n < size) {
+                    break;
+                }
+            }
+            return done;
+        }
+        long done;
+        if (count == 1) {
+            MemorySegment s = segments.get(0);
+            done = write ? FileCalls.pwrite(fd, s, offset) : FileCalls.pread(fd, s, offset);
+        } else {
+            MemorySegment iov = w.iov(count);
+            for (int i = 0; i < count; i++) {
+                MemorySegment s = segments.get(i);
+                long at = i * Structs.IOVEC.byteSize();
+                Structs.IOV_BASE.set(iov, at, s);
+                Structs.IOV_LEN.set(iov, at, s.byteSize());
+            }
+            done = write ? FileCalls.pwritev(fd, iov, count, offset) : FileCalls.preadv(fd, iov, count, offset);
+        }
+        check(done);
+        if (!write || done == total || done == 0) {
+            return done;
+        }
+        return continueWrite(fd, segments, offset, done);
+    }
+
+    private static long continueWrite(int fd, List<MemorySegment> segments, long offset, long done) {
+        long position = done;
+        long start = 0;
+        for (MemorySegment s : segments) {
+            long end = start + s.byteSize();
+            while (position < end) {
+                long n = FileCalls.pwrite(fd, s.asSlice(position - start), offset + position);
+                if (n <= 0) {
+                    return position;
+                }
+                position += n;
+            }
+            start = end;
+        }
+        return position;
+    }
+
+    /** The slow path for heap segments (tests, never guest memory): through a native buffer. */
+    private static long bounced(WorkerState w, int fd, List<MemorySegment> segments, long offset, boolean write)
+            throws FsException {
+        long position = 0;
+        for (MemorySegment s : segments) {
+            long size = s.byteSize();
+            long within = 0;
+            while (within < size) {
+                MemorySegment buffer = w.bounce(size - within);
+                long n;
+                if (write) {
+                    MemorySegment.copy(s, within, buffer, 0, buffer.byteSize());
+                    n = FileCalls.pwrite(fd, buffer, offset + position);
+                } else {
+                    n = FileCalls.pread(fd, buffer, offset + position);
+                    if (n > 0) {
+                        MemorySegment.copy(buffer, 0, s, within, n);
+                    }
+                }
+                if (n < 0) {
+                    if (position > 0) {
+                        return position;
+                    }
+                    throw error(n);
+                }
+                if (n == 0) {
+                    return position;
+                }
+                within += n;
+                position += n;
+            }
+        }
+        return position;
+    }
+
+    @Override
+    public void flush(Context ctx, long inode, long handle, long lockOwner) throws FsException {
+        throw new FsException(Errno.ENOSYS);
+    }
+
+    @Override
+    public void fsync(Context ctx, long inode, boolean dataOnly, long handle) throws FsException {
+        sync(handle, dataOnly);
+    }
+
+    @Override
+    public void fsyncdir(Context ctx, long inode, boolean dataOnly, long handle) throws FsException {
+        sync(handle, dataOnly);
+    }
+
+    private void sync(long handle, boolean dataOnly) throws FsException {
+        OpenFile file = handles.acquire(handle);
+        try {
+            check(dataOnly ? FileCalls.fdatasync(file.fd) : FileCalls.fsync(file.fd));
+        } finally {
+            handles.release(file);
+        }
+    }
+
+    @Override
+    public void fallocate(Context ctx, long inode, long handle, int mode, long offset, long length)
+            throws FsException {
+        OpenFile file = handles.acquire(handle);
+        try {
+            check(FileCalls.fallocate(file.fd, mode, offset, length));
+        } finally {
+            handles.release(file);
+        }
+    }
+
+    @Override
+    public void release(Context ctx, long inode, long handle, int flags, int releaseFlags, long lockOwner)
+            throws FsException {
+        handles.remove(handle);
+    }
+
+    @Override
+    public long lseek(Context ctx, long inode, long handle, long offset, int whence) throws FsException {
+        OpenFile file = handles.acquire(handle);
+        try {
+            if ((file.flags & FileCalls.O_DIRECTORY) != 0) {
+                // A directory's position belongs to its listing.
+                throw new FsException(Errno.EINVAL);
+            }
+            long r = FileCalls.lseek(file.fd, offset, whence);
+            check(r);
+            return r;
+        } finally {
+            handles.release(file);
+        }
+    }
+
+    @Override
+    public long copyFileRange(Context ctx, long inodeIn, long handleIn, long offsetIn, long inodeOut,
+            long handleOut, long offsetOut, long length, long flags) throws FsException {
+        OpenFile in = handles.acquire(handleIn);
+        try {
+            OpenFile out = handles.acquire(handleOut);
+            try {
+                WorkerState w = WorkerState.current();
+                MemorySegment offsets = w.offsets;
+                offsets.set(JAVA_LONG, 0, offsetIn);
+                offsets.set(JAVA_LONG, 8, offsetOut);
+                long r = FileCalls.copyFileRange(in.fd, offsets.asSlice(0, 8), out.fd, offsets.asSlice(8, 8), length,
+                        (int) flags);
+                check(r);
+                return r;
+            } finally {
+                handles.release(out);
+            }
+        } finally {
+            handles.release(in);
+        }
+    }
+
+    @Override
+    public IoctlResult ioctl(Context ctx, long inode, long handle, int flags, int cmd, long arg, byte[] input,
+            int outputSize) throws FsException {
+        throw new FsException(Errno.ENOTTY);
+    }
+
+    // ---- directories ----
+
+    @Override
+    public OpenResult opendir(Context ctx, long inode, int flags) throws FsException {
+        Inode in = inodes.acquire(inode);
+        try {
+            if (!in.is(Linux.S_IFDIR)) {
+                throw new FsException(Errno.ENOTDIR);
+            }
+            WorkerState w = WorkerState.current();
+            int openFlags = FileCalls.O_RDONLY | FileCalls.O_DIRECTORY | FileCalls.O_CLOEXEC;
+            int fd = FileCalls.openat(procSelfFd, w.fdName(in.fdName), openFlags, 0);
+            check(fd);
+            return new OpenResult(handles.add(fd, openFlags).id, dirOpenFlags);
+        } finally {
+            inodes.release(in);
+        }
+    }
+
+    @Override
+    public void readdir(Context ctx, long inode, long handle, long offset, DirectorySink sink) throws FsException {
+        OpenFile file = handles.acquire(handle);
+        try {
+            list(file, offset, READDIR_BUFFER, (w, e) -> sink.add(e));
+        } finally {
+            handles.release(file);
+        }
+    }
+
+    @Override
+    public void readdirplus(Context ctx, long inode, long handle, long offset, DirectoryPlusSink sink)
+            throws FsException {
+        Inode dir = inodes.acquire(inode);
+        try {
+            OpenFile file = handles.acquire(handle);
+            try {
+                list(file, offset, READDIRPLUS_BUFFER, (w, e) -> {
+                    Entry attributes = e.name().isDotOrDotDot() ? Entry.NONE : lookupListed(w, dir, e.name());
+                    boolean added = false;
+                    try {
+                        added = sink.add(e, attributes);
+                    } finally {
+                        if (!added && attributes.inode() != 0) {
+                            // The guest never got this entry: give back the reference taken for it.
+                            inodes.forget(attributes.inode(), 1);
+                        }
+                    }
+                    return added;
+                });
+            } finally {
+                handles.release(file);
+            }
+        } finally {
+            inodes.release(dir);
+        }
+    }
+
+    /** A listed name's lookup for readdirplus; {@link Entry#NONE} if it vanished meanwhile. */
+    private Entry lookupListed(WorkerState w, Inode dir, Name name) {
+        try {
+            MemorySegment c = WorkerState.cString(w.name, name);
+            int fd = openPath(w, dir.fd, c);
+            return fd < 0 ? Entry.NONE : entryFor(w, dir, fd);
+        } catch (FsException e) {
+            return Entry.NONE;
+        }
+    }
+
+    private interface Lister {
+        boolean add(WorkerState w, DirEntry entry) throws FsException;
+    }
+
+    /**
+     * Lists {@code file} from {@code offset} (a {@code d_off} cookie of the host's, 0 for the start)
+     * into {@code lister} until it is full or the directory ends. One listing at a time per handle:
+     * the descriptor's position is shared.
+     */
+    private static void list(OpenFile file, long offset, int bufferSize, Lister lister) throws FsException {
+        WorkerState w = WorkerState.current();
+        synchronized (file) {
+            if (file.dirPosition != offset) {
+                check(FileCalls.lseek(file.fd, offset, FileCalls.SEEK_SET));
+                file.dirPosition = offset;
+            }
+            MemorySegment buffer = w.dirents(bufferSize);
+            while (true) {
+                long n = FileCalls.getdents64(file.fd, buffer);
+                check(n);
+                if (n == 0) {
+                    return;
+                }
+                long last = file.dirPosition;
+                for (long at = 0; at < n; ) {
+                    int length = Short.toUnsignedInt(buffer.get(JAVA_SHORT, at + FileStructs.D_RECLEN));
+                    long next = buffer.get(JAVA_LONG, at + FileStructs.D_OFF);
+                    DirEntry entry = new DirEntry(buffer.get(JAVA_LONG, at + FileStructs.D_INO), next,
+                            Byte.toUnsignedInt(buffer.get(JAVA_BYTE, at + FileStructs.D_TYPE)),
+                            direntName(buffer, at + FileStructs.D_NAME, at + length));
+                    if (!lister.add(w, entry)) {
+                        // The descriptor is past entries the guest did not get; it will ask from `last`.
+                        file.dirPosition = -1;
+                        return;
+                    }
+                    last = next;
+                    at += length;
+                }
+                file.dirPosition = last;
+            }
+        }
+    }
+
+    private static Name direntName(MemorySegment buffer, long from, long end) {
+        long to = from;
+        while (to < end && buffer.get(JAVA_BYTE, to) != 0) {
+            to++;
+        }
+        return Name.of(buffer.asSlice(from, to - from).toArray(JAVA_BYTE));
+    }
+
+    @Override
+    public void releasedir(Context ctx, long inode, long handle, int flags) throws FsException {
+        handles.remove(handle);
+    }
+
+    // ---- helpers ----
+
+    /** {@code name} as a C string in {@code buffer}, if it is one path component; EINVAL otherwise. */
+    private static MemorySegment component(MemorySegment buffer, Name name) throws FsException {
+        if (!name.isPathComponent()) {
+            throw new FsException(Errno.EINVAL);
+        }
+        return WorkerState.cString(buffer, name);
+    }
+
+    private static MemorySegment pathHow(WorkerState w) {
+        MemorySegment how = w.how;
+        how.set(JAVA_LONG, FileStructs.HOW_FLAGS, PATH_FLAGS);
+        how.set(JAVA_LONG, FileStructs.HOW_MODE, 0);
+        how.set(JAVA_LONG, FileStructs.HOW_RESOLVE, RESOLVE);
+        return how;
+    }
+
+    /** An {@code O_PATH} descriptor of the entry {@code c} of {@code dirFd}, never following it; or -errno. */
+    private int openPath(WorkerState w, int dirFd, MemorySegment c) {
+        return openat2 ? FileCalls.openat2(dirFd, c, pathHow(w)) : FileCalls.openat(dirFd, c, PATH_FLAGS, 0);
+    }
+
+    /** The entry of the name the guest just created in {@code dir}. */
+    private Entry lookupCreated(WorkerState w, Inode dir, MemorySegment c) throws FsException {
+        int fd = openPath(w, dir.fd, c);
+        check(fd);
+        return entryFor(w, dir, fd);
+    }
+
+    /** Registers {@code fd} (an O_PATH descriptor found in {@code parent}, now owned here) as an inode. */
+    private Entry entryFor(WorkerState w, Inode parent, int fd) throws FsException {
+        int r = FileCalls.statx(fd, w.empty, STATX_FLAGS, STATX_MASK, w.statx);
+        if (r < 0) {
+            FileCalls.close(fd);
+            throw error(r);
+        }
+        int type = Short.toUnsignedInt(w.statx.get(JAVA_SHORT, FileStructs.STX_MODE)) & Linux.S_IFMT;
+        Inode in = inodes.found(fd, type, keyOf(w.statx));
+        int flags = submounts && type == Linux.S_IFDIR && in.key.mnt() != parent.key.mnt() ? Attr.ATTR_SUBMOUNT : 0;
+        return new Entry(in.id, 0, attrOf(w.statx, flags), config.entryTimeout(), config.attrTimeout());
+    }
+
+    private static void statx(WorkerState w, int fd) throws FsException {
+        check(FileCalls.statx(fd, w.empty, STATX_FLAGS, STATX_MASK, w.statx));
+    }
+
+    private static InodeTable.Key keyOf(MemorySegment stx) {
+        long dev = ((long) stx.get(JAVA_INT, FileStructs.STX_DEV_MAJOR) << 32)
+                | Integer.toUnsignedLong(stx.get(JAVA_INT, FileStructs.STX_DEV_MINOR));
+        long mnt = (stx.get(JAVA_INT, FileStructs.STX_MASK) & FileCalls.STATX_MNT_ID) != 0
+                ? stx.get(JAVA_LONG, FileStructs.STX_MNT_ID)
+                : 0;
+        return new InodeTable.Key(dev, stx.get(JAVA_LONG, FileStructs.STX_INO), mnt);
+    }
+
+    private static Attr attrOf(MemorySegment s, int flags) {
+        return new Attr(
+                s.get(JAVA_LONG, FileStructs.STX_INO),
+                Short.toUnsignedInt(s.get(JAVA_SHORT, FileStructs.STX_MODE)),
+                s.get(JAVA_INT, FileStructs.STX_NLINK),
+                s.get(JAVA_INT, FileStructs.STX_UID),
+                s.get(JAVA_INT, FileStructs.STX_GID),
+                encodeDev(s.get(JAVA_INT, FileStructs.STX_RDEV_MAJOR), s.get(JAVA_INT, FileStructs.STX_RDEV_MINOR)),
+                s.get(JAVA_LONG, FileStructs.STX_SIZE),
+                s.get(JAVA_LONG, FileStructs.STX_BLOCKS),
+                s.get(JAVA_INT, FileStructs.STX_BLKSIZE),
+                s.get(JAVA_LONG, FileStructs.STX_ATIME + FileStructs.TS_SEC),
+                s.get(JAVA_INT, FileStructs.STX_ATIME + FileStructs.TS_NSEC),
+                s.get(JAVA_LONG, FileStructs.STX_MTIME + FileStructs.TS_SEC),
+                s.get(JAVA_INT, FileStructs.STX_MTIME + FileStructs.TS_NSEC),
+                s.get(JAVA_LONG, FileStructs.STX_CTIME + FileStructs.TS_SEC),
+                s.get(JAVA_INT, FileStructs.STX_CTIME + FileStructs.TS_NSEC),
+                flags);
+    }
+
+    /** The kernel's {@code new_encode_dev}: the 32-bit device number FUSE carries in {@code rdev}. */
+    static int encodeDev(int major, int minor) {
+        return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12);
+    }
+
+    private static void check(long result) throws FsException {
+        if (result < 0) {
+            throw error(result);
+        }
+    }
+
+    private static FsException error(long negativeErrno) {
+        return new FsException(Errno.of((int) -negativeErrno));
+    }
+
+    // ---- for tests ----
+
+    /** Inodes alive, the root included. */
+    int inodeCount() {
+        return inodes.size();
+    }
+
+    /** Open file and directory handles. */
+    int handleCount() {
+        return handles.size();
+    }
+}

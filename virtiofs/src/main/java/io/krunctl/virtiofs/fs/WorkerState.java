@@ -1,0 +1,180 @@
+package io.krunctl.virtiofs.fs;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import io.krunctl.nativeio.FileCalls;
+import io.krunctl.nativeio.FileStructs;
+import io.krunctl.nativeio.Structs;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * What one worker thread needs to call the host for {@link PassthroughFs}: native scratch buffers
+ * (names, {@code statx}, {@code iovec}s, listings, xattr values), so requests allocate no native
+ * memory, and the thread's own file-creation credentials.
+ *
+ * <h2>Per-thread state of the calling thread</h2>
+ * The first time a thread creates a file through {@link PassthroughFs} it gets its own filesystem
+ * context ({@code unshare(CLONE_FS)}) with umask 0: the guest already applied its umask to the modes
+ * it sends, and the process's umask must not apply a second time. Creations on behalf of a guest
+ * user switch the thread's filesystem uid and gid ({@code setfsuid}/{@code setfsgid}, raw system
+ * calls that affect this thread alone) for the one system call, with the file-system capabilities
+ * raised again so the host does not re-check permissions the guest kernel has checked (it knows the
+ * caller's supplementary groups; FUSE does not send them). Both need a platform thread: a virtual
+ * thread would change its carrier.
+ */
+final class WorkerState {
+    /** PATH_MAX, terminator included. */
+    static final int PATH_MAX = 4096;
+    /** XATTR_SIZE_MAX and XATTR_LIST_MAX. */
+    static final int XATTR_MAX = 65536;
+    private static final int INITIAL_IOVS = 16;
+    private static final byte[] PROC_SELF_FD = "/proc/self/fd/".getBytes(StandardCharsets.US_ASCII);
+
+    private static final ThreadLocal<WorkerState> CURRENT = ThreadLocal.withInitial(WorkerState::new);
+
+    private final Arena arena = Arena.ofAuto();
+    final MemorySegment name = arena.allocate(PATH_MAX);
+    final MemorySegment name2 = arena.allocate(PATH_MAX);
+    /** "N" or "/proc/self/fd/N": a descriptor's entry in {@code /proc/self/fd}. */
+    final MemorySegment procPath = arena.allocate(64);
+    final MemorySegment empty = arena.allocate(1);
+    final MemorySegment statx = arena.allocate(FileStructs.STATX);
+    final MemorySegment how = arena.allocate(FileStructs.OPEN_HOW);
+    final MemorySegment times = arena.allocate(FileStructs.TIMESPEC, 2);
+    final MemorySegment statfs = arena.allocate(FileStructs.STATFS);
+    final MemorySegment offsets = arena.allocate(16, 8);
+    private MemorySegment iov = arena.allocate(Structs.IOVEC, INITIAL_IOVS);
+    private MemorySegment dirents;
+    private MemorySegment xattr;
+    private MemorySegment bounce;
+
+    private boolean ownUmask;
+    private MemorySegment capHeader;
+    private MemorySegment capData;
+    private boolean capsReadable;
+
+    static WorkerState current() {
+        return CURRENT.get();
+    }
+
+    /** {@code name} as a C string in {@link #name} (or {@link #name2}); ENAMETOOLONG if it does not fit. */
+    static MemorySegment cString(MemorySegment buffer, Name value) throws FsException {
+        int n = value.length();
+        if (n >= buffer.byteSize()) {
+            throw new FsException(Errno.ENAMETOOLONG);
+        }
+        value.copyTo(buffer, 0);
+        buffer.set(JAVA_BYTE, n, (byte) 0);
+        return buffer;
+    }
+
+    /** {@code fdName} ("N") as a C string, a name relative to a {@code /proc/self/fd} descriptor. */
+    MemorySegment fdName(byte[] fdName) {
+        MemorySegment.copy(fdName, 0, procPath, JAVA_BYTE, 0, fdName.length);
+        procPath.set(JAVA_BYTE, fdName.length, (byte) 0);
+        return procPath;
+    }
+
+    /** "/proc/self/fd/N" as a C string, for the calls that take only a path. */
+    MemorySegment procPath(byte[] fdName) {
+        MemorySegment.copy(PROC_SELF_FD, 0, procPath, JAVA_BYTE, 0, PROC_SELF_FD.length);
+        MemorySegment.copy(fdName, 0, procPath, JAVA_BYTE, PROC_SELF_FD.length, fdName.length);
+        procPath.set(JAVA_BYTE, PROC_SELF_FD.length + fdName.length, (byte) 0);
+        return procPath;
+    }
+
+    /** An {@code iovec} array of at least {@code count} entries. */
+    MemorySegment iov(int count) {
+        if (iov.byteSize() < count * Structs.IOVEC.byteSize()) {
+            iov = arena.allocate(Structs.IOVEC, Math.max(count, 2L * iov.byteSize() / Structs.IOVEC.byteSize()));
+        }
+        return iov;
+    }
+
+    /** A listing buffer of {@code size} bytes (8-aligned), reused. */
+    MemorySegment dirents(int size) {
+        if (dirents == null || dirents.byteSize() < size) {
+            dirents = arena.allocate(size, 8);
+        }
+        return dirents.asSlice(0, size);
+    }
+
+    /** A buffer for the largest extended attribute value or name list. */
+    MemorySegment xattr() {
+        if (xattr == null) {
+            xattr = arena.allocate(XATTR_MAX);
+        }
+        return xattr;
+    }
+
+    /** A native buffer of at least {@code size} bytes, for data the caller gave in heap segments. */
+    MemorySegment bounce(long size) {
+        if (bounce == null || bounce.byteSize() < size) {
+            bounce = arena.allocate(Math.max(size, 64 * 1024));
+        }
+        return bounce.asSlice(0, size);
+    }
+
+    /**
+     * Gives this thread its own umask of 0, once. Returns false if the kernel refused, in which case
+     * the process's umask still applies to what this thread creates.
+     */
+    boolean ownUmask() {
+        if (!ownUmask) {
+            if (FileCalls.unshare(FileCalls.CLONE_FS) != 0) {
+                return false;
+            }
+            FileCalls.umask(0);
+            ownUmask = true;
+        }
+        return true;
+    }
+
+    /**
+     * Makes this thread create files as {@code uid}/{@code gid} (either may be -1 or 0: unchanged);
+     * returns whether anything changed, in which case {@link #restore()} must follow. Only for a
+     * process whose filesystem ids are root.
+     */
+    boolean become(int uid, int gid) {
+        boolean setUid = uid != 0 && uid != Context.INVALID_ID;
+        boolean setGid = gid != 0 && gid != Context.INVALID_ID;
+        if ((!setUid && !setGid) || !capabilitiesKnown()) {
+            return false;
+        }
+        if (setGid) {
+            FileCalls.setfsgid(gid);
+        }
+        if (setUid) {
+            FileCalls.setfsuid(uid);
+            // Leaving fsuid 0 dropped CAP_DAC_OVERRIDE, CAP_FOWNER...; the guest has checked access.
+            FileCalls.capset(capHeader, capData);
+        }
+        return true;
+    }
+
+    /**
+     * Reads this thread's capabilities once, to raise them again after an fsuid change. If they
+     * cannot be read, ids are never switched: a capset of unknown sets could drop CAP_SETUID and
+     * leave the thread unable to switch back.
+     */
+    private boolean capabilitiesKnown() {
+        if (capHeader == null) {
+            MemorySegment header = arena.allocate(FileStructs.CAP_HEADER);
+            header.set(JAVA_INT, 0, FileCalls.CAPABILITY_VERSION_3);
+            MemorySegment data = arena.allocate(FileStructs.CAP_DATA, 2);
+            capsReadable = FileCalls.capget(header, data) == 0;
+            capHeader = header;
+            capData = data;
+        }
+        return capsReadable;
+    }
+
+    /** Back to root's filesystem ids (and with them the full effective capability set). */
+    void restore() {
+        FileCalls.setfsuid(0);
+        FileCalls.setfsgid(0);
+    }
+}

@@ -1,0 +1,109 @@
+package io.krunctl.virtiofs.fs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.krunctl.nativeio.FileCalls;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class InodeTableTest {
+    @TempDir
+    Path dir;
+
+    private InodeTable table;
+
+    @BeforeEach
+    void setUp() {
+        table = new InodeTable(new InodeAllocator(), open(), new InodeTable.Key(1, 1, 1));
+    }
+
+    @AfterEach
+    void tearDown() {
+        table.closeAll();
+    }
+
+    private int open() {
+        try (Arena a = Arena.ofConfined()) {
+            int fd = FileCalls.openat(FileCalls.AT_FDCWD, a.allocateFrom(dir.toString()),
+                    FileCalls.O_PATH | FileCalls.O_CLOEXEC, 0);
+            assertThat(fd).isNotNegative();
+            return fd;
+        }
+    }
+
+    private static boolean isOpen(int fd) {
+        return Files.exists(Path.of("/proc/self/fd/" + fd));
+    }
+
+    @Test
+    void theSameFileFoundTwiceIsOneInodeAndTheSecondDescriptorIsClosed() {
+        int first = open();
+        int second = open();
+        InodeTable.Inode a = table.found(first, Linux.S_IFDIR, new InodeTable.Key(1, 7, 1));
+        InodeTable.Inode b = table.found(second, Linux.S_IFDIR, new InodeTable.Key(1, 7, 1));
+        assertThat(b).isSameAs(a);
+        assertThat(a.id).isEqualTo(InodeAllocator.ROOT_ID + 1);
+        assertThat(a.lookups.get()).isEqualTo(2);
+        assertThat(isOpen(first)).isTrue();
+        assertThat(isOpen(second)).isFalse();
+    }
+
+    @Test
+    void aDifferentMountIdIsADifferentInode() {
+        InodeTable.Inode a = table.found(open(), Linux.S_IFDIR, new InodeTable.Key(1, 7, 1));
+        InodeTable.Inode b = table.found(open(), Linux.S_IFDIR, new InodeTable.Key(1, 7, 2));
+        assertThat(b.id).isNotEqualTo(a.id);
+    }
+
+    @Test
+    void theDescriptorIsClosedWhenTheLastLookupIsForgotten() {
+        int fd = open();
+        InodeTable.Inode a = table.found(fd, Linux.S_IFDIR, new InodeTable.Key(1, 7, 1));
+        table.found(open(), Linux.S_IFDIR, new InodeTable.Key(1, 7, 1));
+        table.forget(a.id, 1);
+        assertThat(isOpen(fd)).isTrue();
+        table.forget(a.id, 1);
+        assertThat(isOpen(fd)).isFalse();
+        assertThat(table.size()).isEqualTo(1);
+        assertThatThrownBy(() -> table.acquire(a.id))
+                .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EBADF));
+    }
+
+    @Test
+    void aForgetDuringAnOperationClosesOnlyAfterIt() throws FsException {
+        int fd = open();
+        InodeTable.Inode a = table.found(fd, Linux.S_IFDIR, new InodeTable.Key(1, 7, 1));
+        InodeTable.Inode inUse = table.acquire(a.id);
+        // A hostile guest forgets far more than it holds while its own request runs.
+        table.forget(a.id, 1_000_000);
+        assertThat(isOpen(fd)).as("still used by the request").isTrue();
+        table.release(inUse);
+        assertThat(isOpen(fd)).isFalse();
+    }
+
+    @Test
+    void aLookupAfterTheLastForgetMakesANewInodeNeverRevivesTheOldOne() throws FsException {
+        InodeTable.Inode a = table.found(open(), Linux.S_IFDIR, new InodeTable.Key(1, 7, 1));
+        table.forget(a.id, 1);
+        InodeTable.Inode b = table.found(open(), Linux.S_IFDIR, new InodeTable.Key(1, 7, 1));
+        assertThat(b.id).isNotEqualTo(a.id);
+        assertThat(table.acquire(b.id)).isSameAs(b);
+        table.release(b);
+    }
+
+    @Test
+    void theRootIsNeverForgotten() throws FsException {
+        int rootFd = table.root().fd;
+        table.forget(InodeAllocator.ROOT_ID, 5);
+        table.forgetAll();
+        assertThat(table.acquire(InodeAllocator.ROOT_ID)).isSameAs(table.root());
+        table.release(table.root());
+        assertThat(isOpen(rootFd)).isTrue();
+    }
+}
