@@ -129,25 +129,43 @@ public final class StdioRelay implements AutoCloseable {
 
     private static void pumpOut(ServerSocketChannel listener, OutputStream host, String stream) {
         try (SocketChannel guest = listener.accept()) {
-            ByteBuffer buf = ByteBuffer.allocate(BUFFER_SIZE);
-            boolean hostGone = false;
-            while (guest.read(buf) >= 0) {
-                if (!hostGone) {
-                    try {
-                        host.write(buf.array(), 0, buf.position());
-                        host.flush();
-                    } catch (IOException e) {
-                        // The reader went away (`| head -1`). Keep draining: a port whose host side
-                        // disconnects blocks the guest's writes forever instead of failing them.
-                        LOG.debug("host {} closed, discarding the rest: {}", stream, e.toString());
-                        hostGone = true;
-                    }
-                }
-                buf.clear();
-            }
+            copyToHost(guest, host, stream);
         } catch (IOException e) {
             LOG.debug("{} relay ended: {}", stream, e.toString());
         }
+    }
+
+    /**
+     * Copies what the guest sends on {@code guest} to {@code host} until end of file, one blocking
+     * write per read, so a slow reader slows the guest down instead of growing a buffer. When the
+     * host side goes away ({@code | head -1}) the rest is read and discarded: a port whose host end
+     * stops reading would block the guest's writes forever instead of failing them.
+     */
+    static void copyToHost(SocketChannel guest, OutputStream host, String stream) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(BUFFER_SIZE);
+        boolean hostGone = false;
+        while (guest.read(buf) >= 0) {
+            if (!hostGone) {
+                try {
+                    host.write(buf.array(), 0, buf.position());
+                    host.flush();
+                } catch (IOException e) {
+                    LOG.debug("host {} closed, discarding the rest: {}", stream, e.toString());
+                    hostGone = true;
+                }
+            }
+            buf.clear();
+        }
+    }
+
+    /**
+     * Relays the guest console, read from a socket QEMU connects to, to {@code host} (stderr for
+     * {@code --verbose}) until QEMU closes it. Returns the listener; QEMU must start after this.
+     */
+    public static ServerSocketChannel streamConsole(Path socket, OutputStream host) throws IOException {
+        ServerSocketChannel listener = listen(socket);
+        Thread.ofPlatform().daemon().name("console-out").start(() -> pumpOut(listener, host, "console"));
+        return listener;
     }
 
     @Override

@@ -1,0 +1,173 @@
+package io.krunctl.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * krunctl on a real terminal: a tmux pane (a pseudo-terminal of known size) runs it with stdin,
+ * stdout and stderr all on the terminal, and the test types into the pane and reads the screen, as
+ * a user would.
+ */
+class TerminalIT {
+    private static final Path TMUX = Path.of("/usr/bin/tmux");
+    private static final Duration BOOT = Duration.ofMinutes(2);
+    private static final Duration STEP = Duration.ofSeconds(30);
+
+    @TempDir
+    Path dir;
+
+    /** A private tmux server, so the test never touches a user's sessions. */
+    private final String server = "krunctl-it-" + ProcessHandle.current().pid();
+
+    @BeforeAll
+    static void needsQemuAndTmux() {
+        Krunctl.assumeQemu();
+        boolean present = Files.isExecutable(TMUX);
+        if (!present && "true".equals(System.getenv("CI"))) {
+            throw new AssertionError("tmux is missing in CI: scripts/prereqs.sh should have installed it");
+        }
+        assumeTrue(present, "tmux is not installed");
+    }
+
+    @AfterEach
+    void killServer() throws Exception {
+        tmux(false, "kill-server");
+    }
+
+    private String tmux(boolean check, String... args) throws IOException, InterruptedException {
+        List<String> argv = new ArrayList<>(List.of(TMUX.toString(), "-L", server, "-f", "/dev/null"));
+        argv.addAll(List.of(args));
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(30, TimeUnit.SECONDS) || (check && p.exitValue() != 0)) {
+            throw new AssertionError("tmux " + String.join(" ", args) + " failed: " + out);
+        }
+        return out;
+    }
+
+    private String screen() throws Exception {
+        return tmux(true, "capture-pane", "-p", "-J", "-S", "-", "-t", "it");
+    }
+
+    /** Types {@code keys}: literal text, or tmux key names such as {@code Enter} and {@code C-c}. */
+    private void type(String... keys) throws Exception {
+        List<String> args = new ArrayList<>(List.of("send-keys", "-t", "it"));
+        args.addAll(List.of(keys));
+        tmux(true, args.toArray(String[]::new));
+    }
+
+    private static int count(String screen, String text) {
+        return screen.split(java.util.regex.Pattern.quote(text), -1).length - 1;
+    }
+
+    /** Waits until the pane shows {@code text} {@code times} times in all. */
+    private String awaitScreen(String text, int times, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            String s = screen();
+            if (count(s, text) >= times) {
+                return s;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the pane never showed '" + text + "' " + times + "x; it shows:\n" + s);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    @Test
+    void theShellExampleTakesTypingCtrlCAndTheWindowSizeAndTheTerminalIsRestored() throws Exception {
+        Path spec = Krunctl.ROOT.resolve("specs/shell.yaml");
+        Path before = dir.resolve("stty.before");
+        Path after = dir.resolve("stty.after");
+        Path script = dir.resolve("pane.sh");
+        Files.writeString(script, String.join("\n",
+                "cd " + Krunctl.ROOT,
+                "stty -g > " + before,
+                "./krunctl run " + spec,
+                "echo \"krunctl-exit=$?\"",
+                "stty -g > " + after,
+                "exec sleep 600", ""));
+        tmux(true, "new-session", "-d", "-s", "it", "-x", "120", "-y", "40", "sh " + script);
+
+        awaitScreen("guest$ ", 1, BOOT);
+        type("echo typed-$((6*7))", "Enter");
+        awaitScreen("typed-42", 1, STEP);
+
+        type("stty size", "Enter");
+        awaitScreen("40 120", 1, STEP);
+
+        // SIGWINCH on the host becomes the guest console's new size.
+        tmux(true, "resize-window", "-t", "it", "-x", "100", "-y", "30");
+        type("stty size", "Enter");
+        awaitScreen("30 100", 1, STEP);
+
+        // ^C is byte 3 in raw mode; the guest's line discipline makes it SIGINT for the foreground job.
+        type("/bin/busybox sh -c 'echo sleep''ing; exec /bin/busybox sleep 100'", "Enter");
+        int prompts = count(awaitScreen("sleeping", 1, STEP), "guest$ ");
+        type("C-c");
+        awaitScreen("guest$ ", prompts + 1, STEP);
+        type("echo \"status-$?\"", "Enter");
+        awaitScreen("status-130", 1, STEP);
+
+        type("exit 7", "Enter");
+        String end = awaitScreen("krunctl-exit=7", 1, STEP);
+        awaitFile(after);
+        assertThat(Files.readString(after)).as("host terminal settings after krunctl; screen:\n%s", end)
+                .isEqualTo(Files.readString(before));
+        assertThat(end).as("krunctl's own messages").doesNotContain("krunctl:");
+    }
+
+    /**
+     * With stdout redirected krunctl is in pipe mode and the terminal stays cooked, so ^C makes the
+     * kernel send SIGINT to the whole foreground process group: krunctl passes it on, and QEMU, in a
+     * session of its own, must not get it (it would end the VM at once).
+     */
+    @Test
+    void ctrlCOnTheTerminalOfAPipelineReachesTheWorkloadThroughKrunctl() throws Exception {
+        Path spec = Krunctl.busyboxSpec(dir, "interrupt", "", "/bin/busybox", "sh", "-c",
+                "trap 'echo got INT; exit 4' INT; echo ready; while :; do /bin/busybox sleep 0.1; done");
+        Path out = dir.resolve("out.txt");
+        Path script = dir.resolve("pane.sh");
+        Files.writeString(script, String.join("\n",
+                "cd " + Krunctl.ROOT,
+                // This shell gets the ^C too; a handler (reset to the default in krunctl) keeps it alive.
+                "trap : INT",
+                "./krunctl run " + spec + " > " + out,
+                "echo \"krunctl-exit=$?\"",
+                "exec sleep 600", ""));
+        tmux(true, "new-session", "-d", "-s", "it", "-x", "120", "-y", "40", "sh " + script);
+
+        long deadline = System.nanoTime() + BOOT.toNanos();
+        while (!Files.exists(out) || !Files.readString(out).contains("ready")) {
+            assertThat(System.nanoTime()).as("'ready' in %s; screen:\n%s", out, screen()).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        type("C-c");
+
+        String end = awaitScreen("krunctl-exit=", 1, STEP);
+        assertThat(end).contains("krunctl-exit=4");
+        assertThat(Files.readString(out)).isEqualTo("ready\ngot INT\n");
+    }
+
+    private static void awaitFile(Path file) throws Exception {
+        long deadline = System.nanoTime() + STEP.toNanos();
+        while (!Files.exists(file) || Files.size(file) == 0) {
+            assertThat(System.nanoTime()).as("%s written", file).isLessThan(deadline);
+            Thread.sleep(50);
+        }
+    }
+}

@@ -1,0 +1,222 @@
+package io.krunctl.vmm.stdio;
+
+import io.krunctl.nativeio.EventFd;
+import io.krunctl.nativeio.Libc;
+import io.krunctl.nativeio.NativeException;
+import io.krunctl.nativeio.PollFds;
+import io.krunctl.nativeio.Terminal;
+import io.krunctl.nativeio.Termios;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The user's terminal as the workload's terminal: the guest console (hvc0) is relayed byte for
+ * byte to and from the host terminal, which is in raw mode meanwhile, so that the guest's line
+ * discipline does all the terminal work (echo, line editing, ^C to SIGINT).
+ *
+ * <p>The host terminal's settings are saved before raw mode and always put back: by
+ * {@link #restore()} when the run ends, normally or by an exception, and by a shutdown hook if the
+ * JVM exits first. Only SIGKILL leaves the terminal raw ({@code stty sane} repairs it).
+ *
+ * <p>Host input is read with {@code poll} on fd 0 and a wake-up eventfd rather than a blocking
+ * read, so the relay stops reading the moment the VM ends and keystrokes typed after that stay
+ * with the user's shell.
+ */
+public final class TerminalRelay implements AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger(TerminalRelay.class);
+    private static final int STDIN = 0;
+    private static final int BUFFER_SIZE = 16 * 1024;
+
+    private final ServerSocketChannel listener;
+    private final CompletableFuture<SocketChannel> console = new CompletableFuture<>();
+    private final CompletableFuture<Void> outputDone = new CompletableFuture<>();
+    private final EventFd wake;
+    private final Termios saved;
+    private final Thread restoreHook;
+    private Thread input;
+    private boolean raw;
+
+    private TerminalRelay(ServerSocketChannel listener, EventFd wake, Termios saved) {
+        this.listener = listener;
+        this.wake = wake;
+        this.saved = saved;
+        this.restoreHook = Thread.ofPlatform().unstarted(this::restoreQuietly);
+    }
+
+    /** Whether stdin, stdout and stderr are all terminals: the condition for terminal mode. */
+    public static boolean interactive() {
+        return Terminal.isatty(0) && Terminal.isatty(1) && Terminal.isatty(2);
+    }
+
+    /** The host terminal's window size, if it has one. */
+    public static Optional<Terminal.WindowSize> windowSize() {
+        try {
+            Terminal.WindowSize size = Terminal.windowSize(STDIN);
+            return size.rows() > 0 && size.cols() > 0 ? Optional.of(size) : Optional.empty();
+        } catch (NativeException e) {
+            LOG.debug("no window size: {}", e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Saves the host terminal's settings and listens on {@code consoleSocket}; QEMU must be started
+     * after this returns. The terminal is not touched until {@link #start()}.
+     */
+    public static TerminalRelay bind(Path consoleSocket) throws IOException {
+        Termios saved = Terminal.getAttributes(STDIN);
+        ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            channel.bind(UnixDomainSocketAddress.of(consoleSocket), 1);
+            return new TerminalRelay(channel, EventFd.create(0), saved);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    /** Puts the host terminal in raw mode and starts relaying. */
+    public void start() throws IOException {
+        Runtime.getRuntime().addShutdownHook(restoreHook);
+        synchronized (this) {
+            Terminal.setAttributes(STDIN, Terminal.TCSADRAIN, saved.raw());
+            raw = true;
+        }
+        Thread.ofPlatform().daemon().name("tty-accept").start(() -> {
+            try {
+                console.complete(listener.accept());
+            } catch (IOException e) {
+                console.completeExceptionally(e);
+            }
+        });
+        Thread.ofPlatform().daemon().name("tty-out").start(this::pumpOut);
+        input = Thread.ofPlatform().daemon().name("tty-in").start(this::pumpIn);
+    }
+
+    private void pumpOut() {
+        try {
+            SocketChannel guest = console.get();
+            StdioRelay.copyToHost(guest, new FileOutputStream(FileDescriptor.out), "terminal");
+        } catch (Exception e) {
+            LOG.debug("terminal output relay ended: {}", e.toString());
+        } finally {
+            outputDone.complete(null);
+        }
+    }
+
+    private void pumpIn() {
+        try (Arena arena = Arena.ofConfined()) {
+            SocketChannel guest = console.get();
+            PollFds fds = new PollFds(arena, 2);
+            MemorySegment buf = arena.allocate(BUFFER_SIZE);
+            ByteBuffer chunk = ByteBuffer.allocate(BUFFER_SIZE);
+            while (true) {
+                fds.set(0, STDIN, Libc.POLLIN);
+                fds.set(1, wake.fd(), Libc.POLLIN);
+                fds.poll(-1);
+                if (fds.revents(1) != 0) {
+                    return;
+                }
+                if (fds.revents(0) == 0) {
+                    continue;
+                }
+                long n = Libc.read(STDIN, buf);
+                if (n <= 0) {
+                    // The terminal hung up; the kernel sends SIGHUP, which is forwarded.
+                    LOG.debug("the terminal hung up");
+                    return;
+                }
+                chunk.clear();
+                chunk.put(buf.asSlice(0, n).asByteBuffer()).flip();
+                while (chunk.hasRemaining()) {
+                    guest.write(chunk);
+                }
+            }
+        } catch (Exception e) {
+            LOG.debug("terminal input relay ended: {}", e.toString());
+        }
+    }
+
+    /**
+     * Waits until the guest console's output has all been written to the terminal (QEMU closes the
+     * socket when it exits).
+     */
+    public boolean awaitOutput(Duration timeout) throws InterruptedException {
+        try {
+            outputDone.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return true;
+        }
+    }
+
+    /** Stops reading the terminal and puts its settings back; safe to call more than once. */
+    public void restore() {
+        try {
+            wake.signal();
+        } catch (NativeException e) {
+            LOG.debug("waking the terminal input relay: {}", e.getMessage());
+        }
+        restoreQuietly();
+        try {
+            Runtime.getRuntime().removeShutdownHook(restoreHook);
+        } catch (IllegalStateException e) {
+            // The JVM is shutting down; the hook restores the terminal.
+        }
+    }
+
+    private synchronized void restoreQuietly() {
+        if (!raw) {
+            return;
+        }
+        try {
+            Terminal.setAttributes(STDIN, Terminal.TCSADRAIN, saved);
+            raw = false;
+        } catch (NativeException e) {
+            LOG.warn("cannot restore the terminal's settings ({}); run `stty sane`", e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        restore();
+        try {
+            listener.close();
+        } catch (IOException e) {
+            LOG.debug("closing the console listener: {}", e.toString());
+        }
+        console.thenAccept(c -> {
+            try {
+                c.close();
+            } catch (IOException e) {
+                LOG.debug("closing the console: {}", e.toString());
+            }
+        });
+        // The wake-up eventfd may only go once the input relay no longer polls it.
+        try {
+            if (input == null || input.join(Duration.ofSeconds(1))) {
+                wake.close();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
