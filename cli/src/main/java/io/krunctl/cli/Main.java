@@ -1,26 +1,36 @@
 package io.krunctl.cli;
 
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Help;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** The {@code krunctl} command: parses the command line and hands over to a subcommand. */
 @Command(
         name = "krunctl",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
-        description = "Run a workload inside a Linux microVM described by a YAML spec.",
-        subcommands = {RunCommand.class, CommandLine.HelpCommand.class},
-        exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {
-            "0-255:The workload's own exit code (125 setup failure in the guest, 126 cannot"
-                    + " execute, 127 not found, 128+N killed by signal N).",
-            "64:Usage error: unknown option or missing argument.",
-            "65:The spec is invalid.",
-            "66:The spec file cannot be read.",
-            "69:A prerequisite is missing (QEMU, the kernel package).",
-            "70:The VM failed before the workload reported its exit code."
+        description = "Run a workload inside a Linux microVM described by a YAML spec (see krunctl-spec(5)).",
+        synopsisSubcommandLabel = "COMMAND",
+        subcommands = {
+            RunCommand.class,
+            ValidateCommand.class,
+            SchemaCommand.class,
+            CompletionCommand.class,
+            CommandLine.HelpCommand.class
+        },
+        footerHeading = "%nExamples:%n",
+        footer = {
+            "  krunctl run specs/hello.yaml",
+            "  krunctl run app.yaml --set memory=1Gi -- /bin/sh -c 'echo hi'",
+            "  krunctl validate specs/*.yaml",
+            "  krunctl schema > krunctl-spec.schema.json",
+            "  source <(krunctl completion bash)"
         })
 public final class Main implements Callable<Integer> {
 
@@ -28,19 +38,59 @@ public final class Main implements Callable<Integer> {
             description = "Log everything to stderr and show stack traces of internal errors.")
     boolean debug;
 
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
-        new CommandLine(this).usage(System.err);
+        // No command given: the usage is the error message.
+        spec.commandLine().usage(spec.commandLine().getErr());
         return ExitCodes.USAGE;
     }
 
     public static void main(String[] args) {
+        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+            // The version alone needs no parser and no signal reader: skipping picocli's reflective
+            // model keeps this call at JVM start-up cost. The text is the one picocli prints.
+            System.out.println(VersionProvider.versionLine());
+            System.exit(0);
+        }
+        // Before anything slow: the launcher blocks the handled signals, and only this reads them.
+        HostSignals.install();
         System.exit(execute(args));
     }
 
     /** Runs krunctl with {@code args} and returns the exit code, without exiting the JVM. */
     public static int execute(String... args) {
+        return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), Help.Ansi.AUTO, args);
+    }
+
+    /**
+     * Runs krunctl with its own output and error streams, for tests and embedding.
+     *
+     * @param ansi whether help may use colours ({@link Help.Ansi#OFF} for byte-exact output)
+     */
+    static int execute(PrintWriter out, PrintWriter err, Help.Ansi ansi, String... args) {
+        CommandLine cli = commandLine();
+        cli.setOut(out).setErr(err).setColorScheme(Help.defaultColorScheme(ansi));
+        try {
+            return cli.execute(args);
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    /**
+     * The fully configured command tree: commands, options, the exit-code sections built from
+     * {@link ExitCodes#TABLE}, and the error handlers. The man pages are generated from this too.
+     */
+    static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
+        exitCodeSection(cli, "");
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            exitCodeSection(sub, sub.getCommandName());
+        }
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             // An internal error: one line for the user, the stack trace only when asked for.
             cmd.getErr().println("krunctl: internal error: " + ex);
@@ -55,8 +105,17 @@ public final class Main implements Callable<Integer> {
             CommandLine cmd = ex.getCommandLine();
             cmd.getErr().println("krunctl: " + ex.getMessage());
             cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+            cmd.getErr().flush();
             return ExitCodes.USAGE;
         });
-        return cli.execute(args);
+        return cli;
+    }
+
+    private static void exitCodeSection(CommandLine cmd, String command) {
+        Map<String, String> codes = new LinkedHashMap<>();
+        for (ExitCodes.Row row : ExitCodes.forCommand(command)) {
+            codes.put(row.codes(), row.meaning());
+        }
+        cmd.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(codes);
     }
 }

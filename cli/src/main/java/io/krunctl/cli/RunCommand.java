@@ -3,12 +3,16 @@ package io.krunctl.cli;
 import io.krunctl.cli.spec.SpecError;
 import io.krunctl.cli.spec.SpecException;
 import io.krunctl.cli.spec.SpecLoader;
+import io.krunctl.cli.spec.SpecOverride;
 import io.krunctl.vmm.LaunchOptions;
 import io.krunctl.vmm.VmLauncher;
 import io.krunctl.vmm.VmmException;
 import io.krunctl.vmm.config.VmConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -26,7 +30,23 @@ import picocli.CommandLine.Spec;
         description = {
             "Boot the microVM described by SPEC, run its workload and exit with the workload's exit code.",
             "The workload's stdout and stderr are the command's stdout and stderr; krunctl's own messages"
-                    + " and the guest console never appear on stdout."
+                    + " and the guest console never appear on stdout.",
+            "In a pipeline (stdin, stdout or stderr not a terminal) the three streams are separate and"
+                    + " byte-exact, a slow reader slows the workload down, and the end of stdin reaches the"
+                    + " workload as end of file. When all three are terminals, the workload runs on the guest"
+                    + " console as its controlling terminal, relayed to yours in raw mode: ^C, line editing and"
+                    + " window size changes go to the guest, and your terminal's settings are restored on exit.",
+            "SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent to krunctl are passed to the workload,"
+                    + " and krunctl exits with the workload's code (128+N if signal N killed it). A second SIGINT"
+                    + " or SIGTERM, or --stop-timeout after the first, stops the VM hard; krunctl then exits with"
+                    + " 128+N."
+        },
+        footerHeading = "%nExamples:%n",
+        footer = {
+            "  krunctl run specs/hello.yaml",
+            "  krunctl run app.yaml --set memory=1Gi --set cpus=2 --set process.env.DEBUG=1",
+            "  krunctl run app.yaml -- /bin/busybox sh -c 'echo override'",
+            "  krunctl run app.yaml --set 'process.args=[/bin/busybox, uname, -a]'"
         })
 final class RunCommand implements Callable<Integer> {
 
@@ -36,16 +56,42 @@ final class RunCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "SPEC", description = "The VM spec (YAML).")
+    @Parameters(index = "0", paramLabel = "SPEC", description = "The VM spec (YAML, see krunctl-spec(5)).")
     Path specFile;
+
+    @Parameters(index = "1..*", paramLabel = "ARGS",
+            description = "After '--': the workload's program and arguments, replacing process.args.")
+    List<String> workloadArgs = new ArrayList<>();
+
+    @Option(names = "--set", paramLabel = "PATH=VALUE", converter = SpecOverrideConverter.class,
+            description = {
+                "Set a spec field before the spec is checked, e.g. memory=1Gi, cpus=2, process.env.DEBUG=1,"
+                        + " files[0].mode=0755; repeatable, applied in order. VALUE is text as given; one"
+                        + " starting with [ { \" or ' is YAML flow syntax, e.g. 'process.args=[/bin/sh, -c, ls]'."
+            })
+    List<SpecOverride> overrides = new ArrayList<>();
 
     @Option(names = "--console", paramLabel = "FILE",
             description = "Write the guest console (kernel and init messages) to FILE.")
     Path consoleLog;
 
     @Option(names = {"-v", "--verbose"},
-            description = "Report progress on stderr and log the kernel at full verbosity to the console.")
+            description = "Report progress on stderr, log the kernel at full verbosity, and copy the guest console"
+                    + " live to stderr (never to stdout).")
     boolean verbose;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "Send the workload SIGTERM once it has run for DURATION (500ms, 5s, 2m; boot time does"
+                    + " not count), stop the VM hard after --stop-timeout more, and exit with 124, like"
+                    + " timeout(1).")
+    Duration timeout;
+
+    @Option(names = "--stop-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            defaultValue = "10s",
+            description = "How long the workload has to exit after the first SIGINT or SIGTERM (forwarded to it)"
+                    + " before the VM is stopped hard; a second SIGINT or SIGTERM stops it at once."
+                    + " Default: ${DEFAULT-VALUE}.")
+    Duration stopTimeout;
 
     @Override
     public Integer call() {
@@ -53,7 +99,7 @@ final class RunCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         VmConfig config;
         try {
-            config = SpecLoader.load(specFile);
+            config = SpecLoader.load(specFile, Overrides.of(spec, overrides, workloadArgs));
         } catch (SpecException e) {
             for (SpecError error : e.errors()) {
                 err.println(error);
@@ -61,11 +107,17 @@ final class RunCommand implements Callable<Integer> {
             err.flush();
             return e.unreadable() ? ExitCodes.SPEC_UNREADABLE : ExitCodes.SPEC_INVALID;
         }
-        LaunchOptions defaults = LaunchOptions.defaults();
-        LaunchOptions options = new LaunchOptions(defaults.accelerator(), Optional.ofNullable(consoleLog),
-                verbose, defaults.kernelCache());
+        if (timeout != null && timeout.isZero()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--timeout must be longer than 0");
+        }
+        LaunchOptions options = LaunchOptions.defaults()
+                .withConsoleLog(Optional.ofNullable(consoleLog))
+                .withVerbose(verbose)
+                .withTimeout(Optional.ofNullable(timeout))
+                .withStopTimeout(stopTimeout);
         try {
-            return VmLauncher.run(config, options);
+            // Signals krunctl receives go to the workload while the VM runs.
+            return VmLauncher.run(config, options, control -> HostSignals.route(control::hostSignal));
         } catch (VmmException e) {
             err.println("krunctl: " + e.getMessage());
             if (parent.debug) {
@@ -77,6 +129,8 @@ final class RunCommand implements Callable<Integer> {
                 case BAD_CONFIGURATION -> ExitCodes.SPEC_INVALID;
                 case VM_FAILED -> ExitCodes.VM_FAILED;
             };
+        } finally {
+            HostSignals.route(null);
         }
     }
 }

@@ -10,12 +10,19 @@ public final class VersionProvider implements CommandLine.IVersionProvider {
 
     @Override
     public String[] getVersion() throws IOException {
+        return new String[] {versionLine()};
+    }
+
+    /** {@code krunctl VERSION}, as {@code --version} prints it. */
+    static String versionLine() {
         Properties p = new Properties();
         try (InputStream in = VersionProvider.class.getResourceAsStream("version.properties")) {
             if (in != null) {
                 p.load(in);
             }
+        } catch (IOException e) {
+            // Fall through to "unknown": a version line is never worth failing for.
         }
-        return new String[] {"krunctl " + p.getProperty("version", "unknown")};
+        return "krunctl " + p.getProperty("version", "unknown");
     }
 }

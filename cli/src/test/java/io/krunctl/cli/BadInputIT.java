@@ -35,39 +35,39 @@ class BadInputIT {
     @Test
     void brokenYamlNamesLineAndColumn() throws Exception {
         Path spec = dir.resolve("broken.yaml");
-        Files.writeString(spec, "name: broken\nprocess:\n  args: [\"/bin/true\"\n");
+        Files.writeString(spec, "apiVersion: krunctl/v1\nname: broken\nprocess:\n  args: [\"/bin/true\"\n");
 
         Krunctl.Result r = Krunctl.run(NO_INPUT, "run", spec.toString());
 
-        assertOneLineError(r, ExitCodes.SPEC_INVALID, spec + ":4:");
+        assertOneLineError(r, ExitCodes.SPEC_INVALID, spec + ":5:");
     }
 
     @Test
     void unknownKeySuggestsTheNearestOne() throws Exception {
         Path spec = dir.resolve("typo.yaml");
-        Files.writeString(spec, "name: typo\nroot:\n  nullfs: {}\nprocess:\n  args: [/bin/true]\n  workdr: /\n");
+        Files.writeString(spec, "apiVersion: krunctl/v1\nname: typo\nroot:\n  nullfs: {}\nprocess:\n  args: [/bin/true]\n  workdr: /\n");
 
         Krunctl.Result r = Krunctl.run(NO_INPUT, "run", spec.toString());
 
-        assertOneLineError(r, ExitCodes.SPEC_INVALID, spec + ":6:3:", "workdr", "did you mean 'workdir'?");
+        assertOneLineError(r, ExitCodes.SPEC_INVALID, spec + ":7:3:", "workdr", "did you mean 'workdir'?");
     }
 
     @Test
     void missingSourceFileNamesThePath() throws Exception {
         Path spec = dir.resolve("nosource.yaml");
-        Files.writeString(spec, "name: nosource\nroot:\n  nullfs: {}\nfiles:\n"
+        Files.writeString(spec, "apiVersion: krunctl/v1\nname: nosource\nroot:\n  nullfs: {}\nfiles:\n"
                 + "  - {path: /bin/tool, source: ./tool}\nprocess:\n  args: [/bin/tool]\n");
 
         Krunctl.Result r = Krunctl.run(NO_INPUT, "run", spec.toString());
 
-        assertOneLineError(r, ExitCodes.SPEC_INVALID, spec + ":5:", dir.resolve("tool").toString());
+        assertOneLineError(r, ExitCodes.SPEC_INVALID, spec + ":6:", dir.resolve("tool").toString());
     }
 
     @Test
     void missingQemuNamesThePackage() throws Exception {
         // A PATH with the tools the launcher script needs, and no QEMU.
         Path bin = Files.createDirectory(dir.resolve("bin"));
-        for (String tool : new String[] {"bash", "env", "dirname", "readlink", "sed"}) {
+        for (String tool : new String[] {"bash", "env", "dirname", "readlink", "sed", "find"}) {
             Files.createSymbolicLink(bin.resolve(tool), Path.of("/usr/bin", tool).toRealPath());
         }
         Krunctl.Result r = Krunctl.run(NO_INPUT, Map.of("PATH", bin.toString()), "run", "specs/hello.yaml");

@@ -78,7 +78,8 @@ final class Krunctl {
     /** Writes a spec running {@code args} on a NullFs root that holds busybox. */
     static Path busyboxSpec(Path dir, String name, String extraFiles, String... args) throws IOException {
         StringBuilder yaml = new StringBuilder();
-        yaml.append("name: ").append(name).append('\n')
+        yaml.append("apiVersion: krunctl/v1\n")
+                .append("name: ").append(name).append('\n')
                 .append("memory: 256Mi\n")
                 .append("root:\n  nullfs: {}\n")
                 .append("files:\n")

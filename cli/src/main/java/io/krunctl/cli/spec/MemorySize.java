@@ -22,7 +22,7 @@ final class MemorySize {
 
     static final long MIN_BYTES = 64 * VmConfig.MIB;
 
-    private static final Pattern SIZE = Pattern.compile("([0-9]{1,19})(?:\\.([0-9]{1,6}))?(Ki|Mi|Gi|Ti|K|M|G|T)?");
+    static final Pattern SIZE = Pattern.compile("([0-9]{1,19})(?:\\.([0-9]{1,6}))?(Ki|Mi|Gi|Ti|K|M|G|T)?");
 
     /** A size with a unit a user may reasonably have meant, for a did-you-mean hint. */
     private static final Pattern LOOSE =
@@ -40,6 +40,14 @@ final class MemorySize {
      *     what is wrong
      */
     static long parse(String text) {
+        return parse(text, MIN_BYTES);
+    }
+
+    /**
+     * As {@link #parse(String)}, with another minimum (a whole number of MiB), as a tmpfs size has.
+     */
+    static long parse(String text, long minBytes) {
+        String min = minBytes / VmConfig.MIB + "Mi";
         Matcher m = SIZE.matcher(text);
         if (!m.matches()) {
             Matcher loose = LOOSE.matcher(text);
@@ -50,7 +58,7 @@ final class MemorySize {
                             + "; did you mean \"" + suggestion + "\"?");
                 }
             }
-            throw new IllegalArgumentException(EXPECTED + " (a whole number of MiB, at least 64Mi), got "
+            throw new IllegalArgumentException(EXPECTED + " (a whole number of MiB, at least " + min + "), got "
                     + Text.quote(text));
         }
         String unit = m.group(3) == null ? "" : m.group(3);
@@ -67,13 +75,13 @@ final class MemorySize {
         } catch (ArithmeticException | NumberFormatException e) {
             throw new IllegalArgumentException("is too large, got " + Text.quote(text));
         }
-        if (bytes < MIN_BYTES) {
+        if (bytes < minBytes) {
             String hint = "";
-            if (unit.isEmpty() && fraction.isEmpty() && bytes >= 64 && bytes < 1024L * 1024) {
+            if (unit.isEmpty() && fraction.isEmpty() && bytes >= minBytes / VmConfig.MIB && bytes < 1024L * 1024) {
                 hint = "; did you mean \"" + text + "Mi\"?";
             }
             String what = unit.isEmpty() && !text.equals("0") ? " (bytes)" : "";
-            throw new IllegalArgumentException("must be at least 64Mi, got " + Text.quote(text) + what + hint);
+            throw new IllegalArgumentException("must be at least " + min + ", got " + Text.quote(text) + what + hint);
         }
         if (!wholeBytes || bytes % VmConfig.MIB != 0) {
             String exact = wholeBytes ? Long.toString(bytes) : "not a whole number of";

@@ -31,7 +31,7 @@ import org.yaml.snakeyaml.resolver.Resolver;
  * <h2>Format</h2>
  *
  * <pre>{@code
- * apiVersion: krunctl/v1        # optional; if given, exactly this
+ * apiVersion: krunctl/v1        # required; exactly this
  * name: hello                   # required; [a-z0-9][a-z0-9-]*, at most 63 characters
  * cpus: 1                       # 1..64, default 1
  * memory: 256Mi                 # default 256Mi; see "Sizes"
@@ -103,6 +103,20 @@ public final class SpecLoader {
      * @throws SpecException           when it is not valid YAML or breaks any rule, with every error
      */
     public static VmConfig load(Path specFile) throws SpecException {
+        return load(specFile, List.of());
+    }
+
+    /**
+     * Reads a spec file, applies command-line overrides to its YAML, then checks it.
+     *
+     * @param specFile  the file as the user named it; errors print it unchanged
+     * @param overrides {@code --set} values and the arguments after {@code --}, in the order to apply
+     * @return the VM configuration the spec describes
+     * @throws SpecUnreadableException when the file cannot be read
+     * @throws SpecException           when it is not valid YAML or breaks any rule, with every error;
+     *                                 a problem with an override names the flag instead of a position
+     */
+    public static VmConfig load(Path specFile, List<SpecOverride> overrides) throws SpecException {
         byte[] bytes;
         try {
             if (Files.isDirectory(specFile)) {
@@ -113,7 +127,7 @@ public final class SpecLoader {
             throw new SpecUnreadableException(specFile, SpecReader.ioReason(e), e);
         }
         Path baseDir = specFile.toAbsolutePath().getParent();
-        return parse(specFile, baseDir, bytes);
+        return parse(specFile, baseDir, bytes, overrides);
     }
 
     /**
@@ -122,7 +136,7 @@ public final class SpecLoader {
      * @param file    the name to print in errors
      * @param baseDir absolute folder for relative host paths
      */
-    static VmConfig parse(Path file, Path baseDir, byte[] bytes) throws SpecException {
+    static VmConfig parse(Path file, Path baseDir, byte[] bytes, List<SpecOverride> overrides) throws SpecException {
         String text = decode(file, bytes);
         Node document;
         try {
@@ -138,10 +152,15 @@ public final class SpecLoader {
         } catch (YAMLException e) {
             throw new SpecException(List.of(new SpecError(file, 1, 1, oneLine(String.valueOf(e.getMessage())))));
         }
+        List<SpecError> overrideErrors = new ArrayList<>();
+        for (SpecOverride override : overrides) {
+            document = override.apply(document, file, overrideErrors);
+        }
         SpecReader reader = new SpecReader(file, baseDir);
         VmConfig config = reader.read(document);
-        if (config == null) {
-            List<SpecError> errors = new ArrayList<>(reader.errors());
+        if (config == null || !overrideErrors.isEmpty()) {
+            List<SpecError> errors = new ArrayList<>(overrideErrors);
+            errors.addAll(reader.errors());
             errors.sort(Comparator.comparingInt(SpecError::line).thenComparingInt(SpecError::column));
             throw new SpecException(errors);
         }

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.krunctl.vmm.config.Disk;
 import io.krunctl.vmm.config.KernelChoice;
+import io.krunctl.vmm.config.NetworkConfig;
+import io.krunctl.vmm.config.Rlimit;
 import io.krunctl.vmm.config.ProcessConfig;
 import io.krunctl.vmm.config.RootConfig;
 import io.krunctl.vmm.config.VirtualFile;
@@ -30,6 +33,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class SpecLoaderTest {
 
     private static final String MINIMAL = """
+            apiVersion: krunctl/v1
             name: t
             root: {nullfs: {}}
             process: {args: [/bin/true]}
@@ -39,6 +43,7 @@ class SpecLoaderTest {
     Path dir;
 
     private static final String HELLO = """
+            apiVersion: krunctl/v1
             name: hello
             cpus: 1
             memory: 256Mi
@@ -204,7 +209,7 @@ class SpecLoaderTest {
     @Test
     void yamlNiceties() throws Exception {
         // Byte order mark, CRLF line ends, comments, an anchor and its alias, a block scalar.
-        String yaml = "\uFEFF# a spec\r\nname: t\r\nroot: {nullfs: {}}\r\nfiles:\r\n"
+        String yaml = "\uFEFF# a spec\r\napiVersion: krunctl/v1\r\nname: t\r\nroot: {nullfs: {}}\r\nfiles:\r\n"
                 + "  - path: /a\r\n    content: &text |\r\n      line 1\r\n      line 2\r\n"
                 + "  - path: /b\r\n    content: *text\r\nprocess: {args: [/bin/true]}\r\n";
         Files.writeString(dir.resolve("spec.yaml"), yaml);
@@ -245,7 +250,7 @@ class SpecLoaderTest {
         assertThatThrownBy(() -> SpecLoader.load(Path.of("src/test/resources/spec/bad-cpus.yaml")))
                 .isExactlyInstanceOf(SpecException.class)
                 .satisfies(e -> assertThat(((SpecException) e).unreadable()).isFalse())
-                .hasMessage("src/test/resources/spec/bad-cpus.yaml:2:7: cpus: expected an integer from 1 to 64, got \"two\"");
+                .hasMessage("src/test/resources/spec/bad-cpus.yaml:3:7: cpus: expected an integer from 1 to 64, got \"two\"");
     }
 
     static Stream<Arguments> exampleSpecs() throws IOException {
@@ -276,6 +281,59 @@ class SpecLoaderTest {
     }
 
     /** Records holding byte arrays compare by identity, so compare field by field. */
+    @Test
+    void diskRootDisksNetworkAndRlimitsLoad() throws Exception {
+        Files.writeString(dir.resolve("root.ext4"), "image");
+        Files.createDirectories(dir.resolve("img"));
+        Files.writeString(dir.resolve("img/cache.img"), "image");
+        Files.writeString(dir.resolve("b,c.img"), "image");
+        VmConfig config = SpecLoader.load(write("""
+                apiVersion: krunctl/v1
+                name: builder
+                root:
+                  disk: {path: ./root.ext4, fstype: auto, options: "commit=60,errors=remount-ro", readOnly: true}
+                disks:
+                  - {path: img/cache.img, readOnly: true}
+                  - path: b,c.img
+                network:
+                  mode: user
+                  ports: ["8080:80", "0.0.0.0:2222:22"]
+                process:
+                  args: [/usr/bin/make]
+                  rlimits:
+                    nproc: {soft: 512, hard: "512"}
+                    nofile: {soft: 4096, hard: 8192}
+                    core: {soft: 0, hard: unlimited}
+                """));
+
+        assertSameConfig(config, new VmConfig("builder", 1, 256 * VmConfig.MIB,
+                new RootConfig.BlockDevice(new Disk(dir.resolve("root.ext4"), true), java.util.Optional.empty(),
+                        "commit=60,errors=remount-ro"),
+                List.of(), List.of(),
+                new ProcessConfig(List.of("/usr/bin/make"), Map.of(), "/", List.of(
+                        new Rlimit(Rlimit.Resource.NPROC, 512, 512),
+                        new Rlimit(Rlimit.Resource.NOFILE, 4096, 8192),
+                        new Rlimit(Rlimit.Resource.CORE, 0, Rlimit.UNLIMITED))),
+                "builder", new KernelChoice.Distribution(),
+                List.of(new Disk(dir.resolve("img/cache.img"), true), new Disk(dir.resolve("b,c.img"), false)),
+                new NetworkConfig(NetworkConfig.Mode.USER, List.of(new NetworkConfig.PortForward(8080, 80),
+                        new NetworkConfig.PortForward("0.0.0.0", 2222, 22)))));
+        assertThat(config.allDisks()).extracting(Disk::path)
+                .containsExactly(dir.resolve("root.ext4"), dir.resolve("img/cache.img"), dir.resolve("b,c.img"));
+    }
+
+    @Test
+    void networkDefaultsToNoneAndAnExplicitFstypeIsKept() throws Exception {
+        Files.writeString(dir.resolve("root.ext4"), "image");
+        VmConfig config = SpecLoader.load(write(MINIMAL.replace("{nullfs: {}}", "{disk: {path: root.ext4, fstype: xfs}}")));
+
+        assertThat(config.network()).isEqualTo(NetworkConfig.none());
+        assertThat(config.disks()).isEmpty();
+        assertThat(config.root()).isEqualTo(new RootConfig.BlockDevice(new Disk(dir.resolve("root.ext4"), false),
+                java.util.Optional.of("xfs"), ""));
+        assertThat(config.process().rlimits()).isEmpty();
+    }
+
     private static void assertSameConfig(VmConfig actual, VmConfig expected) {
         assertThat(actual).usingRecursiveComparison().withStrictTypeChecking().isEqualTo(expected);
     }
