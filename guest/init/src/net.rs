@@ -39,6 +39,20 @@ pub fn resolv_conf(servers: &[Ipv4Addr]) -> String {
     servers.iter().map(|s| format!("nameserver {s}\n")).collect()
 }
 
+/// Whether a resolv.conf text already names every one of `servers` on a
+/// `nameserver` line (as the one krunctl serves on a read-only NullFs root
+/// does), so that there is nothing to write.
+pub fn lists_servers(existing: &str, servers: &[Ipv4Addr]) -> bool {
+    let listed: Vec<Ipv4Addr> = existing
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next() == Some("nameserver")).then(|| words.next()?.parse().ok()).flatten()
+        })
+        .collect();
+    servers.iter().all(|s| listed.contains(s))
+}
+
 /// Applies a lease through rtnetlink: the address with its prefix, the MTU
 /// when the server gave one, the default route when it named a router;
 /// then `/etc/resolv.conf` when it offered DNS servers. Each failure is a
@@ -68,6 +82,7 @@ fn apply(interface: &str, lease: &Reply) {
         console::warn(&format!("DHCP: add default route via {router}"), sys::reason(&e));
     }
     if !lease.dns.is_empty()
+        && !std::fs::read_to_string(RESOLV_CONF).is_ok_and(|text| lists_servers(&text, &lease.dns))
         && let Err(e) = std::fs::write(RESOLV_CONF, resolv_conf(&lease.dns))
     {
         console::warn(
@@ -193,5 +208,18 @@ mod tests {
             "nameserver 10.0.2.3\nnameserver 1.1.1.1\n"
         );
         assert_eq!(resolv_conf(&[]), "");
+    }
+
+    #[test]
+    fn a_resolv_conf_naming_every_offered_server_is_left_alone() {
+        let dns = [Ipv4Addr::new(10, 0, 2, 3)];
+        assert!(lists_servers("nameserver 10.0.2.3\n", &dns));
+        assert!(lists_servers("# krunctl\nsearch lan\nnameserver\t10.0.2.3 \nnameserver 1.1.1.1\n", &dns));
+        assert!(lists_servers(&resolv_conf(&[Ipv4Addr::new(1, 1, 1, 1), dns[0]]), &[dns[0], Ipv4Addr::new(1, 1, 1, 1)]));
+        assert!(!lists_servers("", &dns));
+        assert!(!lists_servers("nameserver 10.0.2.30\n", &dns));
+        assert!(!lists_servers("# nameserver 10.0.2.3\n", &dns));
+        assert!(!lists_servers("nameserver 10.0.2.3\n", &[dns[0], Ipv4Addr::new(8, 8, 8, 8)]));
+        assert!(!lists_servers("nameservers 10.0.2.3\n", &dns));
     }
 }

@@ -25,9 +25,12 @@ import java.util.stream.Stream;
  */
 final class KernelModules {
 
-    /** The modules krunctl's guest needs for a virtio-fs root over PCI, a console and block devices. */
+    /**
+     * The modules krunctl's guest needs for a virtio-fs root over PCI, a console, block devices and
+     * a network card ({@code virtio_net} pulls in {@code net_failover} and {@code failover}).
+     */
     static final List<String> GUEST_MODULES =
-            List.of("virtio_pci", "fuse", "virtiofs", "virtio_console", "virtio_blk");
+            List.of("virtio_pci", "fuse", "virtiofs", "virtio_console", "virtio_blk", "virtio_net");
 
     /**
      * @param name    the module name ({@code name=} in {@code .modinfo}, or the file name), with

@@ -85,7 +85,8 @@ public final class KernelProvider {
     static final String MODULES = "modules";
     static final String USE_BZIMAGE = "use-bzimage";
     static final String STAT_MEMOS = "by-stat";
-    static final int MANIFEST_FORMAT = 1;
+    /** Bumped whenever {@link KernelModules#GUEST_MODULES} changes, so that older entries fill again. */
+    static final int MANIFEST_FORMAT = 2;
 
     private static final Pattern RELEASE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+~-]*");
     static final Pattern DEPENDS_IMAGE =

@@ -65,7 +65,8 @@ class DistributionKernelTest {
         List<String> names = k.modules().stream().map(KernelModules::nameOf).toList();
         System.out.println("module load order: " + String.join(" ", names));
         assertThat(names).contains("virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev",
-                "virtio_pci", "fuse", "virtiofs", "virtio_console", "virtio_blk").doesNotHaveDuplicates();
+                "virtio_pci", "fuse", "virtiofs", "virtio_console", "virtio_blk", "failover", "net_failover",
+                "virtio_net").doesNotHaveDuplicates();
         assertThat(names.indexOf("virtio_ring")).isLessThan(names.indexOf("virtio"));
         assertThat(names.indexOf("fuse")).isLessThan(names.indexOf("virtiofs"));
         for (Path ko : k.modules()) {

@@ -46,6 +46,8 @@ class KernelModulesTest {
         m.put("char/virtio_console.ko", "virtio,virtio_ring");
         m.put("block/virtio_blk.ko", "virtio,virtio_ring");
         m.put("net/virtio_net.ko", "net_failover,virtio,virtio_ring");
+        m.put("net/net_failover.ko", "failover");
+        m.put("core/failover.ko", "");
         return m;
     }
 
@@ -112,7 +114,7 @@ class KernelModulesTest {
         List<KernelModules.Module> order = KernelModules.loadOrder(KernelModules.GUEST_MODULES, index::get, Set.of());
         assertThat(order).extracting(KernelModules.Module::name).containsExactly(
                 "virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
-                "fuse", "virtiofs", "virtio_console", "virtio_blk");
+                "fuse", "virtiofs", "virtio_console", "virtio_blk", "failover", "net_failover", "virtio_net");
         assertThat(order.get(4).depends()).containsExactly(
                 "virtio_ring", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio");
         assertThat(order.get(0).file()).isEqualTo(root.resolve("kernel/drivers/virtio/virtio_ring.ko"));
@@ -142,7 +144,9 @@ class KernelModulesTest {
 
     @Test
     void namesAMissingModuleAndWhoNeedsIt() throws Exception {
-        Path root = tree(debianLike());
+        Map<String, String> modules = debianLike();
+        modules.remove("net/net_failover.ko");
+        Path root = tree(modules);
         assertThatThrownBy(() -> KernelModules.loadOrder(List.of("virtio_net"), KernelModules.index(root)::get, Set.of()))
                 .isInstanceOf(KernelException.class)
                 .hasMessage("the kernel has no module net_failover (needed by virtio_net) and does not build it in;"
