@@ -33,10 +33,15 @@ test: prereqs
 unit: prereqs
 	@$(MVN_TEST) -De2e.skip=true install
 
+# The man pages (generated from the command and spec models, checked by ManPagesTest) and bash
+# completion; zsh users load completion with `source <(krunctl completion zsh)`.
 PREFIX ?= /usr/local
 install: build
-	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	./krunctl completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/krunctl
 
 clean:
 	@$(MVN) clean

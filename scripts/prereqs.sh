@@ -13,9 +13,15 @@ packages=(
   lz4                    # test fixtures for the kernel payload decoder
   e2fsprogs              # mkfs.ext4 -d for block-root tests
   util-linux             # setpriv: QEMU dies with krunctl
+  coreutils              # env --block-signal (8.31+): the launcher hands signals to krunctl's signalfd
+  tmux                   # TerminalIT runs krunctl on a real terminal
   maven
+  man-db                 # tests render the man pages with man -l
+  zsh                    # tests load the zsh completion script
   hyperfine              # bench/: timing against the reference stack
   cpio                   # bench/: the reference initramfs
+  debootstrap            # tests: the Debian userland scripts/debian-rootfs.sh builds once
+  python3                # tests: the host checks the guest's SQLite databases
 )
 
 missing=()

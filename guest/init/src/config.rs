@@ -15,6 +15,9 @@
 //! source both `tmpfs` are candidates for the workload's tmpfs: the init
 //! mounts the first one whose destination is not yet a mount point.
 //!
+//! Both shapes may also carry krunctl's own `krunctl_mounts` and
+//! `krunctl_root_read_only` (see `mounts`).
+//!
 //! Key names are case-sensitive. When a key and its alias are both present,
 //! the first name in the lists above wins. `null`, an empty array and an
 //! empty string count as absent (image configs carry `"WorkingDir": ""` and
@@ -38,6 +41,10 @@ pub struct Config {
     /// Destinations of the `mounts` entries of type and source `tmpfs`, in
     /// file order.
     pub tmpfs: Vec<String>,
+    /// krunctl's own mounts (`krunctl_mounts`, see `mounts`), in order.
+    pub mounts: Vec<crate::mounts::Mount>,
+    /// `krunctl_root_read_only`: remount `/` read-only after the mounts.
+    pub read_only_root: bool,
 }
 
 /// Reads the file at `path`. A missing file gives the defaults silently;
@@ -89,10 +96,14 @@ pub fn parse(bytes: &[u8]) -> Result<Config, String> {
             env: string_list(process, &["env"])?.unwrap_or_default(),
             cwd: string(process, &["cwd"])?,
             tmpfs: Vec::new(),
+            mounts: Vec::new(),
+            read_only_root: false,
         },
         Some(_) => return Err("\"process\" is not an object".into()),
     };
     config.tmpfs = tmpfs_destinations(&top)?;
+    config.mounts = crate::mounts::parse(&top)?;
+    config.read_only_root = crate::mounts::parse_read_only_root(&top)?;
     Ok(config)
 }
 
@@ -136,6 +147,8 @@ fn parse_flat(top: &Map<String, Value>) -> Result<Config, String> {
         env: string_list(top, &["env", "Env"])?.unwrap_or_default(),
         cwd: string(top, &["cwd", "WorkingDir", "Cwd"])?,
         tmpfs: Vec::new(),
+        mounts: Vec::new(),
+        read_only_root: false,
     })
 }
 

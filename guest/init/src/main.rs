@@ -22,6 +22,7 @@ mod env;
 mod exec;
 mod exit;
 mod fs;
+mod mounts;
 mod net;
 mod netlink;
 mod stage0;
@@ -119,6 +120,10 @@ fn prepare(args: &[OsString]) -> Result<Workload, Failure> {
     }
     env.apply_config_env(&config.env);
     fs::mount_config_tmpfs(&config.tmpfs)?;
+    mounts::mount_all(&config.mounts)?;
+    if config.read_only_root {
+        mounts::remount_root_read_only()?;
+    }
     env.apply_krun_overrides();
 
     let hostname = env.hostname();

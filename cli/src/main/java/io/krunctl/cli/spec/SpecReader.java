@@ -1,6 +1,8 @@
 package io.krunctl.cli.spec;
 
+import io.krunctl.virtiofs.fs.CachePolicy;
 import io.krunctl.vmm.config.KernelChoice;
+import io.krunctl.vmm.config.MountConfig;
 import io.krunctl.vmm.config.ProcessConfig;
 import io.krunctl.vmm.config.RootConfig;
 import io.krunctl.vmm.config.VirtualFile;
@@ -39,22 +41,25 @@ import org.yaml.snakeyaml.nodes.Tag;
  */
 final class SpecReader {
 
-    static final String API_VERSION = "krunctl/v1";
+    static final String API_VERSION = SpecModel.API_VERSION;
 
-    private static final List<String> TOP_KEYS =
-            List.of("apiVersion", "name", "cpus", "memory", "hostname", "root", "files", "process", "kernel");
-    private static final List<String> ROOT_KEYS = List.of("nullfs", "dir", "disk");
-    private static final List<String> FILE_KEYS = List.of("path", "content", "source", "mode", "oneShot");
-    private static final List<String> PROCESS_KEYS = List.of("args", "env", "workdir");
+    // The keys come from the one model that the schema and the manual are generated from.
+    private static final List<String> TOP_KEYS = SpecModel.SPEC.keys();
+    private static final List<String> ROOT_KEYS = SpecModel.ROOT.keys();
+    private static final List<String> FILE_KEYS = SpecModel.FILE.keys();
+    private static final List<String> MOUNT_KEYS = SpecModel.MOUNT.keys();
+    private static final List<String> PROCESS_KEYS = SpecModel.PROCESS.keys();
 
     /** Keys that are valid one level down, for a "belongs in" hint when one is given at the top. */
     private static final Map<String, String> NESTED_HOME = nestedHome();
 
-    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
-    private static final Pattern HOST_LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
-    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-    private static final Pattern OCTAL_MODE = Pattern.compile("[0-7]{3,4}");
-    private static final Pattern DECIMAL = Pattern.compile("[0-9]{1,9}");
+    // Shared with SpecSchema, which writes the same rules as JSON Schema patterns.
+    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    static final Pattern HOST_LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
+    static final int MAX_HOSTNAME = 64;
+    static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    static final Pattern OCTAL_MODE = Pattern.compile("[0-7]{3,4}");
+    static final Pattern DECIMAL = Pattern.compile("[0-9]{1,9}");
     private static final Pattern NUMBER = Pattern.compile("[-+]?(\\.[0-9]+|[0-9][0-9_]*(\\.[0-9_]*)?)([eE][-+]?[0-9]+)?");
 
     static final int MAX_CPUS = 64;
@@ -64,6 +69,7 @@ final class SpecReader {
     private final Path file;
     private final Path baseDir;
     private final List<SpecError> errors = new ArrayList<>();
+    private final DeviceReader devices = new DeviceReader(this);
 
     /**
      * @param file    the spec file as the user named it, for error messages
@@ -90,12 +96,10 @@ final class SpecReader {
         }
         Map<String, NodeTuple> fields = fields(top, "", TOP_KEYS);
 
-        NodeTuple apiVersion = fields.get("apiVersion");
+        NodeTuple apiVersion = required(fields, "apiVersion", top, "",
+                "; start the spec with 'apiVersion: " + API_VERSION + "'");
         if (apiVersion != null) {
-            String v = scalar(apiVersion.getValueNode(), "apiVersion", Text.quote(API_VERSION));
-            if (v != null && !v.equals(API_VERSION)) {
-                error(apiVersion.getValueNode(), "apiVersion: expected " + Text.quote(API_VERSION) + ", got " + Text.quote(v));
-            }
+            readApiVersion(apiVersion.getValueNode());
         }
 
         String name = null;
@@ -121,6 +125,14 @@ final class SpecReader {
         RootConfig root = rootField == null ? null : readRoot(rootField.getValueNode());
 
         List<VirtualFile> files = readFiles(fields.get("files"));
+        List<MountConfig> mounts = readMounts(fields.get("mounts"), files);
+
+        if (root instanceof RootConfig.BlockDevice && fields.get("files") != null) {
+            error(fields.get("files").getKeyNode(), "files: not available with root.disk, whose image replaces the"
+                    + " root device that carries them; put the files in the image");
+        }
+        List<io.krunctl.vmm.config.Disk> disks = devices.disks(fields.get("disks"));
+        io.krunctl.vmm.config.NetworkConfig network = devices.network(fields.get("network"));
 
         NodeTuple processField = required(fields, "process", top, "", "; it says what to run, e.g. 'process: {args: [/bin/sh]}'");
         ProcessConfig process = processField == null ? null : readProcess(processField.getValueNode());
@@ -135,10 +147,28 @@ final class SpecReader {
         if (!errors.isEmpty()) {
             return null;
         }
-        return new VmConfig(name, cpus, memory, root, files, process, hostname == null ? name : hostname, kernel);
+        return new VmConfig(name, cpus, memory, root, files, mounts, process, hostname == null ? name : hostname,
+                kernel, disks, network);
     }
 
     // ---- top-level scalars --------------------------------------------------------------------
+
+    private void readApiVersion(Node value) {
+        String v = scalar(value, "apiVersion", Text.quote(API_VERSION));
+        if (v == null || v.equals(API_VERSION)) {
+            return;
+        }
+        String message = "apiVersion: expected " + Text.quote(API_VERSION) + ", got " + describe(value);
+        String[] parts = v.split("/", -1);
+        if (parts.length == 2 && parts[0].equals("krunctl") && parts[1].matches("v[0-9]+.*")) {
+            message += "; this krunctl reads only " + API_VERSION + " specs";
+        } else if (v.equalsIgnoreCase(API_VERSION) || v.equalsIgnoreCase("v1") || v.equals("1")) {
+            message += "; did you mean " + Text.quote(API_VERSION) + "?";
+        } else if (parts.length == 2) {
+            message += "; this is not a krunctl spec, which starts with 'apiVersion: " + API_VERSION + "'";
+        }
+        error(value, message);
+    }
 
     private int readCpus(NodeTuple field) {
         if (field == null) {
@@ -185,7 +215,7 @@ final class SpecReader {
         if (v == null) {
             return null;
         }
-        boolean ok = !v.isEmpty() && v.length() <= 64;
+        boolean ok = !v.isEmpty() && v.length() <= MAX_HOSTNAME;
         if (ok) {
             for (String label : v.split("\\.", -1)) {
                 ok &= HOST_LABEL.matcher(label).matches();
@@ -202,27 +232,46 @@ final class SpecReader {
 
     private RootConfig readRoot(Node value) {
         if (!(value instanceof MappingNode map)) {
-            error(value, "root: expected a mapping like {nullfs: {}}, got " + describe(value));
+            error(value, "root: expected a mapping like {nullfs: {}} or {dir: ./rootfs}, got " + describe(value));
             return null;
         }
-        Map<String, NodeTuple> kinds = fields(map, "root", ROOT_KEYS);
-        if (kinds.isEmpty()) {
-            if (map.getValue().isEmpty()) {
-                error(value, "root: expected exactly one kind of root; write 'nullfs: {}', the only kind supported now");
+        Map<String, NodeTuple> fields = fields(map, "root", ROOT_KEYS);
+        List<NodeTuple> given = fields.values().stream()
+                .filter(t -> SpecModel.ROOT_KINDS.contains(key(t))).toList();
+        if (given.isEmpty()) {
+            // Unknown keys have been reported already, with a did-you-mean.
+            if (fields.size() == map.getValue().size()) {
+                error(value, "root: expected exactly one kind of root; write 'nullfs: {}', 'dir: PATH' or"
+                        + " 'disk: {path: IMAGE}'");
             }
             return null;
         }
-        List<NodeTuple> given = new ArrayList<>(kinds.values());
         if (given.size() > 1) {
             error(given.get(1).getKeyNode(), "root: expected exactly one kind, got both '"
                     + key(given.get(0)) + "' and '" + key(given.get(1)) + "'");
             return null;
         }
         NodeTuple kind = given.getFirst();
-        if (!key(kind).equals("nullfs")) {
-            error(kind.getKeyNode(), "root." + key(kind) + " is not supported yet; use root.nullfs");
-            return null;
+        boolean ok = true;
+        for (NodeTuple t : fields.values()) {
+            if (SpecModel.ROOT_DIR_SETTINGS.contains(key(t)) && !key(kind).equals("dir")) {
+                error(t.getKeyNode(), "root." + key(t) + " applies to root.dir only, not to root." + key(kind));
+                ok = false;
+            }
         }
+        RootConfig root = switch (key(kind)) {
+            case "nullfs" -> readNullFs(kind);
+            case "dir" -> readDirRoot(kind, fields);
+            case "disk" -> devices.rootDisk(kind);
+            default -> {
+                error(kind.getKeyNode(), "root." + key(kind) + " is not supported yet; use root.nullfs or root.dir");
+                yield null;
+            }
+        };
+        return ok ? root : null;
+    }
+
+    private RootConfig readNullFs(NodeTuple kind) {
         Node settings = kind.getValueNode();
         if (!(settings instanceof MappingNode nullfs)) {
             error(settings, "root.nullfs: expected an empty mapping {}, got " + describe(settings));
@@ -232,6 +281,179 @@ final class SpecReader {
             error(t.getKeyNode(), "unknown key " + keyText(t.getKeyNode()) + " in root.nullfs; it takes no keys, write 'nullfs: {}'");
         }
         return new RootConfig.NullFs();
+    }
+
+    private RootConfig readDirRoot(NodeTuple kind, Map<String, NodeTuple> fields) {
+        Path dir = hostDir(kind.getValueNode(), "root.dir", "a host directory like ./rootfs");
+        boolean ok = dir != null;
+        boolean readOnly = false;
+        NodeTuple readOnlyField = fields.get("readOnly");
+        if (readOnlyField != null) {
+            Boolean b = bool(readOnlyField.getValueNode(), "root.readOnly");
+            ok &= b != null;
+            readOnly = Boolean.TRUE.equals(b);
+        }
+        CachePolicy cache = readCache(fields.get("cache"), "root.cache");
+        ok &= cache != null;
+        return ok ? new RootConfig.Dir(dir, readOnly, cache) : null;
+    }
+
+    /** A cache policy, {@code auto} when absent; {@code null} after recording an error. */
+    private CachePolicy readCache(NodeTuple field, String where) {
+        if (field == null) {
+            return CachePolicy.AUTO;
+        }
+        String expected = "never, auto or always";
+        String v = scalar(field.getValueNode(), where, expected);
+        if (v == null) {
+            return null;
+        }
+        for (CachePolicy p : CachePolicy.values()) {
+            if (p.toString().equals(v)) {
+                return p;
+            }
+        }
+        String message = where + ": expected " + expected + ", got " + describe(field.getValueNode());
+        String guess = Text.didYouMean(v, CACHE_POLICIES);
+        error(field.getValueNode(), guess == null ? message : message + "; did you mean '" + guess + "'?");
+        return null;
+    }
+
+    private static final List<String> CACHE_POLICIES =
+            java.util.Arrays.stream(CachePolicy.values()).map(CachePolicy::toString).toList();
+
+    // ---- mounts --------------------------------------------------------------------------------
+
+    private List<MountConfig> readMounts(NodeTuple field, List<VirtualFile> files) {
+        List<MountConfig> out = new ArrayList<>();
+        if (field == null) {
+            return out;
+        }
+        Node value = field.getValueNode();
+        if (!(value instanceof SequenceNode list)) {
+            error(value, "mounts: expected a list of mounts (each with 'type' and 'destination'), got "
+                    + describe(value));
+            return out;
+        }
+        Map<String, Node> seen = new HashMap<>();
+        for (int i = 0; i < list.getValue().size(); i++) {
+            MountConfig m = readMount(list.getValue().get(i), "mounts[" + i + "]", seen, files);
+            if (m != null) {
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
+    private MountConfig readMount(Node entry, String where, Map<String, Node> seen, List<VirtualFile> files) {
+        if (!(entry instanceof MappingNode map)) {
+            error(entry, where + ": expected a mapping with 'type' and 'destination', got " + describe(entry));
+            return null;
+        }
+        Map<String, NodeTuple> fields = fields(map, where, MOUNT_KEYS);
+        boolean ok = true;
+
+        String type = null;
+        NodeTuple typeField = required(fields, "type", map, where, "; virtiofs or tmpfs");
+        if (typeField == null) {
+            ok = false;
+        } else {
+            String v = scalar(typeField.getValueNode(), where + ".type", "virtiofs or tmpfs");
+            if (v != null && SpecModel.MOUNT_TYPES.contains(v)) {
+                type = v;
+            } else {
+                if (v != null) {
+                    String guess = Text.didYouMean(v, SpecModel.MOUNT_TYPES);
+                    error(typeField.getValueNode(), where + ".type: expected virtiofs or tmpfs, got "
+                            + describe(typeField.getValueNode()) + (guess == null ? "" : "; did you mean '" + guess + "'?"));
+                }
+                ok = false;
+            }
+        }
+
+        String destination = null;
+        NodeTuple destinationField = required(fields, "destination", map, where, "; where the guest sees the mount");
+        if (destinationField == null) {
+            ok = false;
+        } else {
+            Node node = destinationField.getValueNode();
+            destination = guestPath(node, where + ".destination", true);
+            if (destination == null) {
+                ok = false;
+            } else if (destination.equals("/")) {
+                error(node, where + ".destination: cannot mount over \"/\"; the guest's root is set by 'root'");
+                ok = false;
+            } else if (seen.containsKey(destination)) {
+                error(node, where + ".destination: duplicate destination " + Text.quote(destination)
+                        + "; first given at " + place(seen.get(destination)));
+                ok = false;
+            } else {
+                seen.put(destination, node);
+                for (VirtualFile f : files) {
+                    if (f.guestPath().equals(destination) || f.guestPath().startsWith(destination + "/")) {
+                        error(node, where + ".destination: the mount would hide " + Text.quote(f.guestPath())
+                                + " of 'files'; move the file or the mount");
+                        ok = false;
+                        break;
+                    }
+                    if (destination.startsWith(f.guestPath() + "/")) {
+                        error(node, where + ".destination: " + Text.quote(destination) + " would be inside "
+                                + Text.quote(f.guestPath()) + ", which is a file of 'files'");
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+        }
+
+        if (type != null) {
+            for (NodeTuple t : fields.values()) {
+                String only = SpecModel.MOUNT_KEY_TYPE.get(key(t));
+                if (only != null && !only.equals(type)) {
+                    error(t.getKeyNode(), where + "." + key(t) + " applies to " + only + " mounts only, not to " + type);
+                    ok = false;
+                }
+            }
+        }
+        if (!ok || type == null) {
+            return null;
+        }
+        if (type.equals("tmpfs")) {
+            java.util.OptionalLong size = java.util.OptionalLong.empty();
+            NodeTuple sizeField = fields.get("size");
+            if (sizeField != null) {
+                String v = scalar(sizeField.getValueNode(), where + ".size", "a size like 64Mi or 1Gi");
+                if (v == null) {
+                    return null;
+                }
+                try {
+                    size = java.util.OptionalLong.of(MemorySize.parse(v, VmConfig.MIB));
+                } catch (IllegalArgumentException e) {
+                    error(sizeField.getValueNode(), where + ".size: " + e.getMessage());
+                    return null;
+                }
+            }
+            return new MountConfig.Tmpfs(destination, size);
+        }
+        NodeTuple sourceField = fields.get("source");
+        Path source = null;
+        if (sourceField == null) {
+            errorAt(map, where + ": missing required key 'source' of a virtiofs mount; name the host directory to share");
+            ok = false;
+        } else {
+            source = hostDir(sourceField.getValueNode(), where + ".source", "a host directory like ./data");
+            ok &= source != null;
+        }
+        boolean readOnly = false;
+        NodeTuple readOnlyField = fields.get("readOnly");
+        if (readOnlyField != null) {
+            Boolean b = bool(readOnlyField.getValueNode(), where + ".readOnly");
+            ok &= b != null;
+            readOnly = Boolean.TRUE.equals(b);
+        }
+        CachePolicy cache = readCache(fields.get("cache"), where + ".cache");
+        ok &= cache != null;
+        return ok ? new MountConfig.VirtioFs(source, destination, readOnly, cache) : null;
     }
 
     // ---- files ---------------------------------------------------------------------------------
@@ -343,19 +565,19 @@ final class SpecReader {
     private boolean checkPathClash(String path, Node at, String where, Map<String, Node> seen) {
         Node first = seen.get(path);
         if (first != null) {
-            error(at, where + ".path: duplicate path " + Text.quote(path) + "; first given at line " + line(first));
+            error(at, where + ".path: duplicate path " + Text.quote(path) + "; first given at " + place(first));
             return false;
         }
         for (Map.Entry<String, Node> other : seen.entrySet()) {
             String o = other.getKey();
             if (path.startsWith(o + "/")) {
                 error(at, where + ".path: " + Text.quote(path) + " would be inside " + Text.quote(o)
-                        + ", which is a file (line " + line(other.getValue()) + ")");
+                        + ", which is a file (" + place(other.getValue()) + ")");
                 return false;
             }
             if (o.startsWith(path + "/")) {
                 error(at, where + ".path: " + Text.quote(path) + " is a file, but " + Text.quote(o)
-                        + " (line " + line(other.getValue()) + ") needs it to be a directory");
+                        + " (" + place(other.getValue()) + ") needs it to be a directory");
                 return false;
             }
         }
@@ -393,7 +615,14 @@ final class SpecReader {
             workdir = guestPath(workdirField.getValueNode(), "process.workdir", true);
             ok &= workdir != null;
         }
-        return ok ? new ProcessConfig(args, env, workdir) : null;
+
+        List<io.krunctl.vmm.config.Rlimit> rlimits = List.of();
+        NodeTuple rlimitsField = fields.get("rlimits");
+        if (rlimitsField != null) {
+            rlimits = devices.rlimits(rlimitsField.getValueNode());
+            ok &= rlimits != null;
+        }
+        return ok ? new ProcessConfig(args, env, workdir, rlimits) : null;
     }
 
     private boolean readArgs(Node value, List<String> args) {
@@ -509,7 +738,7 @@ final class SpecReader {
      *
      * @return its absolute, normalized path, or {@code null} after recording an error
      */
-    private Path hostFile(Node value, String field, String expected) {
+    Path hostFile(Node value, String field, String expected) {
         String text = scalar(value, field, expected);
         if (text == null) {
             return null;
@@ -545,6 +774,45 @@ final class SpecReader {
         return resolved;
     }
 
+    /**
+     * A host directory named relative to the spec's folder (symbolic links followed).
+     *
+     * @return its absolute, normalized path, or {@code null} after recording an error
+     */
+    private Path hostDir(Node value, String field, String expected) {
+        String text = scalar(value, field, expected);
+        if (text == null) {
+            return null;
+        }
+        if (text.isEmpty() || text.indexOf('\0') >= 0) {
+            error(value, field + ": expected " + expected + ", got " + Text.quote(text));
+            return null;
+        }
+        Path resolved;
+        try {
+            resolved = baseDir.resolve(text).normalize();
+        } catch (InvalidPathException e) {
+            error(value, field + ": expected " + expected + ", got " + Text.quote(text));
+            return null;
+        }
+        String reason = null;
+        try {
+            BasicFileAttributes attrs = Files.readAttributes(resolved, BasicFileAttributes.class);
+            if (!attrs.isDirectory()) {
+                reason = "Not a directory";
+            } else if (!Files.isReadable(resolved) || !Files.isExecutable(resolved)) {
+                reason = "Permission denied";
+            }
+        } catch (IOException e) {
+            reason = ioReason(e);
+        }
+        if (reason != null) {
+            error(value, field + ": cannot share host directory " + resolved + ": " + reason);
+            return null;
+        }
+        return resolved;
+    }
+
     /** The strerror-style reason of a failed file operation, without the file name. */
     static String ioReason(IOException e) {
         if (e instanceof NoSuchFileException) {
@@ -559,7 +827,7 @@ final class SpecReader {
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
-    private Boolean bool(Node value, String field) {
+    Boolean bool(Node value, String field) {
         String v = scalar(value, field, "true or false");
         if (v == null) {
             return null;
@@ -583,7 +851,7 @@ final class SpecReader {
      *
      * @return the text, or {@code null} after recording "FIELD: expected EXPECTED, got ..."
      */
-    private String scalar(Node value, String field, String expected) {
+    String scalar(Node value, String field, String expected) {
         if (value instanceof ScalarNode s && !isNull(s)) {
             String tag = s.getTag().getValue();
             if (!tag.startsWith(Tag.PREFIX) || s.getTag().equals(Tag.BINARY)) {
@@ -605,7 +873,7 @@ final class SpecReader {
      *
      * @param where {@code ""} for the top level, else the dotted location such as {@code process}
      */
-    private Map<String, NodeTuple> fields(MappingNode map, String where, List<String> known) {
+    Map<String, NodeTuple> fields(MappingNode map, String where, List<String> known) {
         Map<String, NodeTuple> all = entries(map, where);
         Map<String, NodeTuple> out = new LinkedHashMap<>();
         for (Map.Entry<String, NodeTuple> e : all.entrySet()) {
@@ -644,7 +912,7 @@ final class SpecReader {
             }
             NodeTuple first = out.get(ks.getValue());
             if (first != null) {
-                error(k, "duplicate key '" + ks.getValue() + "'" + in + "; first given at line " + line(first.getKeyNode()));
+                error(k, "duplicate key '" + ks.getValue() + "'" + in + "; first given at " + place(first.getKeyNode()));
                 continue;
             }
             out.put(ks.getValue(), t);
@@ -658,7 +926,7 @@ final class SpecReader {
      * @param where {@code ""} for the top level, else the location such as {@code process}
      * @param hint  appended to the message: {@code ""} or text starting with {@code "; "}
      */
-    private NodeTuple required(Map<String, NodeTuple> fields, String key, MappingNode map, String where, String hint) {
+    NodeTuple required(Map<String, NodeTuple> fields, String key, MappingNode map, String where, String hint) {
         NodeTuple t = fields.get(key);
         if (t == null) {
             errorAt(map, (where.isEmpty() ? "" : where + ": ") + "missing required key '" + key + "'" + hint);
@@ -708,9 +976,21 @@ final class SpecReader {
         return n.getStartMark().getColumn() + 1;
     }
 
-    private void error(Node at, String message) {
+    void error(Node at, String message) {
         Mark m = at.getStartMark();
-        errorAt(m.getLine() + 1, m.getColumn() + 1, message);
+        String flag = SpecOverride.flagOf(m);
+        if (flag != null) {
+            // The value came from the command line: name the flag instead of a place in the file.
+            errors.add(new SpecError(file, 0, 0, flag + ": " + message));
+        } else {
+            errorAt(m.getLine() + 1, m.getColumn() + 1, message);
+        }
+    }
+
+    /** "line N" for a node of the file, or the flag that set it. */
+    static String place(Node n) {
+        String flag = SpecOverride.flagOf(n.getStartMark());
+        return flag != null ? flag : "line " + line(n);
     }
 
     private void errorAt(int line, int column, String message) {
@@ -727,6 +1007,9 @@ final class SpecReader {
         }
         for (String k : FILE_KEYS) {
             home.put(k, "an entry of 'files'");
+        }
+        for (String k : MOUNT_KEYS) {
+            home.putIfAbsent(k, "an entry of 'mounts'");
         }
         return Map.copyOf(home);
     }

@@ -24,6 +24,11 @@ import org.apache.logging.log4j.Logger;
  * <ul>
  *   <li>Virtual entries hang under the root (and under each other); a lookup finds them before the
  *       inner filesystem, so they shadow inner entries of the same name.
+ *   <li>A virtual directory whose name is a directory of the inner filesystem too does not hide it:
+ *       the lookup answers the inner directory, and that directory's own virtual children are
+ *       grafted onto it. So a file {@code /etc/hostname} over a host root replaces that one file and
+ *       leaves the rest of the host's {@code /etc} visible. Where the inner filesystem has no
+ *       directory of that name, the virtual directory is served.
  *   <li>They are absent from the listings of inner directories: readdir of the root shows only what
  *       the inner filesystem holds.
  *   <li>A persistent entry never expires from the guest's caches; a one-shot entry can be looked up
@@ -74,6 +79,11 @@ public final class AugmentFs implements FileSystem {
     private final Set<Long> virtualInodes;
     private final ConcurrentHashMap<Key, Long> names = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, Node> nodes = new ConcurrentHashMap<>();
+    /**
+     * Inner directories standing in for virtual ones: inner inode to virtual inode. Inode numbers are
+     * never reused, so an entry outliving the inner inode is harmless.
+     */
+    private final ConcurrentHashMap<Long, Long> grafts = new ConcurrentHashMap<>();
 
     /**
      * @param inner        the filesystem underneath; it owns the root and every non-virtual inode
@@ -116,6 +126,7 @@ public final class AugmentFs implements FileSystem {
     private void reset() {
         names.clear();
         nodes.clear();
+        grafts.clear();
         for (Placement p : placements) {
             nodes.put(p.inode(), new Node(p));
             names.put(p.key(), p.inode());
@@ -140,10 +151,18 @@ public final class AugmentFs implements FileSystem {
 
     @Override
     public Entry lookup(Context ctx, long parent, Name name) throws FsException {
-        Key key = new Key(parent, name);
+        Key key = new Key(graftOf(parent), name);
         Long inode = names.get(key);
         if (inode != null) {
             Node node = nodes.get(inode);
+            if (node != null && node.placement.entry() instanceof VirtualEntry.Directory dir && !dir.oneShot()
+                    && !isVirtual(parent)) {
+                Entry merged = innerDirectory(ctx, parent, name);
+                if (merged != null) {
+                    grafts.put(merged.inode(), inode);
+                    return merged;
+                }
+            }
             // remove(key, value) lets exactly one of two racing lookups claim a one-shot entry; the
             // loser falls through like every later lookup.
             if (node != null && (!node.placement.entry().oneShot() || names.remove(key, inode))) {
@@ -154,6 +173,24 @@ public final class AugmentFs implements FileSystem {
             throw new FsException(Errno.ENOENT);
         }
         return inner.lookup(ctx, parent, name);
+    }
+
+    /** The inner filesystem's directory {@code name} under {@code parent}, or null if it has none. */
+    private Entry innerDirectory(Context ctx, long parent, Name name) {
+        Entry e;
+        try {
+            e = inner.lookup(ctx, parent, name);
+        } catch (FsException notThere) {
+            return null;
+        }
+        if (e.inode() == 0) {
+            return null;
+        }
+        if ((e.attr().mode() & Linux.S_IFMT) == Linux.S_IFDIR) {
+            return e;
+        }
+        inner.forget(e.inode(), 1);
+        return null;
     }
 
     @Override
@@ -554,7 +591,13 @@ public final class AugmentFs implements FileSystem {
     }
 
     private boolean isVirtualName(long parent, Name name) {
-        return names.containsKey(new Key(parent, name));
+        return names.containsKey(new Key(graftOf(parent), name));
+    }
+
+    /** The virtual directory whose children an inner directory carries, or the inode itself. */
+    private long graftOf(long inode) {
+        Long virtual = grafts.get(inode);
+        return virtual == null ? inode : virtual;
     }
 
     /** The live node of a virtual inode; a dropped one-shot inode no longer exists. */

@@ -131,19 +131,70 @@ class AugmentFsTest {
     @Nested
     class Shadowing {
         @Test
-        void virtualEntriesShadowInnerEntriesOfTheSameName() throws FsException {
+        void virtualFilesShadowInnerEntriesOfTheSameName() throws FsException {
             TreeFs inner = new TreeFs(inodes);
-            long hostEtc = inner.addDirectory(ROOT, "etc");
+            long hostData = inner.addFile(ROOT, "data", "host data");
             long hostHosts = inner.addFile(ROOT, "hosts", "127.0.0.1 localhost\n");
             AugmentFs fs = new AugmentFs(inner, inodes, bootEntries(), exitCodes::add);
 
-            Entry etc = fs.lookup(CTX, ROOT, Name.of("etc"));
+            Entry data = fs.lookup(CTX, ROOT, Name.of("data"));
             Entry hosts = fs.lookup(CTX, ROOT, Name.of("hosts"));
+
+            assertThat(data.inode()).isNotEqualTo(hostData);
+            assertThat(data.attr().size()).isEqualTo(512);
+            assertThat(hosts.inode()).as("no virtual entry: the inner answers").isEqualTo(hostHosts);
+            assertThat(inner.references(hostData)).isZero();
+        }
+
+        @Test
+        void aVirtualDirectoryOverAnInnerDirectoryGraftsItsChildrenOntoIt() throws FsException {
+            TreeFs inner = new TreeFs(inodes);
+            long hostEtc = inner.addDirectory(ROOT, "etc");
+            long hostPasswd = inner.addFile(hostEtc, "passwd", "root:x:0:0::/root:/bin/sh\n");
+            inner.addFile(hostEtc, "motd", "host motd\n");
+            AugmentFs fs = new AugmentFs(inner, inodes, bootEntries(), exitCodes::add);
+
+            Entry etc = fs.lookup(CTX, ROOT, Name.of("etc"));
+            Entry passwd = fs.lookup(CTX, etc.inode(), Name.of("passwd"));
+            Entry motd = fs.lookup(CTX, etc.inode(), Name.of("motd"));
+
+            assertThat(etc.inode()).as("the host's directory, not a virtual one").isEqualTo(hostEtc);
+            assertThat(etc.attr().mode()).isEqualTo(Linux.S_IFDIR | 0700);
+            assertThat(passwd.inode()).as("the host's other files stay visible").isEqualTo(hostPasswd);
+            assertThat(read(fs, motd.inode(), 0, 64)).as("the virtual file shadows the host's").isEqualTo(MOTD);
+            assertThat(fs.lookup(CTX, etc.inode(), Name.of("once")).attr().size()).isEqualTo(1);
+            assertThat(inner.references(hostEtc)).as("the guest holds the host directory's lookup").isEqualTo(1);
+            assertErrno(Errno.EEXIST, () -> fs.mkdir(CTX, etc.inode(), Name.of("motd"), 0755, 0));
+            assertErrno(Errno.EPERM, () -> fs.unlink(CTX, etc.inode(), Name.of("motd")));
+            assertErrno(Errno.EPERM, () -> fs.rename(CTX, etc.inode(), Name.of("passwd"), etc.inode(),
+                    Name.of("motd"), 0));
+        }
+
+        @Test
+        void aGraftSurvivesTheGuestForgettingAndLookingUpAgain() throws FsException {
+            TreeFs inner = new TreeFs(inodes);
+            long hostEtc = inner.addDirectory(ROOT, "etc");
+            AugmentFs fs = new AugmentFs(inner, inodes, bootEntries(), exitCodes::add);
+
+            long etc = fs.lookup(CTX, ROOT, Name.of("etc")).inode();
+            fs.forget(etc, 1);
+            long again = fs.lookup(CTX, ROOT, Name.of("etc")).inode();
+
+            assertThat(again).isEqualTo(hostEtc);
+            assertThat(read(fs, fs.lookup(CTX, again, Name.of("motd")).inode(), 0, 64)).isEqualTo(MOTD);
+        }
+
+        @Test
+        void anInnerFileOfADirectorysNameIsShadowedByTheVirtualDirectory() throws FsException {
+            TreeFs inner = new TreeFs(inodes);
+            long hostEtc = inner.addFile(ROOT, "etc", "not a directory");
+            AugmentFs fs = new AugmentFs(inner, inodes, bootEntries(), exitCodes::add);
+
+            Entry etc = fs.lookup(CTX, ROOT, Name.of("etc"));
 
             assertThat(etc.inode()).isNotEqualTo(hostEtc);
             assertThat(etc.attr().mode()).isEqualTo(Linux.S_IFDIR | 0755);
-            assertThat(hosts.inode()).as("no virtual entry: the inner answers").isEqualTo(hostHosts);
-            assertThat(inner.references(hostEtc)).isZero();
+            assertThat(inner.references(hostEtc)).as("the probe's reference was returned").isZero();
         }
 
         @Test

@@ -12,8 +12,14 @@ import java.util.Objects;
  * @param args    program and arguments; the program is looked up on {@code PATH} when it has no slash
  * @param env     environment variables in the order given
  * @param workdir absolute working directory inside the guest
+ * @param rlimits resource limits set before the workload starts, at most one per resource
  */
-public record ProcessConfig(List<String> args, Map<String, String> env, String workdir) {
+public record ProcessConfig(List<String> args, Map<String, String> env, String workdir, List<Rlimit> rlimits) {
+
+    /** A workload with the guest's default resource limits. */
+    public ProcessConfig(List<String> args, Map<String, String> env, String workdir) {
+        this(args, env, workdir, List.of());
+    }
 
     public ProcessConfig {
         args = List.copyOf(args);
@@ -24,6 +30,10 @@ public record ProcessConfig(List<String> args, Map<String, String> env, String w
         Objects.requireNonNull(workdir, "workdir");
         if (!workdir.startsWith("/")) {
             throw new IllegalArgumentException("workdir must be absolute: " + workdir);
+        }
+        rlimits = List.copyOf(rlimits);
+        if (rlimits.stream().map(Rlimit::resource).distinct().count() != rlimits.size()) {
+            throw new IllegalArgumentException("a resource limit is given twice: " + rlimits);
         }
     }
 }

@@ -12,9 +12,12 @@ import java.util.Objects;
  * @param memoryBytes guest RAM in bytes, a multiple of 1 MiB
  * @param root        what the guest's {@code /} is
  * @param files       virtual entries injected into the root device, in spec order
+ * @param mounts      filesystems the guest init mounts once the root is set up, in order
  * @param process     the workload
  * @param hostname    the guest's host name
  * @param kernel      which kernel boots the guest
+ * @param disks       extra disk images, attached after a block root's in this order
+ * @param network     the guest's network
  */
 public record VmConfig(
         String name,
@@ -22,11 +25,36 @@ public record VmConfig(
         long memoryBytes,
         RootConfig root,
         List<VirtualFile> files,
+        List<MountConfig> mounts,
         ProcessConfig process,
         String hostname,
-        KernelChoice kernel) {
+        KernelChoice kernel,
+        List<Disk> disks,
+        NetworkConfig network) {
 
     public static final long MIB = 1024L * 1024L;
+
+    /** A VM without extra mounts. */
+    public VmConfig(String name, int cpus, long memoryBytes, RootConfig root, List<VirtualFile> files,
+            ProcessConfig process, String hostname, KernelChoice kernel) {
+        this(name, cpus, memoryBytes, root, files, List.of(), process, hostname, kernel);
+    }
+
+    /** A VM without extra disks and without a network. */
+    public VmConfig(String name, int cpus, long memoryBytes, RootConfig root, List<VirtualFile> files,
+            List<MountConfig> mounts, ProcessConfig process, String hostname, KernelChoice kernel) {
+        this(name, cpus, memoryBytes, root, files, mounts, process, hostname, kernel, List.of(), NetworkConfig.none());
+    }
+
+    /** Every disk image in the order the guest sees them: a block root's first, then {@link #disks}. */
+    public List<Disk> allDisks() {
+        List<Disk> all = new java.util.ArrayList<>();
+        if (root instanceof RootConfig.BlockDevice block) {
+            all.add(block.disk());
+        }
+        all.addAll(disks);
+        return List.copyOf(all);
+    }
 
     public VmConfig {
         Objects.requireNonNull(name, "name");
@@ -34,7 +62,16 @@ public record VmConfig(
         Objects.requireNonNull(process, "process");
         Objects.requireNonNull(hostname, "hostname");
         Objects.requireNonNull(kernel, "kernel");
+        Objects.requireNonNull(network, "network");
         files = List.copyOf(files);
+        disks = List.copyOf(disks);
+        mounts = List.copyOf(mounts);
+        java.util.Set<String> destinations = new java.util.HashSet<>();
+        for (MountConfig m : mounts) {
+            if (!destinations.add(m.destination())) {
+                throw new IllegalArgumentException("two mounts share the destination " + m.destination());
+            }
+        }
         if (cpus < 1) {
             throw new IllegalArgumentException("cpus must be at least 1, got " + cpus);
         }

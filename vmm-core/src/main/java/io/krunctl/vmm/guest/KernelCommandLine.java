@@ -1,7 +1,9 @@
 package io.krunctl.vmm.guest;
 
+import io.krunctl.nativeio.Terminal;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -23,6 +25,18 @@ public final class KernelCommandLine {
      * @param verboseConsole whether kernel messages below warning level reach the console
      */
     public static String build(String hostname, boolean viaInitramfs, String rootTag, boolean verboseConsole) {
+        return build(hostname, viaInitramfs, rootTag, verboseConsole, Optional.empty());
+    }
+
+    /**
+     * As {@link #build(String, boolean, String, boolean)}, for a workload whose console is the user's
+     * terminal: {@code KRUN_TTY_ROWS} and {@code KRUN_TTY_COLS} give the init the terminal's initial
+     * window size (later changes travel on the control port).
+     *
+     * @param terminalSize the host terminal's size, when the console is connected to it
+     */
+    public static String build(String hostname, boolean viaInitramfs, String rootTag, boolean verboseConsole,
+            Optional<Terminal.WindowSize> terminalSize) {
         if (!HOSTNAME.matcher(hostname).matches()) {
             throw new IllegalArgumentException("invalid host name: " + hostname);
         }
@@ -38,6 +52,46 @@ public final class KernelCommandLine {
             args.add("init=/init.krun");
         }
         args.add("HOSTNAME=" + hostname);
+        terminalSize.ifPresent(size -> {
+            args.add("KRUN_TTY_ROWS=" + size.rows());
+            args.add("KRUN_TTY_COLS=" + size.cols());
+        });
         return String.join(" ", args);
+    }
+
+    /**
+     * {@code cmdline} with environment variables for the init appended ({@link GuestEnvironment}).
+     * Each item is {@code NAME=VALUE} with a value that is safe unquoted (printable ASCII, no space,
+     * no {@code "}), or such a value wrapped in one pair of double quotes, which the kernel strips.
+     *
+     * @throws IllegalArgumentException if an item could split into more kernel parameters
+     */
+    public static String append(String cmdline, List<String> variables) {
+        StringBuilder out = new StringBuilder(cmdline);
+        for (String item : variables) {
+            int eq = item.indexOf('=');
+            String value = eq < 0 ? "" : item.substring(eq + 1);
+            if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+                value = value.substring(1, value.length() - 1);
+            }
+            if (eq < 1 || !VARIABLE_NAME.matcher(item.substring(0, eq)).matches() || !isSafeUnquoted(value)) {
+                throw new IllegalArgumentException("not safe on the kernel command line: " + item);
+            }
+            out.append(' ').append(item);
+        }
+        return out.toString();
+    }
+
+    private static final Pattern VARIABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+    /** Whether the kernel passes {@code value} on as one word: printable ASCII, no space, no quote. */
+    public static boolean isSafeUnquoted(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c <= ' ' || c > '~' || c == '"') {
+                return false;
+            }
+        }
+        return true;
     }
 }

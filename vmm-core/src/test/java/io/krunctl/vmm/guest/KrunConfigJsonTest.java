@@ -4,10 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.krunctl.virtiofs.fs.CachePolicy;
+import io.krunctl.vmm.config.MountConfig;
 import io.krunctl.vmm.config.ProcessConfig;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 class KrunConfigJsonTest {
@@ -25,5 +29,39 @@ class KrunConfigJsonTest {
         assertThat(json.at("/process/env/0").asText()).isEqualTo("B=two words");
         assertThat(json.at("/process/env/1").asText()).isEqualTo("A=quote\" and = sign");
         assertThat(json.at("/process/cwd").asText()).isEqualTo("/work dir");
+    }
+
+    @Test
+    void mountsGoUnderKrunctlsOwnKeyInOrderWithTagsCountingVirtioFsMountsOnly() throws Exception {
+        ProcessConfig p = new ProcessConfig(List.of("/bin/true"), Map.of(), "/");
+        List<MountConfig> mounts = List.of(
+                new MountConfig.Tmpfs("/tmp", OptionalLong.empty()),
+                new MountConfig.VirtioFs(Path.of("/srv/data"), "/data", true, CachePolicy.AUTO),
+                new MountConfig.Tmpfs("/run", OptionalLong.of(64L << 20)),
+                new MountConfig.VirtioFs(Path.of("/srv/out"), "/data/out", false, CachePolicy.NEVER));
+
+        JsonNode json = new ObjectMapper().readTree(KrunConfigJson.encode(p, mounts));
+
+        assertThat(json.get("krunctl_mounts").toString()).isEqualTo("["
+                + "{\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"destination\":\"/tmp\"},"
+                + "{\"type\":\"virtiofs\",\"source\":\"krunctl-mnt0\",\"destination\":\"/data\",\"options\":\"ro\"},"
+                + "{\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"destination\":\"/run\",\"options\":\"size=67108864\"},"
+                + "{\"type\":\"virtiofs\",\"source\":\"krunctl-mnt1\",\"destination\":\"/data/out\"}]");
+        assertThat(json.has("mounts")).as("libkrun's own key stays for OCI configs").isFalse();
+    }
+
+    @Test
+    void noMountsNoKey() throws Exception {
+        ProcessConfig p = new ProcessConfig(List.of("/bin/true"), Map.of(), "/");
+        assertThat(new ObjectMapper().readTree(KrunConfigJson.encode(p, List.of())).has("krunctl_mounts")).isFalse();
+    }
+
+    @Test
+    void aReadOnlyRootIsAskedForOnlyWhenWanted() throws Exception {
+        ProcessConfig p = new ProcessConfig(List.of("/bin/true"), Map.of(), "/");
+        ObjectMapper json = new ObjectMapper();
+        assertThat(json.readTree(KrunConfigJson.encode(p, List.of(), true)).get("krunctl_root_read_only").asBoolean())
+                .isTrue();
+        assertThat(json.readTree(KrunConfigJson.encode(p, List.of(), false)).has("krunctl_root_read_only")).isFalse();
     }
 }

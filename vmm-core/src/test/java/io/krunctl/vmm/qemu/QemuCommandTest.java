@@ -8,13 +8,19 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class QemuCommandTest {
+    private static final QemuCommand.StdioSockets STDIO = new QemuCommand.StdioSockets(Path.of("/run/k/in.sock"),
+            Path.of("/run/k/out.sock"), Path.of("/run/k/err.sock"));
     private static final QemuCommand.Sockets SOCKETS = new QemuCommand.Sockets(Path.of("/run/k/root,fs.sock"),
-            Path.of("/run/k/qmp.sock"), Path.of("/run/k/in.sock"), Path.of("/run/k/out.sock"),
-            Path.of("/run/k/err.sock"));
+            Path.of("/run/k/qmp.sock"), Path.of("/run/k/control.sock"), Optional.of(STDIO));
+    private static final QemuCommand.Console CONSOLE_FILE = new QemuCommand.Console.ToFile(Path.of("/run/k/console.log"));
 
     private static List<String> argv(Optional<Path> initramfs) {
+        return argv(initramfs, SOCKETS, CONSOLE_FILE);
+    }
+
+    private static List<String> argv(Optional<Path> initramfs, QemuCommand.Sockets sockets, QemuCommand.Console console) {
         return new QemuCommand(Path.of("/usr/bin/qemu-system-x86_64"), "hello", Accelerator.TCG, 2, 256,
-                Path.of("/cache/vmlinux"), initramfs, "console=hvc0 quiet", SOCKETS, Path.of("/run/k/console.log"))
+                Path.of("/cache/vmlinux"), initramfs, "console=hvc0 quiet", sockets, console)
                 .argv();
     }
 
@@ -50,11 +56,40 @@ class QemuCommandTest {
                 "virtconsole,chardev=console,bus=serial0.0,nr=0",
                 "virtserialport,chardev=stdin,bus=serial0.0,nr=1,name=krun-stdin",
                 "virtserialport,chardev=stdout,bus=serial0.0,nr=2,name=krun-stdout",
-                "virtserialport,chardev=stderr,bus=serial0.0,nr=3,name=krun-stderr");
+                "virtserialport,chardev=stderr,bus=serial0.0,nr=3,name=krun-stderr",
+                "virtserialport,chardev=control,id=control-port,bus=serial0.0,nr=4,name=krun-control");
         assertThat(values(a, "-chardev")).contains("file,id=console,path=/run/k/console.log",
-                "socket,id=stdout,path=/run/k/out.sock");
+                "socket,id=stdout,path=/run/k/out.sock", "socket,id=control,path=/run/k/control.sock");
         assertThat(a).as("no QEMU output may reach the workload's stdout")
                 .contains("-nodefaults", "-no-reboot").doesNotContain("-nographic", "stdio");
+    }
+
+    @Test
+    void aTerminalConsoleGoesToASocketAndTheStdioPortsAreLeftOut() {
+        QemuCommand.Sockets noStdio = new QemuCommand.Sockets(SOCKETS.rootFs(), SOCKETS.qmp(), SOCKETS.control(),
+                Optional.empty());
+        List<String> a = argv(Optional.empty(), noStdio,
+                new QemuCommand.Console.ToSocket(Path.of("/run/k/console.sock"), Optional.empty()));
+
+        assertThat(values(a, "-chardev")).contains("socket,id=console,path=/run/k/console.sock");
+        assertThat(String.join(" ", a)).doesNotContain("krun-stdin", "krun-stdout", "krun-stderr")
+                .contains("name=krun-control");
+    }
+
+    @Test
+    void aStreamedConsoleIsStillLoggedByQemu() {
+        List<String> a = argv(Optional.empty(), SOCKETS,
+                new QemuCommand.Console.ToSocket(Path.of("/run/k/console.sock"), Optional.of(Path.of("/tmp/c,1.log"))));
+
+        assertThat(values(a, "-chardev")).contains("socket,id=console,path=/run/k/console.sock,logfile=/tmp/c,,1.log");
+    }
+
+    @Test
+    void transmitQueuesFollowQemusMultiportLayout() {
+        assertThat(QemuCommand.transmitQueue(QemuCommand.CONSOLE_PORT)).isEqualTo(1);
+        assertThat(QemuCommand.transmitQueue(QemuCommand.STDIN_PORT)).isEqualTo(5);
+        assertThat(QemuCommand.transmitQueue(QemuCommand.STDOUT_PORT)).isEqualTo(7);
+        assertThat(QemuCommand.transmitQueue(QemuCommand.STDERR_PORT)).isEqualTo(9);
     }
 
     @Test

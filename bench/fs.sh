@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# virtio-fs workloads: krunctl's device (PassthroughFs, in the krunctl process) against QEMU + the
+# distribution's C virtiofsd, on the same directory, the same kernel, initramfs, init, QEMU command
+# line and guest workload, in one run. Each workload boots a fresh VM (cold guest cache) and times
+# itself inside the guest, so boot time is left out. Prints one ratio per workload
+# (krunctl time / virtiofsd time; <= 1.0 means krunctl is at least as fast).
+# Needs a built tree (make build) and busybox-static; the distribution kernel must be in krunctl's
+# cache (any krunctl run puts it there).
+# Usage: bench/fs.sh [REPEATS]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+repeats="${1:-3}"
+virtiofsd=/usr/lib/qemu/virtiofsd
+# shellcheck source=scripts/java-home.sh
+. scripts/java-home.sh
+for need in /bin/busybox "$virtiofsd"; do
+  command -v "$need" >/dev/null || [ -x "$need" ] || { echo "bench: $need is missing" >&2; exit 69; }
+done
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+share="$work/share"
+mkdir -p "$share/bin" "$share/dev" "$share/proc" "$share/sys" "$share/tmp" "$share/data"
+cp /bin/busybox "$share/bin/busybox"
+
+echo "bench: preparing the data set" >&2
+head -c $((128 << 20)) /dev/urandom > "$share/data/big"
+mkdir -p "$share/data/small"
+for i in $(seq 1 2000); do head -c 4096 /dev/urandom > "$share/data/small/f$i"; done
+mkdir -p "$share/data/tree"
+for d in $(seq 1 100); do
+  mkdir "$share/data/tree/d$d"
+  for f in $(seq 1 99); do : > "$share/data/tree/d$d/f$f"; done
+done
+# A source tree to untar: the Rust guest sources and the Java sources of this repository, many times.
+mkdir -p "$work/src"
+for i in $(seq 1 20); do cp -r "$root/virtiofs/src" "$work/src/copy$i"; done
+tar -C "$work" -cf "$share/data/src.tar" src
+# krunctl's initramfs lives in its private runtime directory, gone when it exits: the reference
+# boots a copy made by the same builder from the same init and modules.
+"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp "$root/cli/target/krunctl-cli.jar:$root/cli/target/lib/*" \
+  "$root/bench/ReferenceInitramfs.java" "$work/initramfs.cpio"
+
+# Each workload: a busybox sh snippet. It prints "elapsed <centiseconds>" measured inside the guest.
+declare -A workloads=(
+  [seq-read-128M]='dd if=/data/big of=/dev/null bs=1M 2>/dev/null'
+  [seq-write-64M-fsync]='dd if=/dev/zero of=/data/out bs=1M count=64 conv=fsync 2>/dev/null; rm /data/out'
+  [create-stat-unlink-2000]='mkdir /data/c; i=0; while [ $i -lt 2000 ]; do : > /data/c/f$i; stat /data/c/f$i >/dev/null; i=$((i+1)); done; rm -r /data/c'
+  [walk-10000]='find /data/tree | wc -l >/dev/null'
+  [read-2000-small]='cat /data/small/* > /dev/null'
+  [untar-source-tree]='mkdir /data/x; tar -C /data/x -xf /data/src.tar; rm -r /data/x'
+)
+order=(seq-read-128M seq-write-64M-fsync create-stat-unlink-2000 walk-10000 read-2000-small untar-source-tree)
+
+wrap() {
+  # /proc/uptime has centisecond resolution, enough for workloads of a second or more under TCG.
+  printf 'export PATH=/bin; /bin/busybox --install -s /bin 2>/dev/null; t0=$(cut -d" " -f1 /proc/uptime | tr -d .); %s; t1=$(cut -d" " -f1 /proc/uptime | tr -d .); echo "elapsed $((t1 - t0))"' "$1"
+}
+
+spec_for() {
+  local name="$1" script="$2"
+  cat > "$work/$name.yaml" <<YAML
+apiVersion: krunctl/v1
+name: bench-${name,,}
+memory: 512Mi
+root:
+  dir: $share
+process:
+  args: ["/bin/busybox", "sh", "-c", $(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$script")]
+YAML
+  echo "$work/$name.yaml"
+}
+
+# The reference stack runs krunctl's own QEMU command line with the root socket on virtiofsd; the
+# command line comes from krunctl's debug log of the same workload.
+run_reference() {
+  local spec="$1"
+  ./krunctl --debug run "$spec" > /dev/null 2> "$work/debug.log" || true
+  local argv_line
+  argv_line="$(sed -n 's/^.*starting \[\(.*\)\]$/\1/p' "$work/debug.log" | head -n 1)"
+  [ -n "$argv_line" ] || { echo "bench: no QEMU command line in krunctl's debug log" >&2; exit 70; }
+  local -a argv ref
+  IFS=$'\n' read -r -d '' -a argv < <(printf '%s' "$argv_line" | sed 's/, /\n/g'; printf '\0') || true
+  for a in "${argv[@]}"; do
+    case "$a" in
+      socket,id=rootfs,*) a="socket,id=rootfs,path=$work/vfsd.sock" ;;
+      socket,id=stdin,*|socket,id=control,*|socket,id=qmp,*) id="${a#socket,id=}"; a="null,id=${id%%,*}" ;;
+      socket,id=stdout,*) a="file,id=stdout,path=$work/ref-stdout" ;;
+      socket,id=stderr,*) a="file,id=stderr,path=$work/ref-stderr" ;;
+      file,id=console,*) a="file,id=console,path=$work/ref-console.log" ;;
+      */initramfs.cpio) a="$work/initramfs.cpio" ;;
+    esac
+    ref+=("$a")
+  done
+  # Without krunctl's virtual entries the reference share needs the init and its config as files.
+  cp "$root/init-blob/target/classes/io/krunctl/initblob/krun-init" "$share/init.krun"
+  python3 - "$spec" "$share/.krun_config.json" <<'PY'
+import json, re, sys
+text = open(sys.argv[1]).read()
+args = json.loads(re.search(r'args: (\[.*\])', text).group(1))
+json.dump({"process": {"args": args, "env": ["PATH=/bin"], "cwd": "/"}}, open(sys.argv[2], "w"))
+PY
+  rm -f "$work/vfsd.sock" "$work/ref-stdout"
+  "$virtiofsd" --socket-path="$work/vfsd.sock" -o source="$share" -o cache=auto -o sandbox=chroot \
+    2>> "$work/virtiofsd.log" &
+  local vfsd=$!
+  while [ ! -S "$work/vfsd.sock" ]; do sleep 0.005; done
+  "${ref[@]}" > /dev/null 2>> "$work/qemu.log" || true
+  wait "$vfsd" || true
+  rm -f "$share/init.krun" "$share/.krun_config.json"
+  sed -n 's/^elapsed //p' "$work/ref-stdout"
+}
+
+run_krunctl() {
+  ./krunctl run "$1" 2>> "$work/krunctl.log" | sed -n 's/^elapsed //p'
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+printf '%-26s %12s %12s %8s\n' workload "krunctl(cs)" "virtiofsd(cs)" ratio
+for w in "${order[@]}"; do
+  spec="$(spec_for "$w" "$(wrap "${workloads[$w]}")")"
+  k=(); r=()
+  for _ in $(seq 1 "$repeats"); do
+    k+=("$(run_krunctl "$spec")")
+    r+=("$(run_reference "$spec")")
+  done
+  km="$(printf '%s\n' "${k[@]}" | median)"
+  rm_="$(printf '%s\n' "${r[@]}" | median)"
+  ratio="$(awk -v a="$km" -v b="$rm_" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
+  printf '%-26s %12s %12s %8s\n' "$w" "$km" "$rm_" "$ratio"
+done

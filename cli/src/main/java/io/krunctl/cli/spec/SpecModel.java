@@ -1,0 +1,412 @@
+package io.krunctl.cli.spec;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The spec format as data: every field, its kind, whether it is required, its default, what it
+ * means and an example. {@link SpecReader} takes its key lists from here, {@link SpecSchema}
+ * generates the JSON Schema from it, and the test suite generates {@code krunctl-spec(5)} from it
+ * and checks the committed page against it, so the reader, the schema and the manual cannot name
+ * different fields.
+ *
+ * <p>The value rules each {@link Kind} stands for (patterns, ranges) live beside the reader's own
+ * checks as shared constants: {@link SpecReader#NAME}, {@link SpecReader#MAX_CPUS},
+ * {@link MemorySize#MIN_BYTES} and so on.
+ */
+public final class SpecModel {
+
+    /** The one version of the format this krunctl reads. */
+    public static final String API_VERSION = "krunctl/v1";
+
+    /** What a field holds; each kind has one reader rule, one schema fragment and one manual text. */
+    public enum Kind {
+        /** The constant {@value SpecModel#API_VERSION}. */
+        API_VERSION("string, exactly " + SpecModel.API_VERSION),
+        /** A VM name. */
+        NAME("name: 1 to 63 lowercase letters, digits and '-', starting with a letter or digit"),
+        /** An integer from 1 to {@link SpecReader#MAX_CPUS}. */
+        CPUS("integer, 1 to " + SpecReader.MAX_CPUS),
+        /** A memory size (see {@link MemorySize}). */
+        SIZE("size, a whole number of MiB, at least 64Mi (see VALUES)"),
+        /** A host name: dot-separated labels. */
+        HOSTNAME("host name: labels of letters, digits and '-', separated by '.', at most 64 characters"),
+        /** A regular file on the host, relative to the spec's folder. */
+        HOST_FILE("host path of a readable regular file (see VALUES)"),
+        /** A raw disk image on the host, relative to the spec's folder. */
+        DISK_IMAGE("host path of a raw disk image: a regular file, writable unless read-only (see VALUES)"),
+        /** A filesystem type, or {@code auto}. */
+        FSTYPE("filesystem type such as ext4, or auto (see VALUES)"),
+        /** Mount options that travel unquoted on the kernel command line. */
+        MOUNT_OPTIONS("filesystem mount options, comma-separated, no spaces or quotes (see VALUES)"),
+        /** {@code none} or {@code user}. */
+        NETWORK_MODE("none or user"),
+        /** A list of TCP port forwards. */
+        PORTS("list of port forwards \"[ADDRESS:]HOSTPORT:GUESTPORT\" (see VALUES)"),
+        /** A mapping of resource limit names to {@code {soft, hard}}. */
+        RLIMITS("mapping of resource names to {soft: LIMIT, hard: LIMIT} (see VALUES)"),
+        /** A directory on the host, relative to the spec's folder. */
+        HOST_DIR("host path of a directory (see VALUES)"),
+        /** A mapping of the listed fields. */
+        MAPPING("mapping"),
+        /** A mapping of exactly one of the listed fields. */
+        ONE_OF("mapping with exactly one kind of root (nullfs, dir, disk) and that kind's settings"),
+        /** An empty mapping {@code {}}. */
+        EMPTY_MAPPING("empty mapping {}"),
+        /** A list of mappings of the listed fields. */
+        LIST_OF_MAPPINGS("list of mappings"),
+        /** An absolute, normalized guest path naming a file (not {@code /}). */
+        GUEST_FILE("absolute, normalized guest path of a file"),
+        /** An absolute, normalized guest path, {@code /} allowed. */
+        GUEST_DIR("absolute, normalized guest path"),
+        /** An absolute, normalized guest path other than {@code /}. */
+        MOUNT_POINT("absolute, normalized guest path other than /"),
+        /** A cache policy: {@code never}, {@code auto} or {@code always}. */
+        CACHE("never, auto or always (see VALUES)"),
+        /** The kind of a mount. */
+        MOUNT_TYPE("virtiofs or tmpfs"),
+        /** A size of at least 1 MiB (see {@link MemorySize}). */
+        TMPFS_SIZE("size, a whole number of MiB, at least 1Mi (see VALUES)"),
+        /** Any scalar, read as text. */
+        TEXT("string"),
+        /** 3 or 4 octal digits. */
+        MODE("octal mode, 3 or 4 digits (see VALUES)"),
+        /** {@code true} or {@code false}. */
+        BOOLEAN("boolean: true or false"),
+        /** A non-empty list of scalars, read as text. */
+        ARGS("list of strings, not empty"),
+        /** A mapping of environment variable names to scalars, read as text. */
+        ENV("mapping of variable names ([A-Za-z_][A-Za-z0-9_]*) to strings");
+
+        private final String manual;
+
+        Kind(String manual) {
+            this.manual = manual;
+        }
+
+        /** The type as the manual names it. */
+        public String manual() {
+            return manual;
+        }
+    }
+
+    /**
+     * One field of the spec.
+     *
+     * @param name        the key
+     * @param path        where it sits, as the manual and error messages write it: {@code process.env},
+     *                    {@code files[].mode}
+     * @param kind        what it holds
+     * @param required    whether a spec must give it
+     * @param defaultText the default as the manual says it, or {@code null} for none
+     * @param defaultJson the default as a JSON value for the schema ({@link Integer}, {@link String},
+     *                    {@link Boolean}), or {@code null} when it is not a constant
+     * @param description what it means, in sentences
+     * @param example     a YAML snippet showing it, one or more lines
+     * @param supported   {@code false} for a key the format reserves but this krunctl rejects
+     * @param fields      the fields of a {@link Kind#MAPPING}, {@link Kind#ONE_OF} or
+     *                    {@link Kind#LIST_OF_MAPPINGS}, else empty
+     */
+    public record Field(
+            String name,
+            String path,
+            Kind kind,
+            boolean required,
+            String defaultText,
+            Object defaultJson,
+            String description,
+            String example,
+            boolean supported,
+            List<Field> fields) {
+
+        public Field {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(path, "path");
+            Objects.requireNonNull(kind, "kind");
+            Objects.requireNonNull(description, "description");
+            Objects.requireNonNull(example, "example");
+            fields = List.copyOf(fields);
+        }
+
+        /** The keys of the fields below, in order. */
+        public List<String> keys() {
+            return fields.stream().map(Field::name).toList();
+        }
+
+        /** The keys of the supported fields below, in order. */
+        public List<String> supportedKeys() {
+            return fields.stream().filter(Field::supported).map(Field::name).toList();
+        }
+
+        /** The field below with this key. */
+        public Field field(String key) {
+            for (Field f : fields) {
+                if (f.name.equals(key)) {
+                    return f;
+                }
+            }
+            throw new IllegalArgumentException("no field " + key + " in " + path);
+        }
+    }
+
+    private static Field leaf(String parent, String name, Kind kind, boolean required, String defaultText,
+            Object defaultJson, String description, String example) {
+        return new Field(name, join(parent, name), kind, required, defaultText, defaultJson, description,
+                example, true, List.of());
+    }
+
+    private static String join(String parent, String name) {
+        return parent.isEmpty() ? name : parent + "." + name;
+    }
+
+    // ---- the format ----------------------------------------------------------------------------
+
+    /** The keys of {@code root} that name its kind: exactly one of them. */
+    public static final List<String> ROOT_KINDS = List.of("nullfs", "dir", "disk");
+    /** The settings of {@code root} that apply to a {@code dir} root only. */
+    public static final List<String> ROOT_DIR_SETTINGS = List.of("readOnly", "cache");
+
+    /** {@code root.disk}: a disk image as the root. */
+    public static final Field ROOT_DISK = new Field("disk", "root.disk", Kind.MAPPING, false, null, null,
+            "A raw disk image as the root, such as an ext4 image made with mkfs.ext4 -d. The guest sees it as"
+                    + " /dev/vda; the guest init mounts it and makes it / (libkrun's block root), so the"
+                    + " guest's files are the image's, and what the guest writes stays in the image."
+                    + " Not with 'files', which live on the root device the disk replaces.",
+            "root:\n  disk: {path: ./root.ext4, fstype: ext4}",
+            true,
+            List.of(
+                    leaf("root.disk", "path", Kind.DISK_IMAGE, true, null, null,
+                            "The image file. krunctl never probes a format: the guest sees the file's bytes.",
+                            "root: {disk: {path: ./root.ext4}}"),
+                    leaf("root.disk", "fstype", Kind.FSTYPE, false, "auto", "auto",
+                            "The filesystem in the image. auto tries every block filesystem the guest kernel"
+                                    + " has, ext4 first; the default kernel has ext4 (which also mounts ext2 and"
+                                    + " ext3 images) built in.",
+                            "root: {disk: {path: ./root.ext4, fstype: ext4}}"),
+                    leaf("root.disk", "options", Kind.MOUNT_OPTIONS, false, "none", "",
+                            "Options for the filesystem, given to mount(2) as its data: the filesystem's own"
+                                    + " options, as in mount -o, but not the mount flags mount(8) turns them"
+                                    + " into (noatime, nosuid, ...), which are errors here.",
+                            "root: {disk: {path: ./root.ext4, options: \"commit=60,errors=remount-ro\"}}"),
+                    leaf("root.disk", "readOnly", Kind.BOOLEAN, false, "false", false,
+                            "Whether the guest sees a write-protected disk, mounted read-only. The image must then"
+                                    + " have the directories /dev, /proc and /sys (any root filesystem has them;"
+                                    + " on a writable image the guest init creates them).",
+                            "root: {disk: {path: ./root.ext4, readOnly: true}}")));
+
+    /** {@code root}: what the guest's {@code /} is. */
+    public static final Field ROOT = new Field("root", "root", Kind.ONE_OF, true, null, null,
+            "What the guest's root filesystem is: exactly one kind, and that kind's settings. krunctl"
+                    + " serves it through its own virtio-fs device.",
+            "root:\n  nullfs: {}",
+            true,
+            List.of(
+                    new Field("nullfs", "root.nullfs", Kind.EMPTY_MAPPING, false, null, null,
+                            "An empty root: only virtual entries exist in it (the guest init, the files of"
+                                    + " 'files', mount points). It takes no settings.",
+                            "root: {nullfs: {}}", true, List.of()),
+                    new Field("dir", "root.dir", Kind.HOST_DIR, false, null, null,
+                            "A host directory as the root, such as an unpacked container image or a"
+                                    + " debootstrap tree, shared read-write unless 'readOnly'. The guest cannot"
+                                    + " reach anything outside it. The files of 'files' and the guest init shadow"
+                                    + " the directory's files of the same path without changing them; mount"
+                                    + " points the directory lacks appear as virtual directories. Files the guest"
+                                    + " creates belong to the user the guest names when krunctl runs as root,"
+                                    + " else to krunctl's user.",
+                            "root:\n  dir: ./rootfs", true, List.of()),
+                    ROOT_DISK,
+                    leaf("root", "readOnly", Kind.BOOLEAN, false, "false", false,
+                            "With 'dir': whether the guest may only read the directory; every change it"
+                                    + " attempts fails with EROFS (read-only file system). Give the guest"
+                                    + " somewhere to write with 'mounts' (a tmpfs on /tmp, a writable share).",
+                            "root: {dir: ./rootfs, readOnly: true}"),
+                    leaf("root", "cache", Kind.CACHE, false, "auto", "auto",
+                            "With 'dir': how much the guest kernel caches of the directory (see VALUES).",
+                            "root: {dir: ./rootfs, cache: always}")));
+
+    /** The kinds of {@code mounts[].type}. */
+    public static final List<String> MOUNT_TYPES = List.of("virtiofs", "tmpfs");
+    /** The keys of a mount entry that apply to one type only, by key. */
+    public static final java.util.Map<String, String> MOUNT_KEY_TYPE = java.util.Map.of(
+            "source", "virtiofs", "readOnly", "virtiofs", "cache", "virtiofs", "size", "tmpfs");
+
+    /** {@code mounts[]}: one filesystem the guest init mounts. */
+    public static final Field MOUNT = new Field("mounts", "mounts", Kind.LIST_OF_MAPPINGS, false, "none", null,
+            "Filesystems the guest init mounts once the root is set up, in the order given (a mount inside"
+                    + " another must come after it): host directories shared through virtio-fs devices of their"
+                    + " own, and tmpfs. A missing mount point is created: on the root as a virtual directory"
+                    + " (even on a read-only root), inside another mount with mkdir -p. No two mounts may have"
+                    + " the same destination, and no entry of 'files' may lie inside a mount, where it would be"
+                    + " hidden.",
+            "mounts:\n  - {type: virtiofs, source: ./data, destination: /data, readOnly: true}\n"
+                    + "  - {type: tmpfs, destination: /tmp, size: 64Mi}",
+            true,
+            List.of(
+                    leaf("mounts[]", "type", Kind.MOUNT_TYPE, true, null, null,
+                            "virtiofs: a host directory, shared with the guest as 'dir' roots are; tmpfs:"
+                                    + " guest memory, empty at boot and gone with the VM.",
+                            "type: virtiofs"),
+                    leaf("mounts[]", "source", Kind.HOST_DIR, false, null, null,
+                            "virtiofs only, required there: the host directory to share.",
+                            "source: ./data"),
+                    leaf("mounts[]", "destination", Kind.MOUNT_POINT, true, null, null,
+                            "Where the guest sees it.",
+                            "destination: /data"),
+                    leaf("mounts[]", "readOnly", Kind.BOOLEAN, false, "false", false,
+                            "virtiofs only: whether the guest may only read the directory; every change it"
+                                    + " attempts fails with EROFS.",
+                            "readOnly: true"),
+                    leaf("mounts[]", "cache", Kind.CACHE, false, "auto", "auto",
+                            "virtiofs only: how much the guest kernel caches of the directory (see VALUES).",
+                            "cache: never"),
+                    leaf("mounts[]", "size", Kind.TMPFS_SIZE, false, "half the guest's memory", null,
+                            "tmpfs only: the most it may hold.",
+                            "size: 64Mi")));
+
+    /** {@code disks[]}: one extra disk image. */
+    public static final Field DISKS = new Field("disks", "disks", Kind.LIST_OF_MAPPINGS, false, "none", null,
+            "Extra raw disk images, attached as virtio block devices: the guest sees them as /dev/vda,"
+                    + " /dev/vdb, ... in the order given, after a root.disk (which is /dev/vda). The guest"
+                    + " mounts them itself. No image may be given twice.",
+            "disks:\n  - {path: ./cache.img, readOnly: true}",
+            true,
+            List.of(
+                    leaf("disks[]", "path", Kind.DISK_IMAGE, true, null, null,
+                            "The image file; the guest sees its bytes as the device's.",
+                            "disks: [{path: ./cache.img}]"),
+                    leaf("disks[]", "readOnly", Kind.BOOLEAN, false, "false", false,
+                            "Whether the guest sees a write-protected device.",
+                            "disks: [{path: ./cache.img, readOnly: true}]")));
+
+    /** {@code network}: the guest's network. */
+    public static final Field NETWORK = new Field("network", "network", Kind.MAPPING, false, "mode: none", null,
+            "The guest's network. With mode user the guest has a virtio network card on QEMU's user-mode"
+                    + " network: the guest init configures eth0 by DHCP (10.0.2.15/24, gateway 10.0.2.2, which"
+                    + " is also the host, DNS 10.0.2.3), and the guest's TCP and UDP connections go out"
+                    + " through QEMU's sockets on the host, with no privileges or host set-up needed. The guest"
+                    + " is not reachable from outside except through 'ports'.",
+            "network:\n  mode: user\n  ports: [\"8080:80\"]",
+            true,
+            List.of(
+                    leaf("network", "mode", Kind.NETWORK_MODE, false, "none", "none",
+                            "none: no network card, only the loopback interface; user: QEMU's user-mode"
+                                    + " network.",
+                            "network: {mode: user}"),
+                    leaf("network", "ports", Kind.PORTS, false, "none", null,
+                            "TCP ports of the host forwarded to the guest, with mode user only."
+                                    + " \"8080:80\" makes connections to port 8080 of the host's loopback"
+                                    + " address 127.0.0.1 reach port 80 of the guest; by default nothing"
+                                    + " outside the host can connect. Prefix an address to listen on another"
+                                    + " one: \"0.0.0.0:8080:80\" listens on every interface of the host.",
+                            "network: {mode: user, ports: [\"8080:80\", \"127.0.0.1:2222:22\"]}")));
+
+    /** The keys of a file entry that give its bytes: exactly one of them. */
+    public static final List<String> FILE_DATA_KEYS = List.of("content", "source");
+
+    /** {@code files[]}: one virtual file. */
+    public static final Field FILE = new Field("files", "files", Kind.LIST_OF_MAPPINGS, false, "none", null,
+            "Virtual files injected into the root, read-only in the guest. Missing parent directories"
+                    + " appear as virtual directories. Each entry has a path and exactly one of 'content'"
+                    + " and 'source'. No two entries may have the same path, and none may lie below"
+                    + " another.",
+            "files:\n  - path: /etc/motd\n    content: \"hello\\n\"\n  - path: /bin/busybox\n"
+                    + "    source: /bin/busybox\n    mode: \"0755\"",
+            true,
+            List.of(
+                    leaf("files[]", "path", Kind.GUEST_FILE, true, null, null,
+                            "Where the file appears in the guest. /init.krun is reserved for krunctl's guest"
+                                    + " init.",
+                            "path: /etc/motd"),
+                    leaf("files[]", "content", Kind.TEXT, false, null, null,
+                            "The file's text, stored as UTF-8. Exactly one of 'content' and 'source'.",
+                            "content: \"hello from a microVM\\n\""),
+                    leaf("files[]", "source", Kind.HOST_FILE, false, null, null,
+                            "A host file whose bytes the guest sees; checked when the spec is read, read"
+                                    + " when the VM starts. Exactly one of 'content' and 'source'.",
+                            "source: ./bin/tool"),
+                    leaf("files[]", "mode", Kind.MODE, false, "\"0644\"", "0644",
+                            "The permission bits the guest sees.",
+                            "mode: \"0755\""),
+                    leaf("files[]", "oneShot", Kind.BOOLEAN, false, "false", false,
+                            "Whether the entry vanishes after the guest first looks it up, like the init's own"
+                                    + " configuration.",
+                            "oneShot: true")));
+
+    /** {@code process}: the workload. */
+    public static final Field PROCESS = new Field("process", "process", Kind.MAPPING, true, null, null,
+            "The workload: the program the guest init runs. krunctl exits with its exit code.",
+            "process:\n  args: [/bin/busybox, sh, -c, \"echo $GREETING\"]\n  env: {GREETING: hi}\n"
+                    + "  workdir: /",
+            true,
+            List.of(
+                    leaf("process", "args", Kind.ARGS, true, null, null,
+                            "The program and its arguments. A program without a '/' is looked up on the"
+                                    + " guest's PATH. 'krunctl run SPEC -- ARGS' replaces the whole list.",
+                            "args: [/bin/busybox, sh, -c, \"echo hi\"]"),
+                    leaf("process", "env", Kind.ENV, false, "none", null,
+                            "Environment variables, in the order given. Values are scalars read as text:"
+                                    + " PORT: 8080 is the string \"8080\".",
+                            "env: {LANG: C.UTF-8, DEBUG: \"1\"}"),
+                    leaf("process", "workdir", Kind.GUEST_DIR, false, "\"/\"", "/",
+                            "The working directory of the program. If it does not exist in the guest, krunctl"
+                                    + " exits with 125 and says so.",
+                            "workdir: /tmp"),
+                    leaf("process", "rlimits", Kind.RLIMITS, false, "the guest kernel's", null,
+                            "Resource limits the guest init sets before it starts the program, as setrlimit(2)"
+                                    + " and ulimit know them: nofile is ulimit -n, nproc ulimit -u.",
+                            "rlimits: {nofile: {soft: 4096, hard: 8192}, core: {soft: 0, hard: unlimited}}")));
+
+    /** The whole spec: the top-level mapping. */
+    public static final Field SPEC = new Field("", "", Kind.MAPPING, true, null, null,
+            "A krunctl spec: one YAML document holding one mapping.",
+            "",
+            true,
+            List.of(
+                    leaf("", "apiVersion", Kind.API_VERSION, true, null, null,
+                            "The version of the spec format. This krunctl reads " + API_VERSION
+                                    + " and rejects any other value, so a spec written for a later format"
+                                    + " never runs with a silently different meaning.",
+                            "apiVersion: " + API_VERSION),
+                    leaf("", "name", Kind.NAME, true, null, null,
+                            "A label for the VM: it names the QEMU process, appears in logs and is the"
+                                    + " default host name.",
+                            "name: hello"),
+                    leaf("", "cpus", Kind.CPUS, false, "1", 1,
+                            "The number of virtual CPUs.",
+                            "cpus: 2"),
+                    leaf("", "memory", Kind.SIZE, false, "256Mi", "256Mi",
+                            "The guest's RAM.",
+                            "memory: 1Gi"),
+                    leaf("", "hostname", Kind.HOSTNAME, false, "the name", null,
+                            "The guest's host name.",
+                            "hostname: build.local"),
+                    ROOT,
+                    FILE,
+                    MOUNT,
+                    DISKS,
+                    NETWORK,
+                    PROCESS,
+                    leaf("", "kernel", Kind.HOST_FILE, false, "the distribution's cloud kernel", null,
+                            "A kernel image on the host (an ELF vmlinux with a PVH note, or a bzImage) with"
+                                    + " virtio-pci, virtio-fs and virtio-console built in. By default"
+                                    + " krunctl boots Debian's linux-image-cloud-amd64, fetched once into"
+                                    + " ~/.cache/krunctl.",
+                            "kernel: ./vmlinux")));
+
+    private SpecModel() {}
+
+    /** Every field, depth first, in spec order (the top-level mapping itself excluded). */
+    public static List<Field> allFields() {
+        List<Field> out = new ArrayList<>();
+        collect(SPEC, out);
+        return out;
+    }
+
+    private static void collect(Field parent, List<Field> out) {
+        for (Field f : parent.fields()) {
+            out.add(f);
+            collect(f, out);
+        }
+    }
+}

@@ -1,0 +1,204 @@
+package io.krunctl.vmm.rootfs;
+
+import io.krunctl.nativeio.NativeException;
+import io.krunctl.nativeio.ResourceLimits;
+import io.krunctl.virtiofs.fs.AugmentFs;
+import io.krunctl.virtiofs.fs.FileSystem;
+import io.krunctl.virtiofs.fs.InodeAllocator;
+import io.krunctl.virtiofs.fs.NullFs;
+import io.krunctl.virtiofs.fs.PassthroughConfig;
+import io.krunctl.virtiofs.fs.PassthroughFs;
+import io.krunctl.virtiofs.fs.PassthroughFsRo;
+import io.krunctl.virtiofs.fs.VirtualEntry;
+import io.krunctl.virtiofs.fuse.FuseServer;
+import io.krunctl.virtiofs.vhostuser.RequestHandler;
+import io.krunctl.virtiofs.vhostuser.VhostUserFsBackend;
+import io.krunctl.vmm.VmmException;
+import io.krunctl.vmm.config.MountConfig;
+import io.krunctl.vmm.config.RootConfig;
+import io.krunctl.vmm.config.VmConfig;
+import io.krunctl.vmm.qemu.QemuCommand;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The filesystems of one VM's virtio-fs devices: the root device's ({@link AugmentFs} over
+ * {@link NullFs}, {@link PassthroughFs} or {@link PassthroughFsRo}) and one device per virtio-fs
+ * mount, each with its own {@link InodeAllocator}, {@link FuseServer} and vhost-user back-end on a
+ * socket of its own.
+ *
+ * <p>The launcher serves the root device itself; this class serves the mounts' devices from
+ * {@link #listen}. {@link #close()} stops the mounts' back-ends, then closes every passthrough's
+ * descriptors: call it only after the root device has stopped too.
+ */
+public final class FsDevices implements AutoCloseable {
+    /** The virtio-fs tag of the N-th virtio-fs mount: {@code krunctl-mnt0}, {@code krunctl-mnt1}... */
+    public static final String MOUNT_TAG_PREFIX = "krunctl-mnt";
+
+    private static final Logger LOG = LogManager.getLogger(FsDevices.class);
+
+    /**
+     * One virtio-fs mount's device as QEMU and the guest see it.
+     *
+     * @param mount  what the spec asked for
+     * @param tag    the virtio-fs tag the guest mounts
+     * @param socket the vhost-user socket QEMU connects to
+     */
+    public record Share(MountConfig.VirtioFs mount, String tag, Path socket) {
+        public QemuCommand.VirtioFsShare qemu() {
+            return new QemuCommand.VirtioFsShare(tag, socket);
+        }
+    }
+
+    private final AutoCloseable rootInner;
+    private final FuseServer root;
+    private final List<Share> shares;
+    private final List<FileSystem> mountFileSystems;
+    private final List<VhostUserFsBackend> backends = new ArrayList<>();
+
+    private FsDevices(AutoCloseable rootInner, FuseServer root, List<Share> shares, List<FileSystem> mounts) {
+        this.rootInner = rootInner;
+        this.root = root;
+        this.shares = shares;
+        this.mountFileSystems = mounts;
+    }
+
+    /** The tag of the {@code index}-th virtio-fs mount (tmpfs mounts are not counted). */
+    public static String mountTag(int index) {
+        return MOUNT_TAG_PREFIX + index;
+    }
+
+    /** The virtio-fs mounts of {@code config}, with their tags and sockets in {@code runtimeDir}. */
+    public static List<Share> shares(VmConfig config, Path runtimeDir) {
+        List<Share> out = new ArrayList<>();
+        for (MountConfig m : config.mounts()) {
+            if (m instanceof MountConfig.VirtioFs v) {
+                int n = out.size();
+                out.add(new Share(v, mountTag(n), runtimeDir.resolve("mnt" + n + ".sock")));
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * Whether the root has no directory {@code name} at its top, so that the root device must offer
+     * a virtual one (always for a NullFs root; for a host directory, when it lacks that directory).
+     */
+    public static boolean lacksDirectory(RootConfig root, String name) {
+        return switch (root) {
+            case RootConfig.NullFs n -> true;
+            case RootConfig.BlockDevice b -> true; // the root device is a NullFs until the init pivots
+            case RootConfig.Dir d -> !Files.isDirectory(d.path().resolve(name), LinkOption.NOFOLLOW_LINKS);
+        };
+    }
+
+    /**
+     * Opens every filesystem: the root's inner one under {@link AugmentFs} with {@code rootEntries}
+     * and {@code exitCodeSink}, and a passthrough per virtio-fs mount. Raises this process's open-file
+     * limit first: each passthrough holds a descriptor per inode the guest knows.
+     *
+     * @param shares the mounts' devices, as {@link #shares} planned them
+     * @throws VmmException if a directory cannot be served
+     */
+    public static FsDevices open(VmConfig config, List<Share> shares, Map<String, VirtualEntry> rootEntries,
+            IntConsumer exitCodeSink) throws VmmException {
+        raiseOpenFileLimit();
+        InodeAllocator rootInodes = new InodeAllocator();
+        FileSystem inner = switch (config.root()) {
+            case RootConfig.NullFs n -> new NullFs();
+            case RootConfig.BlockDevice b -> new NullFs(); // carries the init; the disk becomes /
+            case RootConfig.Dir d -> passthrough(d.path(), d.readOnly(), PassthroughConfig.of(d.cache()), rootInodes,
+                    "the root directory");
+        };
+        List<FileSystem> mounts = new ArrayList<>();
+        try {
+            for (Share s : shares) {
+                MountConfig.VirtioFs m = s.mount();
+                mounts.add(passthrough(m.source(), m.readOnly(), PassthroughConfig.of(m.cache()), new InodeAllocator(),
+                        "the directory for " + m.destination()));
+            }
+        } catch (VmmException e) {
+            mounts.forEach(FsDevices::closeQuietly);
+            closeQuietly(inner);
+            throw e;
+        }
+        FuseServer root = new FuseServer(new AugmentFs(inner, rootInodes, rootEntries, exitCodeSink));
+        return new FsDevices(inner instanceof AutoCloseable c ? c : () -> {}, root, shares, List.copyOf(mounts));
+    }
+
+    private static FileSystem passthrough(Path dir, boolean readOnly, PassthroughConfig config, InodeAllocator inodes,
+            String what) throws VmmException {
+        if (!Files.isDirectory(dir)) {
+            throw new VmmException(VmmException.Kind.BAD_CONFIGURATION,
+                    "cannot share " + dir + " as " + what + ": " + (Files.exists(dir) ? "not a directory"
+                            : "No such file or directory"));
+        }
+        try {
+            FileSystem fs = readOnly ? new PassthroughFsRo(dir, inodes, config) : new PassthroughFs(dir, inodes, config);
+            LOG.debug("sharing {} as {} ({}, cache {})", dir, what, readOnly ? "read-only" : "read-write",
+                    config.cache());
+            return fs;
+        } catch (IOException e) {
+            throw new VmmException(VmmException.Kind.BAD_CONFIGURATION,
+                    "cannot share " + dir + " as " + what + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void raiseOpenFileLimit() {
+        try {
+            long limit = ResourceLimits.raiseOpenFilesToHardLimit();
+            LOG.debug("open-file limit: {}", limit);
+        } catch (NativeException e) {
+            LOG.warn("cannot raise the open-file limit: {}", e.getMessage());
+        }
+    }
+
+    /** The root device's request handler. */
+    public RequestHandler rootHandler() {
+        return root::handle;
+    }
+
+    public List<Share> shares() {
+        return shares;
+    }
+
+    /**
+     * Starts listening on every mount's socket (QEMU connects when it starts).
+     *
+     * @param onFatal told if a device gives up; the launcher stops QEMU
+     */
+    public void listen(int workerThreads, Consumer<Throwable> onFatal) throws IOException {
+        for (int i = 0; i < shares.size(); i++) {
+            FuseServer server = new FuseServer(mountFileSystems.get(i));
+            backends.add(VhostUserFsBackend.listen(shares.get(i).socket(), server::handle, workerThreads, onFatal));
+        }
+    }
+
+    /** Stops the mounts' devices, then closes every filesystem's descriptors. Idempotent. */
+    @Override
+    public void close() {
+        backends.forEach(VhostUserFsBackend::close);
+        backends.clear();
+        mountFileSystems.forEach(FsDevices::closeQuietly);
+        closeQuietly(rootInner);
+    }
+
+    private static void closeQuietly(Object fs) {
+        if (fs instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("cannot close {}: {}", fs, e.getMessage());
+            }
+        }
+    }
+}
