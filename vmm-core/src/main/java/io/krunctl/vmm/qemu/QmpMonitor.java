@@ -6,8 +6,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -52,14 +50,7 @@ public final class QmpMonitor implements AutoCloseable {
 
     /** Listens on {@code path}; QEMU must be started after this returns. */
     public static QmpMonitor listen(Path path) throws IOException {
-        ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        try {
-            channel.bind(UnixDomainSocketAddress.of(path), 1);
-        } catch (IOException | RuntimeException e) {
-            channel.close();
-            throw e;
-        }
-        QmpMonitor monitor = new QmpMonitor(channel);
+        QmpMonitor monitor = new QmpMonitor(ChardevSocket.listen(path));
         Thread.ofPlatform().daemon().name("qmp").start(monitor::serve);
         return monitor;
     }

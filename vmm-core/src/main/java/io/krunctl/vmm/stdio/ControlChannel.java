@@ -1,8 +1,7 @@
 package io.krunctl.vmm.stdio;
 
+import io.krunctl.vmm.qemu.ChardevSocket;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -35,14 +34,7 @@ public final class ControlChannel implements AutoCloseable {
 
     /** Listens on {@code path} and accepts QEMU's connection in the background. */
     public static ControlChannel listen(Path path) throws IOException {
-        ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        try {
-            channel.bind(UnixDomainSocketAddress.of(path), 1);
-        } catch (IOException | RuntimeException e) {
-            channel.close();
-            throw e;
-        }
-        ControlChannel control = new ControlChannel(channel);
+        ControlChannel control = new ControlChannel(ChardevSocket.listen(path));
         Thread.ofPlatform().daemon().name("control-accept").start(control::accept);
         return control;
     }

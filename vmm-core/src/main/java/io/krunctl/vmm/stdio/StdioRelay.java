@@ -1,13 +1,12 @@
 package io.krunctl.vmm.stdio;
 
+import io.krunctl.vmm.qemu.ChardevSocket;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -46,28 +45,17 @@ public final class StdioRelay implements AutoCloseable {
 
     /** Binds the three sockets; QEMU must be started after this returns. */
     public static StdioRelay bind(Path stdin, Path stdout, Path stderr) throws IOException {
-        ServerSocketChannel in = listen(stdin);
+        ServerSocketChannel in = ChardevSocket.listen(stdin);
         try {
-            ServerSocketChannel out = listen(stdout);
+            ServerSocketChannel out = ChardevSocket.listen(stdout);
             try {
-                return new StdioRelay(in, out, listen(stderr));
+                return new StdioRelay(in, out, ChardevSocket.listen(stderr));
             } catch (IOException | RuntimeException e) {
                 out.close();
                 throw e;
             }
         } catch (IOException | RuntimeException e) {
             in.close();
-            throw e;
-        }
-    }
-
-    private static ServerSocketChannel listen(Path path) throws IOException {
-        ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        try {
-            channel.bind(UnixDomainSocketAddress.of(path), 1);
-            return channel;
-        } catch (IOException | RuntimeException e) {
-            channel.close();
             throw e;
         }
     }
@@ -163,7 +151,7 @@ public final class StdioRelay implements AutoCloseable {
      * {@code --verbose}) until QEMU closes it. Returns the listener; QEMU must start after this.
      */
     public static ServerSocketChannel streamConsole(Path socket, OutputStream host) throws IOException {
-        ServerSocketChannel listener = listen(socket);
+        ServerSocketChannel listener = ChardevSocket.listen(socket);
         Thread.ofPlatform().daemon().name("console-out").start(() -> pumpOut(listener, host, "console"));
         return listener;
     }

@@ -1,5 +1,6 @@
 package io.krunctl.vmm.stdio;
 
+import io.krunctl.vmm.qemu.ChardevSocket;
 import io.krunctl.nativeio.EventFd;
 import io.krunctl.nativeio.Libc;
 import io.krunctl.nativeio.NativeException;
@@ -11,8 +12,6 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -81,9 +80,8 @@ public final class TerminalRelay implements AutoCloseable {
      */
     public static TerminalRelay bind(Path consoleSocket) throws IOException {
         Termios saved = Terminal.getAttributes(STDIN);
-        ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        ServerSocketChannel channel = ChardevSocket.listen(consoleSocket);
         try {
-            channel.bind(UnixDomainSocketAddress.of(consoleSocket), 1);
             return new TerminalRelay(channel, EventFd.create(0), saved);
         } catch (IOException | RuntimeException e) {
             channel.close();
