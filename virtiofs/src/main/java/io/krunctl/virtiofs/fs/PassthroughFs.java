@@ -11,6 +11,7 @@ import io.krunctl.nativeio.NativeException;
 import io.krunctl.nativeio.Structs;
 import io.krunctl.virtiofs.fs.HandleTable.OpenFile;
 import io.krunctl.virtiofs.fs.InodeTable.Inode;
+import java.util.function.IntSupplier;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -272,15 +273,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             WorkerState w = WorkerState.current();
             MemorySegment c = component(w.name, name);
             w.ownUmask();
-            boolean switched = switchCredentials && w.become(ctx.uid(), ctx.gid());
-            int r;
-            try {
-                r = FileCalls.mknodat(dir.fd, c, mode, Integer.toUnsignedLong(rdev));
-            } finally {
-                if (switched) {
-                    w.restore();
-                }
-            }
+            int r = asCaller(ctx, w, () -> FileCalls.mknodat(dir.fd, c, mode, Integer.toUnsignedLong(rdev)));
             check(r);
             return lookupCreated(w, dir, c);
         } finally {
@@ -295,15 +288,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             WorkerState w = WorkerState.current();
             MemorySegment c = component(w.name, name);
             w.ownUmask();
-            boolean switched = switchCredentials && w.become(ctx.uid(), ctx.gid());
-            int r;
-            try {
-                r = FileCalls.mkdirat(dir.fd, c, mode & Linux.PERMISSION_BITS);
-            } finally {
-                if (switched) {
-                    w.restore();
-                }
-            }
+            int r = asCaller(ctx, w, () -> FileCalls.mkdirat(dir.fd, c, mode & Linux.PERMISSION_BITS));
             check(r);
             return lookupCreated(w, dir, c);
         } finally {
@@ -321,15 +306,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 throw new FsException(Errno.ENOENT);
             }
             MemorySegment text = WorkerState.cString(w.name2, target);
-            boolean switched = switchCredentials && w.become(ctx.uid(), ctx.gid());
-            int r;
-            try {
-                r = FileCalls.symlinkat(text, dir.fd, c);
-            } finally {
-                if (switched) {
-                    w.restore();
-                }
-            }
+            int r = asCaller(ctx, w, () -> FileCalls.symlinkat(text, dir.fd, c));
             check(r);
             return lookupCreated(w, dir, c);
         } finally {
@@ -738,15 +715,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             MemorySegment c = component(w.name, name);
             int hostFlags = hostOpenFlags(flags);
             w.ownUmask();
-            boolean switched = switchCredentials && w.become(ctx.uid(), ctx.gid());
-            int fd;
-            try {
-                fd = openCreate(w, dir.fd, c, hostFlags, mode & Linux.PERMISSION_BITS);
-            } finally {
-                if (switched) {
-                    w.restore();
-                }
-            }
+            int fd = asCaller(ctx, w, () -> openCreate(w, dir.fd, c, hostFlags, mode & Linux.PERMISSION_BITS));
             if (fd == NEG_EEXIST && (flags & Linux.O_EXCL) == 0) {
                 return openExisting(w, dir, c, flags, killSuidGid);
             }
@@ -1173,6 +1142,21 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     /** An {@code O_PATH} descriptor of the entry {@code c} of {@code dirFd}, never following it; or -errno. */
     private int openPath(WorkerState w, int dirFd, MemorySegment c) {
         return openat2 ? FileCalls.openat2(dirFd, c, pathHow(w)) : FileCalls.openat(dirFd, c, PATH_FLAGS, 0);
+    }
+
+    /**
+     * Runs a creating call with the guest caller's filesystem uid and gid on this worker thread, so
+     * the host kernel sets ownership (and set-group-id inheritance) itself, then switches back.
+     */
+    private int asCaller(Context ctx, WorkerState w, IntSupplier call) {
+        boolean switched = switchCredentials && w.become(ctx.uid(), ctx.gid());
+        try {
+            return call.getAsInt();
+        } finally {
+            if (switched) {
+                w.restore();
+            }
+        }
     }
 
     /** The entry of the name the guest just created in {@code dir}. */
