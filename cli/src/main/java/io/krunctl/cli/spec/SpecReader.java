@@ -734,24 +734,34 @@ final class SpecReader {
     }
 
     /**
+     * A host path named relative to the spec's folder, resolved but not yet checked on disk.
+     *
+     * @return its absolute, normalized path, or {@code null} after recording an error
+     */
+    private Path hostPath(Node value, String field, String expected) {
+        String text = scalar(value, field, expected);
+        if (text == null) {
+            return null;
+        }
+        if (!text.isEmpty() && text.indexOf('\0') < 0) {
+            try {
+                return baseDir.resolve(text).normalize();
+            } catch (InvalidPathException e) {
+                // Reported below like any other unusable text.
+            }
+        }
+        error(value, field + ": expected " + expected + ", got " + Text.quote(text));
+        return null;
+    }
+
+    /**
      * A host file named relative to the spec's folder, which must be a readable regular file.
      *
      * @return its absolute, normalized path, or {@code null} after recording an error
      */
     Path hostFile(Node value, String field, String expected) {
-        String text = scalar(value, field, expected);
-        if (text == null) {
-            return null;
-        }
-        if (text.isEmpty() || text.indexOf('\0') >= 0) {
-            error(value, field + ": expected " + expected + ", got " + Text.quote(text));
-            return null;
-        }
-        Path resolved;
-        try {
-            resolved = baseDir.resolve(text).normalize();
-        } catch (InvalidPathException e) {
-            error(value, field + ": expected " + expected + ", got " + Text.quote(text));
+        Path resolved = hostPath(value, field, expected);
+        if (resolved == null) {
             return null;
         }
         String reason = null;
@@ -780,19 +790,8 @@ final class SpecReader {
      * @return its absolute, normalized path, or {@code null} after recording an error
      */
     private Path hostDir(Node value, String field, String expected) {
-        String text = scalar(value, field, expected);
-        if (text == null) {
-            return null;
-        }
-        if (text.isEmpty() || text.indexOf('\0') >= 0) {
-            error(value, field + ": expected " + expected + ", got " + Text.quote(text));
-            return null;
-        }
-        Path resolved;
-        try {
-            resolved = baseDir.resolve(text).normalize();
-        } catch (InvalidPathException e) {
-            error(value, field + ": expected " + expected + ", got " + Text.quote(text));
+        Path resolved = hostPath(value, field, expected);
+        if (resolved == null) {
             return null;
         }
         String reason = null;
