@@ -8,6 +8,7 @@ import io.krunctl.virtiofs.fs.Errno;
 import io.krunctl.virtiofs.fs.FileSystem;
 import io.krunctl.virtiofs.fs.FsException;
 import io.krunctl.virtiofs.fuse.FuseStructs.InHeader;
+import io.krunctl.virtiofs.fuse.FuseStructs.ReadIn;
 import io.krunctl.virtiofs.fuse.FuseStructs.WriteIn;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
@@ -26,6 +27,8 @@ import org.apache.logging.log4j.Logger;
 public final class FuseServer {
     /** libkrun's and virtiofsd's limit: a maximal write plus a page of headers. */
     static final long MAX_REQUEST = Operations.MAX_WRITE + 0x1000L;
+    /** Reads and writes above this many bytes may take long enough to be served off the kick thread. */
+    static final long LARGE_TRANSFER = 128 * 1024;
 
     private static final Logger LOG = LogManager.getLogger(FuseServer.class);
 
@@ -80,7 +83,9 @@ public final class FuseServer {
             if (opcode == null) {
                 return reject(reply, unique, Errno.ENOSYS, "unknown opcode " + code);
             }
-            LOG.trace("{} unique={} nodeid={} len={}", opcode, unique, nodeId, length);
+            if (LOG.isTraceEnabled()) {
+                LOG.trace("{} unique={} nodeid={} len={}", opcode, unique, nodeId, length);
+            }
             // WRITE data stays in guest memory for the filesystem to read in place; copy only its header.
             long copied = opcode == Opcode.WRITE ? Math.min(bodyLength, WriteIn.SIZE) : bodyLength;
             Context ctx = new Context(getInt(header, InHeader.UID), getInt(header, InHeader.GID),
@@ -100,6 +105,39 @@ public final class FuseServer {
             LOG.debug("request {}: filesystem failed", unique, e);
             return answers ? safeError(reply, unique, Errno.EIO) : 0;
         }
+    }
+
+    /**
+     * Whether serving {@code request} may block for long: the opcodes of {@link Opcode#mayBlock()},
+     * and reads and writes of more than {@link #LARGE_TRANSFER} bytes, which a slow disk makes slow
+     * and which parallel streams should not queue behind. A request too short to say what it is gets
+     * an error reply at once, so it does not.
+     */
+    public boolean mayBlock(ScatterBuffer request) {
+        long sizeAt = InHeader.SIZE + ReadIn.READ_SIZE;
+        if (request.size() < InHeader.SIZE) {
+            return false;
+        }
+        MemorySegment header = MemorySegment.ofArray(new byte[(int) InHeader.SIZE]);
+        request.read(0, header);
+        Opcode op = Opcode.of(getInt(header, InHeader.OPCODE));
+        if (op == null) {
+            return false;
+        }
+        if (op.mayBlock()) {
+            return true;
+        }
+        if (op == Opcode.WRITE) {
+            sizeAt = InHeader.SIZE + WriteIn.WRITE_SIZE;
+        } else if (op != Opcode.READ) {
+            return false;
+        }
+        if (request.size() < sizeAt + Integer.BYTES) {
+            return false;
+        }
+        MemorySegment size = MemorySegment.ofArray(new byte[Integer.BYTES]);
+        request.read(sizeAt, size);
+        return Integer.toUnsignedLong(getInt(size, 0)) > LARGE_TRANSFER;
     }
 
     private static int reject(ScatterBuffer reply, long unique, Errno errno, String why) {

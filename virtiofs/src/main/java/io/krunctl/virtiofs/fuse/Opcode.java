@@ -77,6 +77,18 @@ public enum Opcode {
     }
 
     /**
+     * True for the requests whose host call can take long: a sync to stable storage, a block
+     * allocation, a copy of a whole range, a lock wait. The device runs these on a worker thread so
+     * the queue keeps moving; every other request is quick enough to serve where it was taken.
+     */
+    public boolean mayBlock() {
+        return switch (this) {
+            case FSYNC, FSYNCDIR, SYNCFS, FALLOCATE, COPY_FILE_RANGE, GETLK, SETLK, SETLKW, POLL -> true;
+            default -> false;
+        };
+    }
+
+    /**
      * False for the requests the kernel never waits on: the forgets, interrupts and replies to our own
      * notifications. Answering them would hand the guest a reply it has no request for.
      */

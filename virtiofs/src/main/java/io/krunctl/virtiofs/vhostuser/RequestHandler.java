@@ -5,8 +5,11 @@ import io.krunctl.virtiofs.fuse.ScatterBuffer;
 /**
  * Serves one virtqueue request: the FUSE server's entry point as the device sees it.
  *
- * <p>Called concurrently from the backend's worker threads, once per descriptor chain the guest
- * makes available on any queue (queue 0, hiprio, carries FORGETs; the others carry requests).
+ * <p>Called concurrently, once per descriptor chain the guest makes available on any queue (queue 0,
+ * hiprio, carries FORGETs; the others carry requests): from the backend's worker threads, and from a
+ * queue's kick thread for a request that is the last one pending and {@linkplain #mayBlock does not
+ * block}. Serving that one in place spares a thread hand-off per request, which is most of the
+ * latency of a guest that waits for each reply before it sends the next request.
  */
 @FunctionalInterface
 public interface RequestHandler {
@@ -22,4 +25,15 @@ public interface RequestHandler {
      *         with used length 0.
      */
     int handle(ScatterBuffer request, ScatterBuffer reply);
+
+    /**
+     * Whether {@link #handle} may take long for this request (a sync to disk, a lock wait). Those are
+     * always served on a worker thread, so that requests behind them are not held up. The default
+     * says yes, which sends every request to a worker.
+     *
+     * @param request as for {@link #handle}
+     */
+    default boolean mayBlock(ScatterBuffer request) {
+        return true;
+    }
 }

@@ -20,8 +20,10 @@ import org.apache.logging.log4j.Logger;
  *
  * <p>Threads: the message thread changes the configuration (always while holding {@link #lock});
  * one kick thread per started queue waits on the kick eventfd, parses chains and hands them to the
- * worker pool; workers call the handler and then {@link #complete} under the lock, which also
- * guards the call eventfd, so a call fd is never written after it was swapped out and closed.
+ * worker pool, except the last chain pending when it will not block, which it serves itself (a guest
+ * that waits for each reply then pays no thread hand-off); whoever served a chain calls
+ * {@link #complete} under the lock, which also guards the call eventfd, so a call fd is never
+ * written after it was swapped out and closed.
  *
  * <p>Ring states follow the vhost-user spec: stopped until SET_VRING_KICK, started until
  * GET_VRING_BASE; a started ring is processed only while enabled.
@@ -385,7 +387,7 @@ final class VirtQueue {
                         return;
                     }
                     avail = (avail + 1) & 0xffff;
-                    dispatch(ring, head, avail, gen, indirect);
+                    dispatch(ring, head, avail, gen, indirect, ring.availIdx() == avail);
                 }
                 if (eventIdx) {
                     ring.setAvailEvent(avail);
@@ -412,7 +414,12 @@ final class VirtQueue {
         }
     }
 
-    private void dispatch(RingView ring, int head, int newNextAvail, long gen, boolean indirect) {
+    /**
+     * Takes the chain at {@code head}: refuses it if it is malformed, serves it on this thread if it
+     * is the last one pending and the handler says it will not block, and otherwise hands it to a
+     * worker.
+     */
+    private void dispatch(RingView ring, int head, int newNextAvail, long gen, boolean indirect, boolean last) {
         DescriptorChain chain = null;
         String bad = null;
         try {
@@ -439,11 +446,24 @@ final class VirtQueue {
         }
         ring.memory.retain();
         DescriptorChain request = chain;
+        if (last && !mayBlock(request)) {
+            serve(request, ring.memory, head, gen);
+            return;
+        }
         try {
             backend.workers().execute(() -> serve(request, ring.memory, head, gen));
         } catch (RejectedExecutionException e) {
             ring.memory.release();
             complete(head, 0, gen);
+        }
+    }
+
+    private boolean mayBlock(DescriptorChain chain) {
+        try {
+            return backend.handler().mayBlock(chain.request());
+        } catch (RuntimeException e) {
+            LOG.debug("queue {}: the handler cannot tell whether a request blocks; giving it to a worker", index, e);
+            return true;
         }
     }
 

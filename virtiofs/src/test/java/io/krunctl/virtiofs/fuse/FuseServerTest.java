@@ -740,6 +740,45 @@ class FuseServerTest {
     }
 
     @Nested
+    class BlockingRequests {
+        private boolean mayBlock(byte[] request) {
+            // Cut inside the header and the arguments: a guest may split a request anywhere.
+            return virtualServer().mayBlock(Wire.scatter(arena, request, 3, Math.min(request.length, 45)));
+        }
+
+        @Test
+        void syncsAllocationsCopiesAndLocksMayBlock() {
+            for (Opcode op : List.of(Opcode.FSYNC, Opcode.FSYNCDIR, Opcode.FALLOCATE, Opcode.COPY_FILE_RANGE,
+                    Opcode.SETLKW, Opcode.SYNCFS)) {
+                assertThat(mayBlock(request(op, 1, 2, args().zeros(64)))).as(op.name()).isTrue();
+            }
+        }
+
+        @Test
+        void namesAttributesAndSmallTransfersDoNot() {
+            for (Opcode op : List.of(Opcode.LOOKUP, Opcode.GETATTR, Opcode.OPEN, Opcode.READDIRPLUS,
+                    Opcode.CREATE, Opcode.RELEASE, Opcode.FORGET)) {
+                assertThat(mayBlock(request(op, 1, 2, args().zeros(64)))).as(op.name()).isFalse();
+            }
+            assertThat(mayBlock(request(Opcode.READ.code(), 1, 2, readIn(1, 0, 4096)))).isFalse();
+            assertThat(mayBlock(request(Opcode.WRITE.code(), 1, 2, readIn(1, 0, 128 * 1024)))).isFalse();
+        }
+
+        @Test
+        void transfersAboveOneHundredAndTwentyEightKibibytesMayBlock() {
+            assertThat(mayBlock(request(Opcode.READ.code(), 1, 2, readIn(1, 0, 1 << 20)))).isTrue();
+            assertThat(mayBlock(request(Opcode.WRITE.code(), 1, 2, readIn(1, 0, 128 * 1024 + 1)))).isTrue();
+        }
+
+        @Test
+        void truncatedOrUnknownRequestsAreAnsweredAtOnce() {
+            assertThat(mayBlock(new byte[7])).isFalse();
+            assertThat(mayBlock(request(9999, 1, 2, new byte[0]))).isFalse();
+            assertThat(mayBlock(request(Opcode.READ.code(), 1, 2, new byte[6]))).isFalse();
+        }
+    }
+
+    @Nested
     class MalformedRequests {
         @Test
         void aTruncatedHeaderIsEinval() {

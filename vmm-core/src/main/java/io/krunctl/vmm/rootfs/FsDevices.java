@@ -11,6 +11,7 @@ import io.krunctl.virtiofs.fs.PassthroughFs;
 import io.krunctl.virtiofs.fs.PassthroughFsRo;
 import io.krunctl.virtiofs.fs.VirtualEntry;
 import io.krunctl.virtiofs.fuse.FuseServer;
+import io.krunctl.virtiofs.fuse.ScatterBuffer;
 import io.krunctl.virtiofs.vhostuser.RequestHandler;
 import io.krunctl.virtiofs.vhostuser.VhostUserFsBackend;
 import io.krunctl.vmm.VmmException;
@@ -164,7 +165,7 @@ public final class FsDevices implements AutoCloseable {
 
     /** The root device's request handler. */
     public RequestHandler rootHandler() {
-        return root::handle;
+        return handlerOf(root);
     }
 
     public List<Share> shares() {
@@ -179,8 +180,23 @@ public final class FsDevices implements AutoCloseable {
     public void listen(int workerThreads, Consumer<Throwable> onFatal) throws IOException {
         for (int i = 0; i < shares.size(); i++) {
             FuseServer server = new FuseServer(mountFileSystems.get(i));
-            backends.add(VhostUserFsBackend.listen(shares.get(i).socket(), server::handle, workerThreads, onFatal));
+            backends.add(VhostUserFsBackend.listen(shares.get(i).socket(), handlerOf(server), workerThreads, onFatal));
         }
+    }
+
+    /** The device's view of a FUSE server. */
+    private static RequestHandler handlerOf(FuseServer server) {
+        return new RequestHandler() {
+            @Override
+            public int handle(ScatterBuffer request, ScatterBuffer reply) {
+                return server.handle(request, reply);
+            }
+
+            @Override
+            public boolean mayBlock(ScatterBuffer request) {
+                return server.mayBlock(request);
+            }
+        };
     }
 
     /** Stops the mounts' devices, then closes every filesystem's descriptors. Idempotent. */
