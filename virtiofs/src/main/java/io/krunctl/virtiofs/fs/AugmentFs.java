@@ -528,15 +528,23 @@ public final class AugmentFs implements FileSystem {
      * cached the inner inode under that name, later path walks would bypass the virtual entry.
      */
     private DirectoryPlusSink hidingShadowed(long dir, DirectoryPlusSink sink) {
-        return (entry, attributes) -> {
-            if (attributes.inode() == 0 || !isVirtualName(dir, entry.name())) {
-                return sink.add(entry, attributes);
+        return new DirectoryPlusSink() {
+            @Override
+            public boolean add(DirEntry entry, Entry attributes) {
+                if (attributes.inode() == 0 || !isVirtualName(dir, entry.name())) {
+                    return sink.add(entry, attributes);
+                }
+                boolean added = sink.add(entry, Entry.NONE);
+                if (added) {
+                    inner.forget(attributes.inode(), 1);
+                }
+                return added;
             }
-            boolean added = sink.add(entry, Entry.NONE);
-            if (added) {
-                inner.forget(attributes.inode(), 1);
+
+            @Override
+            public boolean fits(Name name) {
+                return sink.fits(name);
             }
-            return added;
         };
     }
 

@@ -10,4 +10,12 @@ public interface DirectoryPlusSink {
      * filesystem must then undo the lookup reference it took for {@code attributes}.
      */
     boolean add(DirEntry entry, Entry attributes);
+
+    /**
+     * Whether an entry named {@code name} would still fit. A filesystem asks before it looks the
+     * name up, so that a full reply costs no lookup it would have to undo.
+     */
+    default boolean fits(Name name) {
+        return true;
+    }
 }

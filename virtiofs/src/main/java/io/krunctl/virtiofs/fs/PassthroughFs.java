@@ -101,8 +101,12 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     private static final int S_IXGRP = 00010;
     /** getdents64 buffer per READDIR (the guest asks a page or more; entries left over are re-read). */
     private static final int READDIR_BUFFER = 8192;
-    /** Smaller for READDIRPLUS: its entries are six times larger on the wire. */
-    private static final int READDIRPLUS_BUFFER = 4096;
+    /**
+     * Smaller for READDIRPLUS, whose entries are six times larger on the wire: a page of reply holds
+     * about 26, and so does 1 KiB of short host entries (one of the longest names, 280 bytes, always
+     * fits). A larger buffer would make every call re-read most of a big directory's remainder.
+     */
+    private static final int READDIRPLUS_BUFFER = 1024;
     /** {@code IOV_MAX}: the most buffers one {@code preadv}/{@code pwritev} takes. */
     private static final int IOV_MAX = 1024;
 
@@ -1034,6 +1038,9 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             OpenFile file = handles.acquire(handle);
             try {
                 list(file, offset, READDIRPLUS_BUFFER, (w, e) -> {
+                    if (!sink.fits(e.name())) {
+                        return false;
+                    }
                     Entry attributes = e.name().isDotOrDotDot() ? Entry.NONE : lookupListed(w, dir, e.name());
                     boolean added = false;
                     try {

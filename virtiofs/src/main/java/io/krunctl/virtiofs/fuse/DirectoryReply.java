@@ -39,6 +39,11 @@ final class DirectoryReply implements DirectorySink, DirectoryPlusSink {
     }
 
     @Override
+    public boolean fits(Name name) {
+        return used + direntAlign(Direntplus.SIZE + name.length()) <= limit;
+    }
+
+    @Override
     public boolean add(DirEntry entry, Entry attributes) {
         long size = direntAlign(Direntplus.SIZE + checked(entry.name()));
         if (used + size > limit) {

@@ -1166,6 +1166,57 @@ class PassthroughFsTest {
         }
 
         @Test
+        void aReplyThatSaysItIsFullGetsNoFurtherEntryNorLookup() throws Exception {
+            for (int i = 0; i < 20; i++) {
+                Files.writeString(share.resolve("f" + i), "");
+            }
+            long h = fs.opendir(CTX, ROOT, 0).handle();
+            List<Long> held = new ArrayList<>();
+            fs.readdirplus(CTX, ROOT, h, 0, new DirectoryPlusSink() {
+                @Override
+                public boolean add(DirEntry entry, Entry attributes) {
+                    assertThat(held.size()).as("entries added after the sink was full").isLessThan(5);
+                    if (attributes.inode() != 0) {
+                        held.add(attributes.inode());
+                    }
+                    return true;
+                }
+
+                @Override
+                public boolean fits(Name name) {
+                    return held.size() < 5;
+                }
+            });
+            assertThat(held).hasSize(5);
+            assertThat(fs.inodeCount()).as("the root and the five listed").isEqualTo(6);
+            held.forEach(i -> fs.forget(i, 1));
+            fs.releasedir(CTX, ROOT, h, 0);
+        }
+
+        @Test
+        void namesOfTheLongestLengthAreListedEveryOne() throws Exception {
+            Set<String> names = new HashSet<>();
+            for (int i = 0; i < 12; i++) {
+                String name = String.valueOf((char) ('a' + i)).repeat(255);
+                Files.writeString(share.resolve(name), "");
+                names.add(name);
+            }
+            long h = fs.opendir(CTX, ROOT, 0).handle();
+            Set<String> seen = new HashSet<>();
+            List<Long> held = new ArrayList<>();
+            fs.readdirplus(CTX, ROOT, h, 0, (e, a) -> {
+                seen.add(e.name().toString());
+                if (a.inode() != 0) {
+                    held.add(a.inode());
+                }
+                return true;
+            });
+            assertThat(seen).containsAll(names).hasSize(names.size() + 2);
+            held.forEach(i -> fs.forget(i, 1));
+            fs.releasedir(CTX, ROOT, h, 0);
+        }
+
+        @Test
         void opendirOfAFileIsEnotdirAndReleasingTwiceIsEbadf() throws Exception {
             Files.writeString(share.resolve("f"), "");
             long f = inode("f");
