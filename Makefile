@@ -15,11 +15,10 @@ build: prereqs
 	@$(MVN) -DskipTests install
 	@$(MAKE) --no-print-directory aot
 
-# Trains the JVM's AOT cache on a real run of the example VM; ./krunctl uses it while the jars are
-# unchanged. A failed training run only costs start-up speed, never correctness.
+# Trains the JVM's AOT cache on a real run of a filesystem-heavy VM (scripts/aot-train.sh); ./krunctl
+# uses it while the jars are unchanged. A failed training run only costs speed, never correctness.
 aot:
-	@rm -f cli/target/krunctl.aot
-	@KRUNCTL_AOT_OUTPUT=cli/target/krunctl.aot ./krunctl run specs/hello.yaml > /dev/null 2>&1 \
+	@bash scripts/aot-train.sh cli/target/krunctl.aot > /dev/null 2>&1 \
 		|| echo "aot: training run failed; krunctl starts without an AOT cache" >&2
 
 run: build
