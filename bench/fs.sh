@@ -6,11 +6,12 @@
 # (krunctl time / virtiofsd time; <= 1.0 means krunctl is at least as fast).
 # Needs a built tree (make build) and busybox-static; the distribution kernel must be in krunctl's
 # cache (any krunctl run puts it there).
-# Usage: bench/fs.sh [REPEATS]
+# Usage: bench/fs.sh [REPEATS [WORKLOAD...]]   (default: 3 repeats of every workload)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 repeats="${1:-3}"
+shift || true
 virtiofsd=/usr/lib/qemu/virtiofsd
 # shellcheck source=scripts/java-home.sh
 . scripts/java-home.sh
@@ -52,6 +53,12 @@ declare -A workloads=(
   [untar-source-tree]='mkdir /data/x; tar -C /data/x -xf /data/src.tar; rm -r /data/x'
 )
 order=(seq-read-128M seq-write-64M-fsync create-stat-unlink-2000 walk-10000 read-2000-small untar-source-tree)
+if [ $# -gt 0 ]; then
+  for w in "$@"; do
+    [ -n "${workloads[$w]+x}" ] || { echo "bench: no workload '$w'; choose from: ${order[*]}" >&2; exit 64; }
+  done
+  order=("$@")
+fi
 
 wrap() {
   # /proc/uptime has centisecond resolution, enough for workloads of a second or more under TCG.
