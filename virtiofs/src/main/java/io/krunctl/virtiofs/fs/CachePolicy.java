@@ -15,7 +15,9 @@ public enum CachePolicy {
     NEVER,
     /**
      * Names and attributes for a short timeout; file data in the guest page cache, dropped when a
-     * later open or getattr sees the file changed (size or mtime, FUSE's {@code AUTO_INVAL_DATA}).
+     * later open or getattr sees the file changed (size or mtime, FUSE's {@code AUTO_INVAL_DATA});
+     * directory listings too, listed again once the directory's refreshed mtime shows a change
+     * (directories are listed without OPENDIR, which makes the kernel cache them).
      */
     AUTO,
     /**

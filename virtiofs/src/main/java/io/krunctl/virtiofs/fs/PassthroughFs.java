@@ -101,6 +101,9 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     private static final int S_IXGRP = 00010;
     /** getdents64 buffer per READDIR (the guest asks a page or more; entries left over are re-read). */
     private static final int READDIR_BUFFER = 8192;
+    /** The handle the guest sends for a directory it never opened (see {@link #handlelessDirs}). */
+    private static final long NO_HANDLE = 0;
+    private static final int DIRECTORY_FLAGS = FileCalls.O_RDONLY | FileCalls.O_DIRECTORY | FileCalls.O_CLOEXEC;
     /**
      * Smaller for READDIRPLUS, whose entries are six times larger on the wire: a page of reply holds
      * about 26, and so does 1 KiB of short host entries (one of the longest names, 280 bytes, always
@@ -123,6 +126,14 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean submounts;
     private volatile boolean writeback;
+    /**
+     * Directories are listed without an open handle: OPENDIR answers ENOSYS, which a kernel that
+     * offered {@link InitFlags#NO_OPENDIR_SUPPORT} takes as "never send OPENDIR or RELEASEDIR
+     * again", and each listing opens the directory for itself. Two round trips fewer per directory
+     * the guest lists; in exchange the guest caches listings until the directory's attributes show
+     * a change, so only while some caching is allowed.
+     */
+    private volatile boolean handlelessDirs;
 
     /**
      * Serves the directory {@code root} (a symlink given here is followed, once: it is the host
@@ -211,6 +222,10 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         }
         if (config.writeback()) {
             wanted |= InitFlags.WRITEBACK_CACHE;
+        }
+        handlelessDirs = config.cache() != CachePolicy.NEVER && (capable & InitFlags.NO_OPENDIR_SUPPORT) != 0;
+        if (handlelessDirs) {
+            wanted |= InitFlags.NO_OPENDIR_SUPPORT;
         }
         return wanted;
     }
@@ -927,7 +942,17 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     @Override
     public void fsyncdir(Context ctx, long inode, boolean dataOnly, long handle) throws FsException {
-        sync(handle, dataOnly);
+        Inode dir = inodes.acquire(inode);
+        try {
+            OpenFile file = acquireDirectory(dir, handle);
+            try {
+                check(dataOnly ? FileCalls.fdatasync(file.fd) : FileCalls.fsync(file.fd));
+            } finally {
+                releaseDirectory(file);
+            }
+        } finally {
+            inodes.release(dir);
+        }
     }
 
     private void sync(long handle, boolean dataOnly) throws FsException {
@@ -1010,23 +1035,60 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             if (!in.is(Linux.S_IFDIR)) {
                 throw new FsException(Errno.ENOTDIR);
             }
-            WorkerState w = WorkerState.current();
-            int openFlags = FileCalls.O_RDONLY | FileCalls.O_DIRECTORY | FileCalls.O_CLOEXEC;
-            int fd = FileCalls.openat(procSelfFd, w.fdName(in.fdName), openFlags, 0);
+            if (handlelessDirs) {
+                throw new FsException(Errno.ENOSYS);
+            }
+            int fd = openDirectory(in);
             check(fd);
-            return new OpenResult(handles.add(fd, openFlags).id, dirOpenFlags);
+            return new OpenResult(handles.add(fd, DIRECTORY_FLAGS).id, dirOpenFlags);
         } finally {
             inodes.release(in);
         }
     }
 
+    private int openDirectory(Inode in) {
+        return FileCalls.openat(procSelfFd, WorkerState.current().fdName(in.fdName), DIRECTORY_FLAGS, 0);
+    }
+
+    /**
+     * The open directory a listing or sync names: the guest's handle, or with {@link #NO_HANDLE}
+     * (handle-less directories) a descriptor opened for this one request. Give it back through
+     * {@link #releaseDirectory}.
+     */
+    private OpenFile acquireDirectory(Inode dir, long handle) throws FsException {
+        if (handle != NO_HANDLE) {
+            return handles.acquire(handle);
+        }
+        if (!dir.is(Linux.S_IFDIR)) {
+            throw new FsException(Errno.ENOTDIR);
+        }
+        int fd = openDirectory(dir);
+        check(fd);
+        OpenFile file = new OpenFile(NO_HANDLE, fd, DIRECTORY_FLAGS);
+        file.dirPosition = 0;
+        return file;
+    }
+
+    private void releaseDirectory(OpenFile file) {
+        if (file.id == NO_HANDLE) {
+            FileCalls.close(file.fd);
+        } else {
+            handles.release(file);
+        }
+    }
+
     @Override
     public void readdir(Context ctx, long inode, long handle, long offset, DirectorySink sink) throws FsException {
-        OpenFile file = handles.acquire(handle);
+        Inode dir = inodes.acquire(inode);
         try {
-            list(file, offset, READDIR_BUFFER, (w, e) -> sink.add(e));
+            OpenFile file = acquireDirectory(dir, handle);
+            try {
+                list(file, offset, READDIR_BUFFER, (w, e) -> sink.add(e));
+            } finally {
+                releaseDirectory(file);
+            }
         } finally {
-            handles.release(file);
+            inodes.release(dir);
         }
     }
 
@@ -1035,7 +1097,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             throws FsException {
         Inode dir = inodes.acquire(inode);
         try {
-            OpenFile file = handles.acquire(handle);
+            OpenFile file = acquireDirectory(dir, handle);
             try {
                 list(file, offset, READDIRPLUS_BUFFER, (w, e) -> {
                     if (!sink.fits(e.name())) {
@@ -1054,7 +1116,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                     return added;
                 });
             } finally {
-                handles.release(file);
+                releaseDirectory(file);
             }
         } finally {
             inodes.release(dir);

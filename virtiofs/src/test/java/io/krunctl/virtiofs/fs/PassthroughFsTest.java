@@ -43,6 +43,11 @@ class PassthroughFsTest {
     static final long ROOT = InodeAllocator.ROOT_ID;
     static final Context CTX = Context.ROOT;
     static final long ALL_CAPABLE = -1L;
+    /**
+     * A kernel that opens every directory it lists (no zero-message opendir), the default here so
+     * that the handle-based paths stay tested; {@code HandlelessDirectories} covers the other.
+     */
+    static final long OPENS_DIRECTORIES = ALL_CAPABLE & ~InitFlags.NO_OPENDIR_SUPPORT;
     static final boolean IS_ROOT = FileCalls.geteuid() == 0;
 
     @TempDir
@@ -71,7 +76,7 @@ class PassthroughFsTest {
 
     PassthroughFs open(PassthroughConfig config) throws IOException {
         PassthroughFs f = new PassthroughFs(share, new InodeAllocator(), config);
-        f.init(ALL_CAPABLE);
+        f.init(OPENS_DIRECTORIES);
         return f;
     }
 
@@ -219,12 +224,14 @@ class PassthroughFsTest {
 
         @Test
         void initAsksForReaddirplusAndWhatThePolicyNeeds() throws IOException {
-            assertThat(fs.init(ALL_CAPABLE)).isEqualTo(InitFlags.DO_READDIRPLUS | InitFlags.READDIRPLUS_AUTO);
+            assertThat(fs.init(ALL_CAPABLE)).isEqualTo(InitFlags.DO_READDIRPLUS | InitFlags.READDIRPLUS_AUTO
+                    | InitFlags.NO_OPENDIR_SUPPORT);
+            assertThat(fs.init(OPENS_DIRECTORIES)).isEqualTo(InitFlags.DO_READDIRPLUS | InitFlags.READDIRPLUS_AUTO);
             try (PassthroughFs never = open(PassthroughConfig.of(CachePolicy.NEVER));
                     PassthroughFs always = open(PassthroughConfig.of(CachePolicy.ALWAYS).withWriteback(true))) {
-                assertThat(never.init(ALL_CAPABLE)).isZero();
+                assertThat(never.init(ALL_CAPABLE)).as("nothing cached, so directories are opened").isZero();
                 assertThat(always.init(ALL_CAPABLE)).isEqualTo(InitFlags.DO_READDIRPLUS | InitFlags.READDIRPLUS_AUTO
-                        | InitFlags.CACHE_SYMLINKS | InitFlags.WRITEBACK_CACHE);
+                        | InitFlags.CACHE_SYMLINKS | InitFlags.WRITEBACK_CACHE | InitFlags.NO_OPENDIR_SUPPORT);
             }
         }
     }
@@ -368,7 +375,7 @@ class PassthroughFsTest {
             assertThat(fs.inodeCount()).isEqualTo(1);
             assertThat(fs.handleCount()).isZero();
             fails(Errno.EBADF, () -> read(f, h, 0, 10));
-            fs.init(ALL_CAPABLE);
+            fs.init(OPENS_DIRECTORIES);
             assertThat(lookup("f").attr().size()).isEqualTo(1);
         }
     }
@@ -1236,6 +1243,84 @@ class PassthroughFsTest {
         }
     }
 
+    /** A kernel with zero-message opendir: it lists and syncs directories with handle 0. */
+    @Nested
+    class HandlelessDirectories {
+        @BeforeEach
+        void kernelThatSkipsOpendir() {
+            fs.init(ALL_CAPABLE);
+        }
+
+        @Test
+        void opendirAnswersEnosysSoTheKernelStopsSendingIt() throws Exception {
+            Files.createDirectory(share.resolve("d"));
+            fails(Errno.ENOSYS, () -> fs.opendir(CTX, ROOT, 0));
+            Files.writeString(share.resolve("f"), "");
+            long f = inode("f");
+            fails(Errno.ENOTDIR, () -> fs.opendir(CTX, f, 0));
+            assertThat(fs.handleCount()).isZero();
+        }
+
+        @Test
+        void listingsInManySmallRepliesSeeEveryNameOnceAndLeaveNoDescriptor() throws Exception {
+            for (int i = 0; i < 300; i++) {
+                Files.writeString(share.resolve("f" + i), "");
+            }
+            long before = openDescriptors();
+            Set<String> seen = new HashSet<>();
+            List<Long> held = new ArrayList<>();
+            long offset = 0;
+            while (true) {
+                List<DirEntry> batch = new ArrayList<>();
+                fs.readdirplus(CTX, ROOT, 0, offset, (e, a) -> {
+                    if (batch.size() == 7) {
+                        return false;
+                    }
+                    batch.add(e);
+                    if (a.inode() != 0) {
+                        held.add(a.inode());
+                    }
+                    return true;
+                });
+                if (batch.isEmpty()) {
+                    break;
+                }
+                batch.forEach(e -> assertThat(seen.add(e.name().toString())).as(e.name().toString()).isTrue());
+                offset = batch.getLast().offset();
+            }
+            assertThat(seen).hasSize(302);
+            assertThat(openDescriptors()).as("one O_PATH descriptor per listed inode").isEqualTo(before + 300);
+            held.forEach(i -> fs.forget(i, 1));
+            assertThat(openDescriptors()).isEqualTo(before);
+
+            List<String> plain = new ArrayList<>();
+            fs.readdir(CTX, ROOT, 0, 0, e -> plain.add(e.name().toString()));
+            assertThat(plain).hasSize(302).containsAll(seen);
+            assertThat(openDescriptors()).isEqualTo(before);
+        }
+
+        @Test
+        void fsyncdirAndListingOfAFileWithoutAHandle() throws Exception {
+            Files.createDirectory(share.resolve("d"));
+            fs.fsyncdir(CTX, inode("d"), false, 0);
+            fs.fsyncdir(CTX, inode("d"), true, 0);
+            Files.writeString(share.resolve("f"), "");
+            long f = inode("f");
+            fails(Errno.ENOTDIR, () -> fs.readdir(CTX, f, 0, 0, e -> true));
+            fails(Errno.ENOTDIR, () -> fs.fsyncdir(CTX, f, false, 0));
+        }
+
+        @Test
+        void cacheNeverKeepsOpeningDirectories() throws Exception {
+            fs.close();
+            fs = new PassthroughFs(share, new InodeAllocator(), PassthroughConfig.of(CachePolicy.NEVER));
+            fs.init(ALL_CAPABLE);
+            long h = fs.opendir(CTX, ROOT, 0).handle();
+            assertThat(h).isNotZero();
+            fs.releasedir(CTX, ROOT, h, 0);
+        }
+    }
+
     @Nested
     class CachePolicies {
         @Test
@@ -1291,7 +1376,7 @@ class PassthroughFsTest {
         void writebackIsOnlyUsedWhenTheGuestKernelAgreed() throws Exception {
             fs.close();
             fs = new PassthroughFs(share, new InodeAllocator(), PassthroughConfig.defaults().withWriteback(true));
-            fs.init(ALL_CAPABLE & ~InitFlags.WRITEBACK_CACHE);
+            fs.init(OPENS_DIRECTORIES & ~InitFlags.WRITEBACK_CACHE);
             Files.writeString(share.resolve("f"), "0123");
             long f = inode("f");
             long h = fs.open(CTX, f, Linux.O_WRONLY, false).handle();

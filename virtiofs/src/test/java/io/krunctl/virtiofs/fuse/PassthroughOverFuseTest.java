@@ -132,8 +132,10 @@ class PassthroughOverFuseTest {
         assertThat(call(request(Opcode.RELEASE, ++unique, node, args().u64(fh).u32(0).u32(0).u64(0))).error())
                 .isZero();
 
+        // The kernel offered zero-message opendir: OPENDIR says ENOSYS, listings come without a handle.
         Wire.Reply dir = call(request(Opcode.OPENDIR, ++unique, ROOT, args().u32(Linux.O_DIRECTORY).u32(0)));
-        long dh = dir.u64(0);
+        assertThat(dir.error()).isEqualTo(-Errno.ENOSYS.code());
+        long dh = 0;
         Wire.Reply plus = call(request(Opcode.READDIRPLUS.code(), ++unique, ROOT, readIn(dh, 0, 4096)));
         assertThat(plus.error()).isZero();
         Map<String, Long> listed = new HashMap<>();
@@ -146,7 +148,6 @@ class PassthroughOverFuseTest {
         assertThat(listed).containsOnlyKeys(".", "..", "data.bin");
         assertThat(listed.get("data.bin")).isEqualTo(node);
         assertThat(listed.get("..")).isZero();
-        call(request(Opcode.RELEASEDIR, ++unique, ROOT, args().u64(dh).u32(0).u32(0).u64(0)));
 
         // CREATE and READDIRPLUS each gave one reference: two forgets close the descriptor.
         ScatterBuffer none = Wire.replyArea(arena, 64);
