@@ -99,6 +99,34 @@ class PassthroughFsTest {
         return lookup(name).inode();
     }
 
+    /**
+     * Lists the root through {@code handle} the way the kernel does, in replies that hold
+     * {@code batchSize} entries, each call starting at the offset of the last entry it got; adds
+     * the inodes handed out to {@code held} and answers the names, each of which must come once.
+     */
+    Set<String> listRootInBatches(long handle, int batchSize, List<Long> held) throws FsException {
+        Set<String> seen = new HashSet<>();
+        long offset = 0;
+        while (true) {
+            List<DirEntry> batch = new ArrayList<>();
+            fs.readdirplus(CTX, ROOT, handle, offset, (e, a) -> {
+                if (batch.size() == batchSize) {
+                    return false;
+                }
+                batch.add(e);
+                if (a.inode() != 0) {
+                    held.add(a.inode());
+                }
+                return true;
+            });
+            if (batch.isEmpty()) {
+                return seen;
+            }
+            batch.forEach(e -> assertThat(seen.add(e.name().toString())).as(e.name().toString()).isTrue());
+            offset = batch.getLast().offset();
+        }
+    }
+
     static long openDescriptors() throws IOException {
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             return s.count();
@@ -1144,27 +1172,8 @@ class PassthroughFsTest {
                 Files.writeString(share.resolve("f" + i), "");
             }
             long h = fs.opendir(CTX, ROOT, 0).handle();
-            long offset = 0;
-            Set<String> seen = new HashSet<>();
             List<Long> held = new ArrayList<>();
-            while (true) {
-                List<DirEntry> batch = new ArrayList<>();
-                fs.readdirplus(CTX, ROOT, h, offset, (e, a) -> {
-                    if (batch.size() == 4) {
-                        return false;
-                    }
-                    batch.add(e);
-                    if (a.inode() != 0) {
-                        held.add(a.inode());
-                    }
-                    return true;
-                });
-                if (batch.isEmpty()) {
-                    break;
-                }
-                batch.forEach(e -> seen.add(e.name().toString()));
-                offset = batch.getLast().offset();
-            }
+            Set<String> seen = listRootInBatches(h, 4, held);
             assertThat(seen).hasSize(52);
             assertThat(held).hasSize(50);
             assertThat(fs.inodeCount()).isEqualTo(51);
@@ -1267,27 +1276,8 @@ class PassthroughFsTest {
                 Files.writeString(share.resolve("f" + i), "");
             }
             long before = openDescriptors();
-            Set<String> seen = new HashSet<>();
             List<Long> held = new ArrayList<>();
-            long offset = 0;
-            while (true) {
-                List<DirEntry> batch = new ArrayList<>();
-                fs.readdirplus(CTX, ROOT, 0, offset, (e, a) -> {
-                    if (batch.size() == 7) {
-                        return false;
-                    }
-                    batch.add(e);
-                    if (a.inode() != 0) {
-                        held.add(a.inode());
-                    }
-                    return true;
-                });
-                if (batch.isEmpty()) {
-                    break;
-                }
-                batch.forEach(e -> assertThat(seen.add(e.name().toString())).as(e.name().toString()).isTrue());
-                offset = batch.getLast().offset();
-            }
+            Set<String> seen = listRootInBatches(0, 7, held);
             assertThat(seen).hasSize(302);
             assertThat(openDescriptors()).as("one O_PATH descriptor per listed inode").isEqualTo(before + 300);
             held.forEach(i -> fs.forget(i, 1));
