@@ -3,7 +3,9 @@
 # distribution's C virtiofsd, on the same directory, the same kernel, initramfs, init, QEMU command
 # line and guest workload, in one run. Each workload boots a fresh VM (cold guest cache) and times
 # itself inside the guest, so boot time is left out. Prints one ratio per workload
-# (krunctl time / virtiofsd time; <= 1.0 means krunctl is at least as fast).
+# (krunctl time / virtiofsd time of the medians; <= 1.0 means krunctl is at least as fast), and every
+# run's time, since a 2-core machine running TCG varies by 10-20 % from run to run.
+# VIRTIOFSD_OPTIONS adds options to the reference's command line (e.g. "-o no_xattr").
 # Needs a built tree (make build) and busybox-static; the distribution kernel must be in krunctl's
 # cache (any krunctl run puts it there).
 # Usage: bench/fs.sh [REPEATS [WORKLOAD...]]   (default: 3 repeats of every workload)
@@ -80,12 +82,16 @@ YAML
 }
 
 # The reference stack runs krunctl's own QEMU command line with the root socket on virtiofsd; the
-# command line comes from krunctl's debug log of the same workload.
+# command line comes from krunctl's debug log of the same workload, taken once per workload.
 run_reference() {
   local spec="$1"
-  ./krunctl --debug run "$spec" > /dev/null 2> "$work/debug.log" || true
+  local argv_file="${spec%.yaml}.argv"
+  if [ ! -s "$argv_file" ]; then
+    ./krunctl --debug run "$spec" > /dev/null 2> "$work/debug.log" || true
+    sed -n 's/^.*starting \[\(.*\)\]$/\1/p' "$work/debug.log" | head -n 1 > "$argv_file"
+  fi
   local argv_line
-  argv_line="$(sed -n 's/^.*starting \[\(.*\)\]$/\1/p' "$work/debug.log" | head -n 1)"
+  argv_line="$(cat "$argv_file")"
   [ -n "$argv_line" ] || { echo "bench: no QEMU command line in krunctl's debug log" >&2; exit 70; }
   local -a argv ref
   IFS=$'\n' read -r -d '' -a argv < <(printf '%s' "$argv_line" | sed 's/, /\n/g'; printf '\0') || true
@@ -109,8 +115,11 @@ args = json.loads(re.search(r'args: (\[.*\])', text).group(1))
 json.dump({"process": {"args": args, "env": ["PATH=/bin"], "cwd": "/"}}, open(sys.argv[2], "w"))
 PY
   rm -f "$work/vfsd.sock" "$work/ref-stdout"
-  "$virtiofsd" --socket-path="$work/vfsd.sock" -o source="$share" -o cache=auto -o sandbox=chroot \
-    2>> "$work/virtiofsd.log" &
+  # Both sides serve the same features: krunctl passes extended attributes through, virtiofsd only
+  # with -o xattr (without it the guest stops asking after the first ENOSYS, and every write of the
+  # untar saves a GETXATTR round trip for security.capability that krunctl answers).
+  "$virtiofsd" --socket-path="$work/vfsd.sock" -o source="$share" -o cache=auto -o xattr -o sandbox=chroot \
+    ${VIRTIOFSD_OPTIONS:-} 2>> "$work/virtiofsd.log" &
   local vfsd=$!
   while [ ! -S "$work/vfsd.sock" ]; do sleep 0.005; done
   "${ref[@]}" > /dev/null 2>> "$work/qemu.log" || true
@@ -125,7 +134,7 @@ run_krunctl() {
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-printf '%-26s %12s %12s %8s\n' workload "krunctl(cs)" "virtiofsd(cs)" ratio
+printf '%-26s %12s %12s %8s  %s\n' workload "krunctl(cs)" "virtiofsd(cs)" ratio "every run (krunctl / virtiofsd)"
 for w in "${order[@]}"; do
   spec="$(spec_for "$w" "$(wrap "${workloads[$w]}")")"
   k=(); r=()
@@ -136,5 +145,5 @@ for w in "${order[@]}"; do
   km="$(printf '%s\n' "${k[@]}" | median)"
   rm_="$(printf '%s\n' "${r[@]}" | median)"
   ratio="$(awk -v a="$km" -v b="$rm_" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
-  printf '%-26s %12s %12s %8s\n' "$w" "$km" "$rm_" "$ratio"
+  printf '%-26s %12s %12s %8s  %s / %s\n' "$w" "$km" "$rm_" "$ratio" "${k[*]}" "${r[*]}"
 done
