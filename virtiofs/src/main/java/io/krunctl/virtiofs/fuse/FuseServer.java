@@ -114,7 +114,6 @@ public final class FuseServer {
      * an error reply at once, so it does not.
      */
     public boolean mayBlock(ScatterBuffer request) {
-        long sizeAt = InHeader.SIZE + ReadIn.READ_SIZE;
         if (request.size() < InHeader.SIZE) {
             return false;
         }
@@ -127,9 +126,12 @@ public final class FuseServer {
         if (op.mayBlock()) {
             return true;
         }
-        if (op == Opcode.WRITE) {
+        long sizeAt;
+        if (op == Opcode.READ) {
+            sizeAt = InHeader.SIZE + ReadIn.READ_SIZE;
+        } else if (op == Opcode.WRITE) {
             sizeAt = InHeader.SIZE + WriteIn.WRITE_SIZE;
-        } else if (op != Opcode.READ) {
+        } else {
             return false;
         }
         if (request.size() < sizeAt + Integer.BYTES) {
