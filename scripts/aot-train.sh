@@ -16,7 +16,7 @@ mkdir -p "$work/root/bin" "$work/root/dev" "$work/root/proc" "$work/root/sys" "$
 cp /bin/busybox "$work/root/bin/busybox"
 for i in $(seq 1 50); do echo "shared file $i" > "$work/shared/s$i"; done
 
-cat > "$work/train.sh" <<'SH'
+cat > "$work/root/train.sh" <<'SH'
 set -e
 export PATH=/bin
 /bin/busybox --install -s /bin
@@ -52,7 +52,7 @@ mounts:
   - {type: virtiofs, source: $work/shared, destination: /shared, readOnly: true}
   - {type: tmpfs, destination: /tmp}
 process:
-  args: ["/bin/busybox", "sh", "-c", $(python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read()))' "$work/train.sh")]
+  args: ["/bin/busybox", "sh", "/train.sh"]
 YAML
 
 rm -f "$output"
