@@ -136,23 +136,17 @@ final class DeviceReader {
     /** {@code disks}; {@code null} after recording an error. */
     List<Disk> disks(NodeTuple field) {
         List<Disk> out = new ArrayList<>();
-        if (field == null) {
-            return out;
-        }
-        Node value = field.getValueNode();
-        if (!(value instanceof SequenceNode list)) {
-            reader.error(value, "disks: expected a list of disk images like [{path: ./data.img}], got "
-                    + SpecReader.describe(value));
+        List<Node> items = reader.items(field, "disks: expected a list of disk images like [{path: ./data.img}]");
+        if (items == null) {
             return null;
         }
-        if (list.getValue().size() > MAX_DISKS) {
-            reader.error(list.getValue().get(MAX_DISKS), "disks: at most " + MAX_DISKS + " images, got "
-                    + list.getValue().size());
+        if (items.size() > MAX_DISKS) {
+            reader.error(items.get(MAX_DISKS), "disks: at most " + MAX_DISKS + " images, got " + items.size());
             return null;
         }
         boolean ok = true;
-        for (int i = 0; i < list.getValue().size(); i++) {
-            Disk d = disk(list.getValue().get(i), "disks[" + i + "]");
+        for (int i = 0; i < items.size(); i++) {
+            Disk d = disk(items.get(i), "disks[" + i + "]");
             ok &= d != null;
             if (d != null) {
                 out.add(d);

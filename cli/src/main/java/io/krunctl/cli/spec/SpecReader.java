@@ -326,18 +326,13 @@ final class SpecReader {
 
     private List<MountConfig> readMounts(NodeTuple field, List<VirtualFile> files) {
         List<MountConfig> out = new ArrayList<>();
-        if (field == null) {
-            return out;
-        }
-        Node value = field.getValueNode();
-        if (!(value instanceof SequenceNode list)) {
-            error(value, "mounts: expected a list of mounts (each with 'type' and 'destination'), got "
-                    + describe(value));
+        List<Node> items = items(field, "mounts: expected a list of mounts (each with 'type' and 'destination')");
+        if (items == null) {
             return out;
         }
         Map<String, Node> seen = new HashMap<>();
-        for (int i = 0; i < list.getValue().size(); i++) {
-            MountConfig m = readMount(list.getValue().get(i), "mounts[" + i + "]", seen, files);
+        for (int i = 0; i < items.size(); i++) {
+            MountConfig m = readMount(items.get(i), "mounts[" + i + "]", seen, files);
             if (m != null) {
                 out.add(m);
             }
@@ -460,18 +455,13 @@ final class SpecReader {
 
     private List<VirtualFile> readFiles(NodeTuple field) {
         List<VirtualFile> out = new ArrayList<>();
-        if (field == null) {
-            return out;
-        }
-        Node value = field.getValueNode();
-        if (!(value instanceof SequenceNode list)) {
-            error(value, "files: expected a list of files (each with 'path' and 'content' or 'source'), got "
-                    + describe(value));
+        List<Node> items = items(field, "files: expected a list of files (each with 'path' and 'content' or 'source')");
+        if (items == null) {
             return out;
         }
         Map<String, Node> seen = new HashMap<>();
-        for (int i = 0; i < list.getValue().size(); i++) {
-            VirtualFile f = readFile(list.getValue().get(i), "files[" + i + "]", seen);
+        for (int i = 0; i < items.size(); i++) {
+            VirtualFile f = readFile(items.get(i), "files[" + i + "]", seen);
             if (f != null) {
                 out.add(f);
             }
@@ -956,6 +946,22 @@ final class SpecReader {
     }
 
     /** How a value is shown after "got": quoted text, a bare number, or what kind of node it is. */
+    /**
+     * The entries of a list-valued field: none when the field is absent, {@code null} after
+     * recording "{@code expected}, got ..." when its value is not a list.
+     */
+    List<Node> items(NodeTuple field, String expected) {
+        if (field == null) {
+            return List.of();
+        }
+        Node value = field.getValueNode();
+        if (!(value instanceof SequenceNode list)) {
+            error(value, expected + ", got " + describe(value));
+            return null;
+        }
+        return list.getValue();
+    }
+
     static String describe(Node n) {
         return switch (n) {
             case MappingNode m -> m.getValue().isEmpty() ? "an empty mapping" : "a mapping";
