@@ -937,7 +937,12 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     @Override
     public void fsync(Context ctx, long inode, boolean dataOnly, long handle) throws FsException {
-        sync(handle, dataOnly);
+        OpenFile file = handles.acquire(handle);
+        try {
+            sync(file.fd, dataOnly);
+        } finally {
+            handles.release(file);
+        }
     }
 
     @Override
@@ -946,7 +951,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         try {
             OpenFile file = acquireDirectory(dir, handle);
             try {
-                check(dataOnly ? FileCalls.fdatasync(file.fd) : FileCalls.fsync(file.fd));
+                sync(file.fd, dataOnly);
             } finally {
                 releaseDirectory(file);
             }
@@ -955,13 +960,8 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         }
     }
 
-    private void sync(long handle, boolean dataOnly) throws FsException {
-        OpenFile file = handles.acquire(handle);
-        try {
-            check(dataOnly ? FileCalls.fdatasync(file.fd) : FileCalls.fsync(file.fd));
-        } finally {
-            handles.release(file);
-        }
+    private static void sync(int fd, boolean dataOnly) throws FsException {
+        check(dataOnly ? FileCalls.fdatasync(fd) : FileCalls.fsync(fd));
     }
 
     @Override
