@@ -17,13 +17,14 @@ public enum CachePolicy {
      * Names and attributes for a short timeout; file data in the guest page cache, dropped when a
      * later open or getattr sees the file changed (size or mtime, FUSE's {@code AUTO_INVAL_DATA});
      * directory listings too, listed again once the directory's refreshed mtime shows a change
-     * (directories are listed without OPENDIR, which makes the kernel cache them).
+     * (directories are listed without OPENDIR, which makes the kernel cache them); a name found
+     * missing for at most a second ({@link PassthroughConfig#negativeTimeout()}).
      */
     AUTO,
     /**
      * Everything for a long timeout: file data is kept across opens ({@code FOPEN_KEEP_CACHE}),
      * directory listings are cached ({@code FOPEN_CACHE_DIR}), symlink targets too, and failed
-     * lookups are remembered. Only for trees the host leaves alone while the guest runs.
+     * lookups are remembered as long as names. Only for trees the host leaves alone while the guest runs.
      */
     ALWAYS;
 

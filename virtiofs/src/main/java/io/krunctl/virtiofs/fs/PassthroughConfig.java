@@ -7,8 +7,8 @@ import java.util.Objects;
  * How a {@link PassthroughFs} serves its tree.
  *
  * @param cache             what the guest may cache ({@link CachePolicy})
- * @param entryTimeout      how long the guest trusts a name it looked up (and, under
- *                          {@link CachePolicy#ALWAYS}, a name it failed to find)
+ * @param entryTimeout      how long the guest trusts a name it looked up; a name it failed to
+ *                          find, see {@link #negativeTimeout()}
  * @param attrTimeout       how long the guest trusts attributes
  * @param writeback         let the guest cache writes and send them later (FUSE
  *                          {@code WRITEBACK_CACHE}): much faster small writes, but the host sees
@@ -33,6 +33,8 @@ public record PassthroughConfig(CachePolicy cache, Duration entryTimeout, Durati
 
     /** libkrun's timeout for {@link CachePolicy#AUTO}. */
     public static final Duration AUTO_TIMEOUT = Duration.ofSeconds(5);
+    /** The longest a name found missing is remembered under {@link CachePolicy#AUTO}. */
+    public static final Duration AUTO_NEGATIVE_TIMEOUT = Duration.ofSeconds(1);
     /** virtiofsd's timeout for {@link CachePolicy#ALWAYS}: a day. */
     public static final Duration ALWAYS_TIMEOUT = Duration.ofDays(1);
 
@@ -58,6 +60,22 @@ public record PassthroughConfig(CachePolicy cache, Duration entryTimeout, Durati
     /** {@link #of(CachePolicy) of(AUTO)}. */
     public static PassthroughConfig defaults() {
         return of(CachePolicy.AUTO);
+    }
+
+    /**
+     * How long the guest may remember that a name does not exist (a negative entry), zero for not at
+     * all. Under {@link CachePolicy#AUTO} at most {@link #AUTO_NEGATIVE_TIMEOUT}: programs probe for
+     * missing names all the time (the dynamic loader's library path, {@code $PATH}, {@code /etc}
+     * files a busybox applet looks for on every start), each probe a round trip to the device unless
+     * remembered, while a file the host creates should not stay hidden for the whole entry timeout.
+     * The guest's own creations replace a negative entry at once.
+     */
+    public Duration negativeTimeout() {
+        return switch (cache) {
+            case NEVER -> Duration.ZERO;
+            case AUTO -> entryTimeout.compareTo(AUTO_NEGATIVE_TIMEOUT) < 0 ? entryTimeout : AUTO_NEGATIVE_TIMEOUT;
+            case ALWAYS -> entryTimeout;
+        };
     }
 
     public PassthroughConfig withWriteback(boolean on) {

@@ -256,9 +256,9 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             MemorySegment c = component(w.name, name);
             int fd = openPath(w, dir.fd, c);
             if (fd < 0) {
-                if (fd == NEG_ENOENT && config.cache() == CachePolicy.ALWAYS) {
-                    // A negative entry: the guest remembers the name is absent for the entry timeout.
-                    return new Entry(0, 0, Attr.NONE, config.entryTimeout(), Duration.ZERO);
+                if (fd == NEG_ENOENT && !config.negativeTimeout().isZero()) {
+                    // A negative entry: the guest remembers for a while that the name is absent.
+                    return new Entry(0, 0, Attr.NONE, config.negativeTimeout(), Duration.ZERO);
                 }
                 throw error(fd);
             }

@@ -286,8 +286,23 @@ class PassthroughFsTest {
         }
 
         @Test
-        void aMissingNameIsEnoent() {
+        void underCacheNeverAMissingNameIsEnoent() throws Exception {
+            fs.close();
+            fs = open(PassthroughConfig.of(CachePolicy.NEVER));
             fails(Errno.ENOENT, () -> lookup("nope"));
+        }
+
+        @Test
+        void underCacheAutoAMissingNameIsRememberedForOneSecondAtMost() throws Exception {
+            Entry e = lookup("nope");
+            assertThat(e.inode()).as("a negative entry").isZero();
+            assertThat(e.entryTimeout()).isEqualTo(Duration.ofSeconds(1));
+            assertThat(fs.inodeCount()).as("it holds nothing").isEqualTo(1);
+
+            fs.close();
+            fs = open(PassthroughConfig.defaults().withTimeouts(Duration.ofMillis(200), Duration.ofMillis(200)));
+            assertThat(lookup("nope").entryTimeout()).as("never longer than names are trusted")
+                    .isEqualTo(Duration.ofMillis(200));
         }
 
         @Test
@@ -1442,7 +1457,7 @@ class PassthroughFsTest {
                 fails(Errno.ELOOP, () -> fs.open(CTX, e.inode(), Linux.O_RDONLY, false));
                 fails(Errno.ENOTDIR, () -> fs.lookup(CTX, e.inode(), n("etc")));
             }
-            fails(Errno.ENOENT, () -> lookup("proc"));
+            assertThat(lookup("proc").inode()).as("the host's /proc is not in the share").isZero();
         }
 
         @Test

@@ -95,6 +95,21 @@ class PassthroughOverFuseTest {
     }
 
     @Test
+    void aMissingNameIsAnsweredAsANegativeEntryTheGuestKeepsForASecond() throws Exception {
+        Wire.Reply missing = call(request(Opcode.LOOKUP, ++unique, ROOT, args().cstring("later")));
+        assertThat(missing.error()).as("no error: the kernel caches only a successful negative reply").isZero();
+        assertThat(missing.u64(0)).as("nodeid 0 means absent").isZero();
+        assertThat(missing.u64(16)).as("entry_valid seconds").isEqualTo(1);
+        assertThat(missing.u64(24)).as("attr_valid seconds").isZero();
+
+        Files.writeString(share.resolve("later"), "here now");
+        Wire.Reply found = call(request(Opcode.LOOKUP, ++unique, ROOT, args().cstring("later")));
+        assertThat(found.error()).isZero();
+        assertThat(found.u64(0)).as("the next lookup sees the host's file").isNotZero();
+        assertThat(found.u64(40 + 8)).as("st_size").isEqualTo(8);
+    }
+
+    @Test
     void createWriteReadAndListThroughTheWire() throws Exception {
         long before = openDescriptors();
         Wire.Reply created = call(request(Opcode.CREATE, ++unique, ROOT,
