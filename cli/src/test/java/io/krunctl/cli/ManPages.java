@@ -285,7 +285,8 @@ final class ManPages {
         r.para("How much the guest kernel caches of a shared host directory (root.dir, virtiofs mounts). never:"
                 + " nothing, every access goes to the host, for directories the host changes while the guest"
                 + " runs (shared writable mmap does not work under it). auto, the default: names and attributes"
-                + " for 5 seconds, file data until the host's copy is seen to change. always: everything for a"
+                + " for 5 seconds, a name found missing for 1 second (a file the host creates meanwhile shows up"
+                + " after that), file data until the host's copy is seen to change. always: everything for a"
                 + " day, for directories nothing on the host touches while the guest runs; the fastest.");
         r.subsection("Environment");
         r.para("Variable names match [A-Za-z_][A-Za-z0-9_]*; values are scalars read as text. No value, argument or"
