@@ -15,54 +15,54 @@ import java.lang.foreign.MemorySegment;
 /**
  * The payload of a READDIR or READDIRPLUS reply: entries packed back to back, each padded to 8 bytes,
  * never more than the guest asked for (nor more than its buffers hold).
+ *
+ * <p>Entries are packed into one zeroed heap buffer and copied to the guest's buffers once, when the
+ * reply is finished: a page of readdirplus holds some twenty entries, and encoding each into its own
+ * temporary and copying it out piecewise cost more than the encoding itself.
  */
 final class DirectoryReply implements DirectorySink, DirectoryPlusSink {
     private final Reply reply;
-    private final long limit;
+    private final MemorySegment staging;
     private long used;
 
     DirectoryReply(Reply reply, long requestedSize) {
         this.reply = reply;
-        this.limit = Math.min(requestedSize, reply.capacity());
+        this.staging = Encode.allocate(Math.min(requestedSize, reply.capacity()));
     }
 
     @Override
     public boolean add(DirEntry entry) {
         long size = direntAlign(Dirent.SIZE + checked(entry.name()));
-        if (used + size > limit) {
+        if (used + size > staging.byteSize()) {
             return false;
         }
-        MemorySegment s = Encode.allocate(size);
-        Encode.dirent(s, 0, entry);
-        append(s);
+        Encode.dirent(staging, used, entry);
+        used += size;
         return true;
     }
 
     @Override
     public boolean fits(Name name) {
-        return used + direntAlign(Direntplus.SIZE + name.length()) <= limit;
+        return used + direntAlign(Direntplus.SIZE + name.length()) <= staging.byteSize();
     }
 
     @Override
     public boolean add(DirEntry entry, Entry attributes) {
         long size = direntAlign(Direntplus.SIZE + checked(entry.name()));
-        if (used + size > limit) {
+        if (used + size > staging.byteSize()) {
             return false;
         }
-        MemorySegment s = Encode.allocate(size);
-        Encode.entryOut(s, Direntplus.ENTRY_OUT, attributes);
-        Encode.dirent(s, Direntplus.DIRENT, entry);
-        append(s);
+        Encode.entryOut(staging, used + Direntplus.ENTRY_OUT, attributes);
+        Encode.dirent(staging, used + Direntplus.DIRENT, entry);
+        used += size;
         return true;
     }
 
     int finish() {
+        if (used > 0) {
+            reply.put(0, staging.asSlice(0, used));
+        }
         return reply.finish(used);
-    }
-
-    private void append(MemorySegment s) {
-        reply.put(used, s);
-        used += s.byteSize();
     }
 
     /** The guest kernel fails the whole listing (EIO) on such a name; fail here, where it is visible. */
