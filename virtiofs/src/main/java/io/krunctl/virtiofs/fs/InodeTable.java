@@ -1,7 +1,6 @@
 package io.krunctl.virtiofs.fs;
 
 import io.krunctl.nativeio.FileCalls;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,8 +34,6 @@ final class InodeTable {
         /** The {@code S_IFMT} bits: a file's type never changes. */
         final int type;
         final Key key;
-        /** The descriptor number in decimal ASCII, the name of its {@code /proc/self/fd} entry. */
-        final byte[] fdName;
         final AtomicLong refs;
         final AtomicLong lookups;
 
@@ -45,7 +42,6 @@ final class InodeTable {
             this.fd = fd;
             this.type = type;
             this.key = key;
-            this.fdName = Integer.toString(fd).getBytes(StandardCharsets.US_ASCII);
             this.refs = new AtomicLong(refs);
             this.lookups = new AtomicLong(lookups);
         }

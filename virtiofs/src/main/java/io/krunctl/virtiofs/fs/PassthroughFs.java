@@ -344,7 +344,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 int r = FileCalls.linkat(source.fd, w.empty, dir.fd, c, FileCalls.AT_EMPTY_PATH);
                 if (r == NEG_ENOENT && !switchCredentials) {
                     // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link names the same inode.
-                    r = FileCalls.linkat(FileCalls.AT_FDCWD, w.procPath(source.fdName), dir.fd, c,
+                    r = FileCalls.linkat(FileCalls.AT_FDCWD, w.procPath(source.fd), dir.fd, c,
                             FileCalls.AT_SYMLINK_FOLLOW);
                 }
                 check(r);
@@ -440,7 +440,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 }
                 boolean writable = file != null && (file.flags & FileCalls.O_ACCMODE) != FileCalls.O_RDONLY;
                 check(writable ? FileCalls.ftruncate(fd, changes.size())
-                        : FileCalls.truncate(w.procPath(in.fdName), changes.size()));
+                        : FileCalls.truncate(w.procPath(in.fd), changes.size()));
             }
             // HANDLE_KILLPRIV_V2: the guest flags truncations and chowns by callers without
             // CAP_FSETID. A root chown has cleared the bits on the host already; a truncation has
@@ -488,7 +488,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     private int utimes(WorkerState w, Inode in, MemorySegment times) {
         int r = FileCalls.utimensat(in.fd, w.empty, times, FileCalls.AT_EMPTY_PATH | FileCalls.AT_SYMLINK_NOFOLLOW);
         if (r == NEG_EINVAL && !in.is(Linux.S_IFLNK)) {
-            r = FileCalls.utimensat(procSelfFd, w.fdName(in.fdName), times, 0);
+            r = FileCalls.utimensat(procSelfFd, w.fdName(in.fd), times, 0);
         }
         return r;
     }
@@ -498,7 +498,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         if (in.is(Linux.S_IFLNK)) {
             return NEG_EOPNOTSUPP;
         }
-        return FileCalls.fchmodat(procSelfFd, w.fdName(in.fdName), mode, 0);
+        return FileCalls.fchmodat(procSelfFd, w.fdName(in.fd), mode, 0);
     }
 
     /**
@@ -598,7 +598,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             WorkerState w = WorkerState.current();
             MemorySegment v = w.xattr().asSlice(0, value.length);
             MemorySegment.copy(value, 0, v, JAVA_BYTE, 0, value.length);
-            check(FileCalls.setxattr(w.procPath(in.fdName), WorkerState.cString(w.name, name), v, flags));
+            check(FileCalls.setxattr(w.procPath(in.fd), WorkerState.cString(w.name, name), v, flags));
         } finally {
             inodes.release(in);
         }
@@ -611,7 +611,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         try {
             WorkerState w = WorkerState.current();
             MemorySegment buffer = w.xattr();
-            long n = FileCalls.getxattr(w.procPath(in.fdName), WorkerState.cString(w.name, name), buffer);
+            long n = FileCalls.getxattr(w.procPath(in.fd), WorkerState.cString(w.name, name), buffer);
             check(n);
             return buffer.asSlice(0, n).toArray(JAVA_BYTE);
         } finally {
@@ -626,7 +626,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         try {
             WorkerState w = WorkerState.current();
             MemorySegment buffer = w.xattr();
-            long n = FileCalls.listxattr(w.procPath(in.fdName), buffer);
+            long n = FileCalls.listxattr(w.procPath(in.fd), buffer);
             check(n);
             List<Name> names = new ArrayList<>();
             long start = 0;
@@ -650,7 +650,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         Inode in = inodes.acquire(inode);
         try {
             WorkerState w = WorkerState.current();
-            check(FileCalls.removexattr(w.procPath(in.fdName), WorkerState.cString(w.name, name)));
+            check(FileCalls.removexattr(w.procPath(in.fd), WorkerState.cString(w.name, name)));
         } finally {
             inodes.release(in);
         }
@@ -698,12 +698,12 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             throw new FsException(Errno.ENXIO);
         }
         int flags = hostOpenFlags(guestFlags);
-        int fd = FileCalls.openat(procSelfFd, w.fdName(in.fdName), flags, 0);
+        int fd = FileCalls.openat(procSelfFd, w.fdName(in.fd), flags, 0);
         if (fd == NEG_EACCES && flags != baseOpenFlags(guestFlags)) {
             // Writeback's read-write upgrade of a write-only open needs read permission, which only
             // root is sure to have; the guest asked for less.
             flags = baseOpenFlags(guestFlags);
-            fd = FileCalls.openat(procSelfFd, w.fdName(in.fdName), flags, 0);
+            fd = FileCalls.openat(procSelfFd, w.fdName(in.fd), flags, 0);
         }
         check(fd);
         return handles.add(fd, flags);
@@ -740,8 +740,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             }
             check(fd);
             // The inode of exactly the file just made: its open descriptor's /proc link, as O_PATH.
-            byte[] fdName = Integer.toString(fd).getBytes(StandardCharsets.US_ASCII);
-            int pathFd = FileCalls.openat(procSelfFd, w.fdName(fdName), FileCalls.O_PATH | FileCalls.O_CLOEXEC, 0);
+            int pathFd = FileCalls.openat(procSelfFd, w.fdName(fd), FileCalls.O_PATH | FileCalls.O_CLOEXEC, 0);
             if (pathFd < 0) {
                 FileCalls.close(fd);
                 throw error(pathFd);
@@ -1047,7 +1046,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     }
 
     private int openDirectory(Inode in) {
-        return FileCalls.openat(procSelfFd, WorkerState.current().fdName(in.fdName), DIRECTORY_FLAGS, 0);
+        return FileCalls.openat(procSelfFd, WorkerState.current().fdName(in.fd), DIRECTORY_FLAGS, 0);
     }
 
     /**

@@ -71,19 +71,30 @@ final class WorkerState {
         return buffer;
     }
 
-    /** {@code fdName} ("N") as a C string, a name relative to a {@code /proc/self/fd} descriptor. */
-    MemorySegment fdName(byte[] fdName) {
-        MemorySegment.copy(fdName, 0, procPath, JAVA_BYTE, 0, fdName.length);
-        procPath.set(JAVA_BYTE, fdName.length, (byte) 0);
+    /** Descriptor {@code fd} ("N") as a C string, a name relative to a {@code /proc/self/fd} descriptor. */
+    MemorySegment fdName(int fd) {
+        procPath.set(JAVA_BYTE, putDecimal(procPath, 0, fd), (byte) 0);
         return procPath;
     }
 
     /** "/proc/self/fd/N" as a C string, for the calls that take only a path. */
-    MemorySegment procPath(byte[] fdName) {
+    MemorySegment procPath(int fd) {
         MemorySegment.copy(PROC_SELF_FD, 0, procPath, JAVA_BYTE, 0, PROC_SELF_FD.length);
-        MemorySegment.copy(fdName, 0, procPath, JAVA_BYTE, PROC_SELF_FD.length, fdName.length);
-        procPath.set(JAVA_BYTE, PROC_SELF_FD.length + fdName.length, (byte) 0);
+        procPath.set(JAVA_BYTE, putDecimal(procPath, PROC_SELF_FD.length, fd), (byte) 0);
         return procPath;
+    }
+
+    /** Writes non-negative {@code value} in decimal at {@code at}; returns where the digits end. */
+    private static long putDecimal(MemorySegment s, long at, int value) {
+        int digits = 1;
+        for (int v = value; v >= 10; v /= 10) {
+            digits++;
+        }
+        for (long i = at + digits - 1; i >= at; i--) {
+            s.set(JAVA_BYTE, i, (byte) ('0' + value % 10));
+            value /= 10;
+        }
+        return at + digits;
     }
 
     /** An {@code iovec} array of at least {@code count} entries. */
