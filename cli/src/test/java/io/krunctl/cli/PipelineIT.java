@@ -94,7 +94,9 @@ class PipelineIT {
         // kernel log shows that --verbose streams the guest console, on stderr.
         Path spec = Krunctl.busyboxSpec(dir, "slowreader", "", "/bin/busybox", "sh", "-c",
                 "echo '<3>console-check' > /dev/kmsg; /bin/busybox dd bs=32768 iflag=fullblock 2>/dev/null");
-        long size = 128L * MIB;
+        // More than krunctl's whole resident size (a JVM, about 130-150 MiB), so that holding the
+        // stream would show however the JVM's own footprint varies.
+        long size = 256L * MIB;
 
         try (KrunctlProcess k = KrunctlProcess.start("--debug", "run", "--verbose", spec.toString())) {
             CompletableFuture<String> sent = feed(k.stdin(), size, 2);
