@@ -24,7 +24,8 @@ public enum CachePolicy {
     /**
      * Everything for a long timeout: file data is kept across opens ({@code FOPEN_KEEP_CACHE}),
      * directory listings are cached ({@code FOPEN_CACHE_DIR}), symlink targets too, and failed
-     * lookups are remembered as long as names. Only for trees the host leaves alone while the guest runs.
+     * lookups are remembered as long as names. Only for trees the host leaves alone while the guest
+     * runs.
      */
     ALWAYS;
 

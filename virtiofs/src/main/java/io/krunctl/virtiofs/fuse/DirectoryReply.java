@@ -17,8 +17,8 @@ import java.lang.foreign.MemorySegment;
  * never more than the guest asked for (nor more than its buffers hold).
  *
  * <p>Entries are packed into one zeroed heap buffer and copied to the guest's buffers once, when the
- * reply is finished: a page of readdirplus holds some twenty entries, and encoding each into its own
- * temporary and copying it out piecewise cost more than the encoding itself.
+ * reply is finished: a page of readdirplus holds some twenty entries, and each one no longer makes a
+ * temporary array and a copy of its own.
  */
 final class DirectoryReply implements DirectorySink, DirectoryPlusSink {
     private final Reply reply;
