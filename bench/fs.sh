@@ -44,6 +44,9 @@ tar -C "$work" -cf "$share/data/src.tar" src
 # boots a copy made by the same builder from the same init and modules.
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp "$root/cli/target/krunctl-cli.jar:$root/cli/target/lib/*" \
   "$root/bench/ReferenceInitramfs.java" "$work/initramfs.cpio"
+# The data set is some 300 MB just written: flush it now, or the host's writeback competes with
+# whichever side runs first.
+sync
 
 # Each workload: a busybox sh snippet. It prints "elapsed <centiseconds>" measured inside the guest.
 declare -A workloads=(
@@ -138,9 +141,16 @@ printf '%-26s %12s %12s %8s  %s\n' workload "krunctl(cs)" "virtiofsd(cs)" ratio 
 for w in "${order[@]}"; do
   spec="$(spec_for "$w" "$(wrap "${workloads[$w]}")")"
   k=(); r=()
-  for _ in $(seq 1 "$repeats"); do
-    k+=("$(run_krunctl "$spec")")
-    r+=("$(run_reference "$spec")")
+  # The sides take turns going first, so a drift over the repeats (a warming host, a noisy
+  # neighbour) does not favour one of them.
+  for i in $(seq 1 "$repeats"); do
+    if [ $((i % 2)) -eq 1 ]; then
+      k+=("$(run_krunctl "$spec")")
+      r+=("$(run_reference "$spec")")
+    else
+      r+=("$(run_reference "$spec")")
+      k+=("$(run_krunctl "$spec")")
+    fi
   done
   km="$(printf '%s\n' "${k[@]}" | median)"
   rm_="$(printf '%s\n' "${r[@]}" | median)"
