@@ -945,7 +945,6 @@ final class SpecReader {
         return n instanceof ScalarNode && Tag.NULL.equals(n.getTag());
     }
 
-    /** How a value is shown after "got": quoted text, a bare number, or what kind of node it is. */
     /**
      * The entries of a list-valued field: none when the field is absent, {@code null} after
      * recording "{@code expected}, got ..." when its value is not a list.
@@ -962,6 +961,7 @@ final class SpecReader {
         return list.getValue();
     }
 
+    /** How a value is shown after "got": quoted text, a bare number, or what kind of node it is. */
     static String describe(Node n) {
         return switch (n) {
             case MappingNode m -> m.getValue().isEmpty() ? "an empty mapping" : "a mapping";
