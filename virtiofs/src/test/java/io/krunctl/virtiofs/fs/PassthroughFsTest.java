@@ -99,6 +99,13 @@ class PassthroughFsTest {
         return lookup(name).inode();
     }
 
+    /** Empty files f0, f1, ... in the share's root. */
+    void emptyFiles(int count) throws IOException {
+        for (int i = 0; i < count; i++) {
+            Files.writeString(share.resolve("f" + i), "");
+        }
+    }
+
     /**
      * Lists the root through {@code handle} the way the kernel does, in replies that hold
      * {@code batchSize} entries, each call starting at the offset of the last entry it got; adds
@@ -1183,9 +1190,7 @@ class PassthroughFsTest {
 
         @Test
         void aFullReaddirplusReplyGivesBackTheLookupItTook() throws Exception {
-            for (int i = 0; i < 50; i++) {
-                Files.writeString(share.resolve("f" + i), "");
-            }
+            emptyFiles(50);
             long h = fs.opendir(CTX, ROOT, 0).handle();
             List<Long> held = new ArrayList<>();
             Set<String> seen = listRootInBatches(h, 4, held);
@@ -1198,9 +1203,7 @@ class PassthroughFsTest {
 
         @Test
         void aReplyThatSaysItIsFullGetsNoFurtherEntryNorLookup() throws Exception {
-            for (int i = 0; i < 20; i++) {
-                Files.writeString(share.resolve("f" + i), "");
-            }
+            emptyFiles(20);
             long h = fs.opendir(CTX, ROOT, 0).handle();
             List<Long> held = new ArrayList<>();
             fs.readdirplus(CTX, ROOT, h, 0, new DirectoryPlusSink() {
@@ -1233,15 +1236,8 @@ class PassthroughFsTest {
                 names.add(name);
             }
             long h = fs.opendir(CTX, ROOT, 0).handle();
-            Set<String> seen = new HashSet<>();
             List<Long> held = new ArrayList<>();
-            fs.readdirplus(CTX, ROOT, h, 0, (e, a) -> {
-                seen.add(e.name().toString());
-                if (a.inode() != 0) {
-                    held.add(a.inode());
-                }
-                return true;
-            });
+            Set<String> seen = listRootInBatches(h, Integer.MAX_VALUE, held);
             assertThat(seen).containsAll(names).hasSize(names.size() + 2);
             held.forEach(i -> fs.forget(i, 1));
             fs.releasedir(CTX, ROOT, h, 0);
@@ -1287,9 +1283,7 @@ class PassthroughFsTest {
 
         @Test
         void listingsInManySmallRepliesSeeEveryNameOnceAndLeaveNoDescriptor() throws Exception {
-            for (int i = 0; i < 300; i++) {
-                Files.writeString(share.resolve("f" + i), "");
-            }
+            emptyFiles(300);
             long before = openDescriptors();
             List<Long> held = new ArrayList<>();
             Set<String> seen = listRootInBatches(0, 7, held);
