@@ -1,11 +1,16 @@
 package io.krunctl.cli;
 
+import io.krunctl.nativeio.EventFd;
 import io.krunctl.nativeio.Fd;
+import io.krunctl.nativeio.Libc;
 import io.krunctl.nativeio.NativeException;
+import io.krunctl.nativeio.PollFds;
 import io.krunctl.nativeio.Signals;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntConsumer;
@@ -29,6 +34,10 @@ import org.apache.logging.log4j.Logger;
  * <p>When krunctl runs without the launcher (an IDE, a test calling {@link Main#execute}), the
  * signals are not blocked and {@code sun.misc.Signal} handles what the JVM allows: everything but
  * SIGQUIT, which keeps the JVM's thread dump.
+ *
+ * <p>Before the JVM exits, {@link #stopReading} takes the reader out of its native wait: HotSpot's
+ * exit waits up to 300 ms for threads that are inside native code, and a reader blocked on the
+ * signalfd is one (measured: every {@code krunctl run} ended with those 300 ms of nothing).
  */
 final class HostSignals {
     /** Log4j is loaded only when there is something to log: {@link #install} runs for every command. */
@@ -40,8 +49,16 @@ final class HostSignals {
     static final List<Integer> HANDLED = List.of(Signals.SIGHUP, Signals.SIGINT, Signals.SIGQUIT, Signals.SIGTERM,
             Signals.SIGUSR1, Signals.SIGUSR2, Signals.SIGWINCH);
 
+    /** How long {@link #stopReading} waits for the reader to leave its native wait. */
+    private static final Duration STOP_WAIT = Duration.ofMillis(100);
+
     private static volatile IntConsumer route;
     private static boolean installed;
+    private static Thread reader;
+    /** Set by {@link #stopReading}; the reader checks it before each wait. */
+    private static volatile boolean stopping;
+    /** The eventfd that wakes the reader, once it has made one. */
+    private static volatile EventFd wakeUp;
 
     private HostSignals() {}
 
@@ -57,7 +74,7 @@ final class HostSignals {
         }
         installed = true;
         if (blockedByLauncher()) {
-            Thread.ofPlatform().daemon().name("signals").start(HostSignals::readSignals);
+            reader = Thread.ofPlatform().daemon().name("signals").start(HostSignals::readSignals);
             return;
         }
         List<String> refused = new ArrayList<>();
@@ -95,27 +112,66 @@ final class HostSignals {
 
     private static void readSignals() {
         Fd fd;
+        EventFd stop;
         try {
             fd = Signals.signalfd(HANDLED);
+            stop = EventFd.create(EventFd.EFD_CLOEXEC);
         } catch (NativeException | RuntimeException e) {
             // Practically impossible (EMFILE, ENOMEM). The signals stay blocked: only SIGKILL can
             // stop krunctl now, so say so.
             Log.LOG.warn("cannot read signals ({}); krunctl can only be stopped with SIGKILL", e.getMessage());
             return;
         }
-        readLoop(fd);
+        // Published before the flag is read, and the flag is set before this is read by
+        // stopReading: one of the two always sees the other.
+        wakeUp = stop;
+        readLoop(fd, stop);
     }
 
-    private static void readLoop(Fd fd) {
-        while (true) {
-            try {
-                Signals.Received r = Signals.read(fd.get());
-                Log.LOG.debug("received {} from pid {}", Signals.name(r.signal()), r.pid());
-                dispatch(r.signal());
-            } catch (NativeException | RuntimeException e) {
-                // Never let the reader die: the signals are blocked and nothing else would see them.
-                Log.LOG.debug("signal handling failed: {}", e.toString());
+    private static void readLoop(Fd fd, EventFd stop) {
+        try (Arena arena = Arena.ofConfined()) {
+            PollFds fds = new PollFds(arena, 2);
+            while (!stopping) {
+                try {
+                    fds.set(0, fd.get(), Libc.POLLIN);
+                    fds.set(1, stop.fd(), Libc.POLLIN);
+                    fds.poll(-1);
+                    if (fds.has(0, Libc.POLLIN)) {
+                        Signals.Received r = Signals.read(fd.get());
+                        Log.LOG.debug("received {} from pid {}", Signals.name(r.signal()), r.pid());
+                        dispatch(r.signal());
+                    }
+                } catch (NativeException | RuntimeException e) {
+                    // Never let the reader die: the signals are blocked and nothing else would see them.
+                    Log.LOG.debug("signal handling failed: {}", e.toString());
+                }
             }
+        }
+    }
+
+    /**
+     * Ends the reader before the JVM exits: signals that arrive from now on stay pending and die
+     * with the process. Waits at most {@link #STOP_WAIT}.
+     */
+    static void stopReading() {
+        Thread t;
+        synchronized (HostSignals.class) {
+            t = reader;
+        }
+        if (t == null || t == Thread.currentThread()) {
+            return;
+        }
+        stopping = true;
+        EventFd stop = wakeUp;
+        try {
+            if (stop != null) {
+                stop.signal();
+            }
+            t.join(STOP_WAIT);
+        } catch (NativeException e) {
+            Log.LOG.debug("cannot wake the signal reader: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -125,7 +181,10 @@ final class HostSignals {
             target.accept(signal);
         } else if (signal != Signals.SIGWINCH) {
             // What the signal would have done to an ordinary process, after cleaning up.
-            Thread.ofPlatform().daemon().name("exit-on-signal").start(() -> System.exit(128 + signal));
+            Thread.ofPlatform().daemon().name("exit-on-signal").start(() -> {
+                stopReading();
+                System.exit(128 + signal);
+            });
         }
     }
 

@@ -57,7 +57,9 @@ public final class Main implements Callable<Integer> {
         }
         // Before anything slow: the launcher blocks the handled signals, and only this reads them.
         HostSignals.install();
-        System.exit(execute(args));
+        int code = execute(args);
+        HostSignals.stopReading();
+        System.exit(code);
     }
 
     /** Runs krunctl with {@code args} and returns the exit code, without exiting the JVM. */
