@@ -1,8 +1,8 @@
 package io.krunctl.vmm.stdio;
 
+import io.krunctl.nativeio.NativeException;
 import io.krunctl.vmm.qemu.ChardevSocket;
 import java.io.FileDescriptor;
-import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,6 +36,8 @@ public final class StdioRelay implements AutoCloseable {
     private final ServerSocketChannel stderrListener;
     private final List<Thread> outputThreads = new ArrayList<>(2);
     private Thread inputThread;
+    /** The process's own stdin when {@link #startWithProcessStdio} relays it; woken by {@link #close}. */
+    private volatile WakeableStdin processStdin;
 
     private StdioRelay(ServerSocketChannel in, ServerSocketChannel out, ServerSocketChannel err) {
         this.stdinListener = in;
@@ -70,10 +72,13 @@ public final class StdioRelay implements AutoCloseable {
     }
 
     /** Starts relaying the process's own stdin, stdout and stderr, bypassing Java's buffers. */
-    public void startWithProcessStdio() {
-        start(new FileInputStream(FileDescriptor.in),
-                new FileOutputStream(FileDescriptor.out),
-                new FileOutputStream(FileDescriptor.err));
+    public void startWithProcessStdio() throws IOException {
+        try {
+            processStdin = new WakeableStdin(BUFFER_SIZE);
+        } catch (NativeException e) {
+            throw new IOException("cannot relay stdin: " + e.getMessage(), e);
+        }
+        start(processStdin, new FileOutputStream(FileDescriptor.out), new FileOutputStream(FileDescriptor.err));
     }
 
     /**
@@ -112,6 +117,10 @@ public final class StdioRelay implements AutoCloseable {
             }
         } catch (IOException e) {
             LOG.debug("stdin relay ended: {}", e.toString());
+        } finally {
+            if (hostIn == processStdin) {
+                processStdin.close();
+            }
         }
     }
 
@@ -158,6 +167,10 @@ public final class StdioRelay implements AutoCloseable {
 
     @Override
     public void close() {
+        WakeableStdin stdin = processStdin;
+        if (stdin != null) {
+            stdin.wake();
+        }
         for (ServerSocketChannel c : List.of(stdinListener, stdoutListener, stderrListener)) {
             try {
                 c.close();
