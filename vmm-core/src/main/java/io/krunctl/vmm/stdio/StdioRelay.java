@@ -1,6 +1,5 @@
 package io.krunctl.vmm.stdio;
 
-import io.krunctl.nativeio.NativeException;
 import io.krunctl.vmm.qemu.ChardevSocket;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -73,11 +72,7 @@ public final class StdioRelay implements AutoCloseable {
 
     /** Starts relaying the process's own stdin, stdout and stderr, bypassing Java's buffers. */
     public void startWithProcessStdio() throws IOException {
-        try {
-            processStdin = new WakeableStdin(BUFFER_SIZE);
-        } catch (NativeException e) {
-            throw new IOException("cannot relay stdin: " + e.getMessage(), e);
-        }
+        processStdin = new WakeableStdin(BUFFER_SIZE);
         start(processStdin, new FileOutputStream(FileDescriptor.out), new FileOutputStream(FileDescriptor.err));
     }
 

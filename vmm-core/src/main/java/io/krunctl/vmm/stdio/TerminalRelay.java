@@ -1,17 +1,12 @@
 package io.krunctl.vmm.stdio;
 
 import io.krunctl.vmm.qemu.ChardevSocket;
-import io.krunctl.nativeio.EventFd;
-import io.krunctl.nativeio.Libc;
 import io.krunctl.nativeio.NativeException;
-import io.krunctl.nativeio.PollFds;
 import io.krunctl.nativeio.Terminal;
 import io.krunctl.nativeio.Termios;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -33,9 +28,8 @@ import org.apache.logging.log4j.Logger;
  * {@link #restore()} when the run ends, normally or by an exception, and by a shutdown hook if the
  * JVM exits first. Only SIGKILL leaves the terminal raw ({@code stty sane} repairs it).
  *
- * <p>Host input is read with {@code poll} on fd 0 and a wake-up eventfd rather than a blocking
- * read, so the relay stops reading the moment the VM ends and keystrokes typed after that stay
- * with the user's shell.
+ * <p>Host input is read through a {@link WakeableStdin} rather than a blocking read, so the relay
+ * stops reading the moment the VM ends and keystrokes typed after that stay with the user's shell.
  */
 public final class TerminalRelay implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(TerminalRelay.class);
@@ -45,15 +39,15 @@ public final class TerminalRelay implements AutoCloseable {
     private final ServerSocketChannel listener;
     private final CompletableFuture<SocketChannel> console = new CompletableFuture<>();
     private final CompletableFuture<Void> outputDone = new CompletableFuture<>();
-    private final EventFd wake;
+    private final WakeableStdin stdin;
     private final Termios saved;
     private final Thread restoreHook;
     private Thread input;
     private boolean raw;
 
-    private TerminalRelay(ServerSocketChannel listener, EventFd wake, Termios saved) {
+    private TerminalRelay(ServerSocketChannel listener, WakeableStdin stdin, Termios saved) {
         this.listener = listener;
-        this.wake = wake;
+        this.stdin = stdin;
         this.saved = saved;
         this.restoreHook = Thread.ofPlatform().unstarted(this::restoreQuietly);
     }
@@ -82,7 +76,7 @@ public final class TerminalRelay implements AutoCloseable {
         Termios saved = Terminal.getAttributes(STDIN);
         ServerSocketChannel channel = ChardevSocket.listen(consoleSocket);
         try {
-            return new TerminalRelay(channel, EventFd.create(0), saved);
+            return new TerminalRelay(channel, new WakeableStdin(BUFFER_SIZE), saved);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
@@ -119,35 +113,23 @@ public final class TerminalRelay implements AutoCloseable {
     }
 
     private void pumpIn() {
-        try (Arena arena = Arena.ofConfined()) {
+        try {
             SocketChannel guest = console.get();
-            PollFds fds = new PollFds(arena, 2);
-            MemorySegment buf = arena.allocate(BUFFER_SIZE);
-            ByteBuffer chunk = ByteBuffer.allocate(BUFFER_SIZE);
-            while (true) {
-                fds.set(0, STDIN, Libc.POLLIN);
-                fds.set(1, wake.fd(), Libc.POLLIN);
-                fds.poll(-1);
-                if (fds.revents(1) != 0) {
-                    return;
-                }
-                if (fds.revents(0) == 0) {
-                    continue;
-                }
-                long n = Libc.read(STDIN, buf);
-                if (n <= 0) {
-                    // The terminal hung up; the kernel sends SIGHUP, which is forwarded.
-                    LOG.debug("the terminal hung up");
-                    return;
-                }
-                chunk.clear();
-                chunk.put(buf.asSlice(0, n).asByteBuffer()).flip();
+            byte[] buf = new byte[BUFFER_SIZE];
+            int n;
+            while ((n = stdin.read(buf, 0, buf.length)) > 0) {
+                ByteBuffer chunk = ByteBuffer.wrap(buf, 0, n);
                 while (chunk.hasRemaining()) {
                     guest.write(chunk);
                 }
             }
+            // Woken because the VM ended, or the terminal hung up (the kernel sends SIGHUP, which is
+            // forwarded).
+            LOG.debug("terminal input ended");
         } catch (Exception e) {
             LOG.debug("terminal input relay ended: {}", e.toString());
+        } finally {
+            stdin.close();
         }
     }
 
@@ -168,11 +150,7 @@ public final class TerminalRelay implements AutoCloseable {
 
     /** Stops reading the terminal and puts its settings back; safe to call more than once. */
     public void restore() {
-        try {
-            wake.signal();
-        } catch (NativeException e) {
-            LOG.debug("waking the terminal input relay: {}", e.getMessage());
-        }
+        stdin.wake();
         restoreQuietly();
         try {
             Runtime.getRuntime().removeShutdownHook(restoreHook);
@@ -208,13 +186,9 @@ public final class TerminalRelay implements AutoCloseable {
                 LOG.debug("closing the console: {}", e.toString());
             }
         });
-        // The wake-up eventfd may only go once the input relay no longer polls it.
-        try {
-            if (input == null || input.join(Duration.ofSeconds(1))) {
-                wake.close();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        // Once started, the input relay releases the stream when it ends.
+        if (input == null) {
+            stdin.close();
         }
     }
 }

@@ -13,9 +13,11 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * The process's stdin (fd 0) as a stream whose blocked read another thread can end with
- * {@link #wake}: the read then returns end of file. A {@code FileInputStream} on fd 0 cannot be
- * woken, and a thread left blocked in its native read makes HotSpot's exit wait 300 ms for it; that
- * happens whenever the workload ends while a producer still holds the pipe open.
+ * {@link #wake}: the read then returns end of file. Both relays of the host's input read through
+ * it: the terminal's, so that keystrokes typed after the VM ended stay with the user's shell, and
+ * the pipe's, since a {@code FileInputStream} on fd 0 cannot be woken and a thread left blocked in
+ * its native read makes HotSpot's exit wait 300 ms for it (the workload ended while a producer
+ * still held the pipe open).
  *
  * <p>For the one thread that reads; {@link #wake} and {@link #close} may come from any thread.
  */
@@ -46,40 +48,36 @@ final class WakeableStdin extends InputStream {
         if (len == 0) {
             return 0;
         }
-        try {
-            while (!woken) {
-                fds.set(0, STDIN, Libc.POLLIN);
-                fds.set(1, wakeUp.fd(), Libc.POLLIN);
-                fds.poll(-1);
-                if (fds.revents(1) != 0) {
-                    break;
-                }
-                if (fds.has(0, Libc.POLLNVAL)) {
-                    return -1;
-                }
-                if (fds.revents(0) == 0) {
+        while (!woken) {
+            fds.set(0, STDIN, Libc.POLLIN);
+            fds.set(1, wakeUp.fd(), Libc.POLLIN);
+            fds.poll(-1);
+            if (fds.revents(1) != 0) {
+                break;
+            }
+            if (fds.has(0, Libc.POLLNVAL)) {
+                return -1;
+            }
+            if (fds.revents(0) == 0) {
+                continue;
+            }
+            long n;
+            try {
+                n = Libc.read(STDIN, buffer.asSlice(0, Math.min(len, buffer.byteSize())));
+            } catch (NativeException e) {
+                if (e.errno() == Errno.EAGAIN) {
+                    // A stdin left non-blocking by whoever shares it: poll again.
                     continue;
                 }
-                long n;
-                try {
-                    n = Libc.read(STDIN, buffer.asSlice(0, Math.min(len, buffer.byteSize())));
-                } catch (NativeException e) {
-                    if (e.errno() == Errno.EAGAIN) {
-                        // A stdin left non-blocking by whoever shares it: poll again.
-                        continue;
-                    }
-                    throw e;
-                }
-                if (n == 0) {
-                    return -1;
-                }
-                MemorySegment.copy(buffer, ValueLayout.JAVA_BYTE, 0, b, off, (int) n);
-                return (int) n;
+                throw e;
             }
-            return -1;
-        } catch (NativeException e) {
-            throw new IOException(e.getMessage(), e);
+            if (n == 0) {
+                return -1;
+            }
+            MemorySegment.copy(buffer, ValueLayout.JAVA_BYTE, 0, b, off, (int) n);
+            return (int) n;
         }
+        return -1;
     }
 
     /** Ends the current or next {@link #read} with end of file. */
