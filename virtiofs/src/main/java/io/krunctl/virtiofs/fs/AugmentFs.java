@@ -354,7 +354,8 @@ public final class AugmentFs implements FileSystem {
             throw new FsException(Errno.EACCES);
         }
         node.opens.incrementAndGet();
-        return new OpenResult(VIRTUAL_HANDLE, 0);
+        // A virtual file never changes: the guest may keep its pages from one open to the next.
+        return new OpenResult(VIRTUAL_HANDLE, OpenResult.KEEP_CACHE);
     }
 
     @Override

@@ -470,6 +470,15 @@ class AugmentFsTest {
         }
 
         @Test
+        void theGuestKeepsAVirtualFilesPagesFromOneOpenToTheNext() throws FsException {
+            AugmentFs fs = overNull();
+            long data = fs.lookup(CTX, ROOT, Name.of("data")).inode();
+
+            assertThat(fs.open(CTX, data, Linux.O_RDONLY, false).openFlags()).isEqualTo(OpenResult.KEEP_CACHE);
+            assertThat(fs.open(CTX, data, Linux.O_RDONLY, false).openFlags()).isEqualTo(OpenResult.KEEP_CACHE);
+        }
+
+        @Test
         void lseekKnowsOnlyDataAndHoles() throws FsException {
             AugmentFs fs = overNull();
             long data = fs.lookup(CTX, ROOT, Name.of("data")).inode();
