@@ -282,12 +282,23 @@ final class ManPages {
                 + " setrlimit uses: bytes, seconds, microseconds for rttime, a count otherwise) or unlimited, soft"
                 + " at most hard. nofile may not exceed 1048576, the guest kernel's fs.nr_open.");
         r.subsection("Cache policies");
-        r.para("How much the guest kernel caches of a shared host directory (root.dir, virtiofs mounts). never:"
-                + " nothing, every access goes to the host, for directories the host changes while the guest"
-                + " runs (shared writable mmap does not work under it). auto, the default: names and attributes"
-                + " for 5 seconds, a name found missing for 1 second (a file the host creates meanwhile shows up"
-                + " after that), file data until the host's copy is seen to change. always: everything for a"
-                + " day, for directories nothing on the host touches while the guest runs; the fastest.");
+        r.para("How much the guest kernel caches of a shared host directory (root.dir, virtiofs mounts), and so"
+                + " how soon the guest sees what the host changes there. Whatever the policy, what the guest writes"
+                + " is on the host when the write returns (the device writes through), and fsync or sync in the"
+                + " guest also syncs the host file; virtual files never change and stay cached under every policy.");
+        r.para("never: nothing is cached; every lookup, stat and read asks the host, so a host change is seen by"
+                + " the guest's next access. For directories the host changes all the time. Shared writable mmap"
+                + " does not work under it.");
+        r.para("auto, the default: names and attributes are trusted for 1 second, a name found missing for 1"
+                + " second; file data stays in the guest's page cache from one open to the next while the host"
+                + " file's size, modification time and change time stay the same, so a program started again"
+                + " is not read again. A change the host makes to a file (rewrite, truncate, append, replace by"
+                + " rename, a new file) is seen within 1 second by the guest's next open, stat or read of it,"
+                + " also through a descriptor the guest holds open; pages the guest has mapped are dropped at"
+                + " its next stat or read of the file after that second.");
+        r.para("always: names, attributes, data, directory listings and symbolic links are cached for a day and"
+                + " host changes may never be seen; for directories nothing on the host touches while the guest"
+                + " runs. The fastest.");
         r.subsection("Environment");
         r.para("Variable names match [A-Za-z_][A-Za-z0-9_]*; values are scalars read as text. No value, argument or"
                 + " path may contain a NUL character.");

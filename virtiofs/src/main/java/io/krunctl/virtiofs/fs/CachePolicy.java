@@ -14,11 +14,13 @@ public enum CachePolicy {
      */
     NEVER,
     /**
-     * Names and attributes for a short timeout; file data in the guest page cache, dropped when a
-     * later open or getattr sees the file changed (size or mtime, FUSE's {@code AUTO_INVAL_DATA});
-     * directory listings too, listed again once the directory's refreshed mtime shows a change
-     * (directories are listed without OPENDIR, which makes the kernel cache them); a name found
-     * missing for at most a second ({@link PassthroughConfig#negativeTimeout()}).
+     * Names and attributes for a short timeout ({@link PassthroughConfig#AUTO_TIMEOUT}); file data in
+     * the guest page cache, kept from one open to the next while the host file is unchanged
+     * ({@code FOPEN_KEEP_CACHE}, see {@link DataVersion}) and dropped when an open, or a read or
+     * getattr after the timeout, sees it changed (FUSE's {@code AUTO_INVAL_DATA}); directory listings
+     * too, listed again once the directory's refreshed mtime shows a change (directories are listed
+     * without OPENDIR, which makes the kernel cache them); a name found missing for at most a second
+     * ({@link PassthroughConfig#negativeTimeout()}).
      */
     AUTO,
     /**

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The inodes a {@link PassthroughFs} has handed to the guest: each one an {@code O_PATH} descriptor,
@@ -36,6 +37,8 @@ final class InodeTable {
         final Key key;
         final AtomicLong refs;
         final AtomicLong lookups;
+        /** The data the guest read after its last open; null before the first. */
+        private final AtomicReference<DataVersion> opened = new AtomicReference<>();
 
         Inode(long id, int fd, int type, Key key, long refs, long lookups) {
             this.id = id;
@@ -48,6 +51,17 @@ final class InodeTable {
 
         boolean is(int fileType) {
             return type == fileType;
+        }
+
+        /**
+         * The guest opens the file, whose data is now at {@code version}: true if that is the version
+         * it opened last time, so whatever the guest kept of the file in its page cache is still the
+         * host's data. A version that has not {@link DataVersion#settledBy settled} is not
+         * remembered: the next change could leave it looking the same. The guest's own writes change
+         * the version too; that costs it its cache, never correctness.
+         */
+        boolean reopenedUnchanged(DataVersion version, boolean settled) {
+            return version.equals(opened.getAndSet(settled ? version : null));
         }
 
         /** One more reference, unless the inode is already dead (zero references); never revives. */

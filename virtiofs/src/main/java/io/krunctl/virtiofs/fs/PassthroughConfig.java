@@ -31,8 +31,11 @@ import java.util.Objects;
 public record PassthroughConfig(CachePolicy cache, Duration entryTimeout, Duration attrTimeout, boolean writeback,
         boolean xattr, boolean announceSubmounts, boolean deviceNodes) {
 
-    /** libkrun's timeout for {@link CachePolicy#AUTO}. */
-    public static final Duration AUTO_TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * virtiofsd's timeout for {@link CachePolicy#AUTO}: a name the host replaces (by rename, say) or
+     * attributes it changes reach the guest within a second.
+     */
+    public static final Duration AUTO_TIMEOUT = Duration.ofSeconds(1);
     /** The longest a name found missing is remembered under {@link CachePolicy#AUTO}. */
     public static final Duration AUTO_NEGATIVE_TIMEOUT = Duration.ofSeconds(1);
     /** virtiofsd's timeout for {@link CachePolicy#ALWAYS}: a day. */
@@ -45,7 +48,7 @@ public record PassthroughConfig(CachePolicy cache, Duration entryTimeout, Durati
     }
 
     /**
-     * The policy with its usual timeouts (0 for never, 5 s for auto, a day for always), extended
+     * The policy with its usual timeouts (0 for never, 1 s for auto, a day for always), extended
      * attributes and submounts on, no writeback, no device nodes.
      */
     public static PassthroughConfig of(CachePolicy cache) {

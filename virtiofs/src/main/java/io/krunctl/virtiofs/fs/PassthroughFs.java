@@ -679,10 +679,27 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                     throw e;
                 }
             }
-            return new OpenResult(file.id, fileOpenFlags);
+            return new OpenResult(file.id, openFlags(w, in, file.fd));
         } finally {
             inodes.release(in);
         }
+    }
+
+    /**
+     * The FOPEN flags for {@code in}, just opened as {@code fd}. Under {@link CachePolicy#AUTO} a
+     * regular file the host left unchanged since the guest last opened it keeps the guest's cached
+     * pages ({@code FOPEN_KEEP_CACHE}): without it the guest kernel drops them on every open, and a
+     * program started a hundred times is read from the host a hundred times. A changed file is opened
+     * without it, which drops them.
+     */
+    private int openFlags(WorkerState w, Inode in, int fd) throws FsException {
+        if (config.cache() != CachePolicy.AUTO || !in.is(Linux.S_IFREG)) {
+            return fileOpenFlags;
+        }
+        long now = System.currentTimeMillis();
+        statx(w, fd);
+        DataVersion version = DataVersion.of(w.statx);
+        return in.reopenedUnchanged(version, version.settledBy(now)) ? OpenResult.KEEP_CACHE : fileOpenFlags;
     }
 
     /**
@@ -771,7 +788,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             if (killSuidGid && (flags & FileCalls.O_TRUNC) != 0) {
                 killSuidGid(w, in, file.fd);
             }
-            return new Created(entry, new OpenResult(file.id, fileOpenFlags));
+            return new Created(entry, new OpenResult(file.id, openFlags(w, in, file.fd)));
         } catch (FsException e) {
             inodes.forget(entry.inode(), 1);
             throw e;

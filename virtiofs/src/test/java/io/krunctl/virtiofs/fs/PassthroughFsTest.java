@@ -1348,6 +1348,101 @@ class PassthroughFsTest {
         }
 
         @Test
+        void autoTrustsNamesAndAttributesForOneSecondAsVirtiofsdDoes() throws Exception {
+            Files.writeString(share.resolve("f"), "x");
+            Entry e = lookup("f");
+            assertThat(e.entryTimeout()).isEqualTo(Duration.ofSeconds(1));
+            assertThat(e.attrTimeout()).isEqualTo(Duration.ofSeconds(1));
+        }
+
+        @Test
+        void autoKeepsTheGuestsPagesOfAFileReopenedUnchanged() throws Exception {
+            settle(Files.writeString(share.resolve("f"), "program"));
+            long f = inode("f");
+            assertThat(openFlags(f)).as("first open: nothing cached yet to keep").isZero();
+            assertThat(openFlags(f)).as("unchanged").isEqualTo(OpenResult.KEEP_CACHE);
+            assertThat(openFlags(f)).as("still unchanged").isEqualTo(OpenResult.KEEP_CACHE);
+        }
+
+        @Test
+        void autoDropsTheGuestsPagesOfAFileTheHostChanged() throws Exception {
+            Path p = settle(Files.writeString(share.resolve("f"), "version 1"));
+            long f = inode("f");
+            openFlags(f);
+            assertThat(openFlags(f)).isEqualTo(OpenResult.KEEP_CACHE);
+            Files.writeString(p, "version 2");
+            assertThat(openFlags(f)).as("rewritten, same size").isZero();
+            settle(p);
+            openFlags(f);
+            assertThat(openFlags(f)).as("unchanged since").isEqualTo(OpenResult.KEEP_CACHE);
+            Files.writeString(p, "!", java.nio.file.StandardOpenOption.APPEND);
+            assertThat(openFlags(f)).as("appended").isZero();
+            settle(p);
+            openFlags(f);
+            Files.write(p, new byte[0]);
+            assertThat(openFlags(f)).as("truncated").isZero();
+        }
+
+        @Test
+        void autoSeesARewriteThatRestoresSizeAndModificationTime() throws Exception {
+            Path p = Files.writeString(share.resolve("f"), "aaaa");
+            FileTime mtime = FileTime.fromMillis(1_000_000_000_000L);
+            settle(Files.setLastModifiedTime(p, mtime));
+            long f = inode("f");
+            openFlags(f);
+            assertThat(openFlags(f)).isEqualTo(OpenResult.KEEP_CACHE);
+            Files.writeString(p, "bbbb");
+            Files.setLastModifiedTime(p, mtime);
+            assertThat(openFlags(f)).as("same size and mtime, new ctime").isZero();
+        }
+
+        @Test
+        void autoDropsThePagesAfterTheGuestsOwnWrite() throws Exception {
+            settle(Files.writeString(share.resolve("f"), "aaaa"));
+            long f = inode("f");
+            openFlags(f);
+            long h = fs.open(CTX, f, Linux.O_RDWR, false).handle();
+            write(f, h, 0, "bbbb".getBytes(StandardCharsets.UTF_8));
+            fs.release(CTX, f, h, 0, 0, 0);
+            assertThat(openFlags(f)).isZero();
+        }
+
+        @Test
+        void neverAndAlwaysIgnoreWhetherTheFileChanged() throws Exception {
+            Path p = settle(Files.writeString(share.resolve("f"), "x"));
+            for (CachePolicy policy : List.of(CachePolicy.NEVER, CachePolicy.ALWAYS)) {
+                fs.close();
+                fs = open(PassthroughConfig.of(policy));
+                long f = inode("f");
+                int expected = policy == CachePolicy.NEVER ? OpenResult.DIRECT_IO : OpenResult.KEEP_CACHE;
+                assertThat(openFlags(f)).as(policy.toString()).isEqualTo(expected);
+                Files.writeString(p, "yy");
+                assertThat(openFlags(f)).as(policy + ", changed").isEqualTo(expected);
+            }
+        }
+
+        /**
+         * Waits until {@code p}'s change time is old enough to tell it from the next change
+         * ({@link DataVersion#SETTLE_MILLIS}): a file just written could be rewritten within the same
+         * clock tick, so the device does not trust it yet.
+         */
+        Path settle(Path p) throws Exception {
+            FileTime ctime = (FileTime) Files.getAttribute(p, "unix:ctime", LinkOption.NOFOLLOW_LINKS);
+            long wait = ctime.toMillis() + DataVersion.SETTLE_MILLIS + 2 - System.currentTimeMillis();
+            if (wait > 0) {
+                Thread.sleep(wait);
+            }
+            return p;
+        }
+
+        /** Opens {@code f} read-only, closes it again, and answers the FOPEN flags of that open. */
+        int openFlags(long f) throws FsException {
+            OpenResult o = fs.open(CTX, f, Linux.O_RDONLY, false);
+            fs.release(CTX, f, o.handle(), 0, 0, 0);
+            return o.openFlags();
+        }
+
+        @Test
         void explicitTimeoutsAreUsed() throws Exception {
             fs.close();
             fs = open(PassthroughConfig.defaults().withTimeouts(Duration.ofMillis(1500), Duration.ofSeconds(3)));
