@@ -51,11 +51,11 @@ sync
 # Each workload: a busybox sh snippet. It prints "elapsed <centiseconds>" measured inside the guest.
 declare -A workloads=(
   [seq-read-128M]='dd if=/data/big of=/dev/null bs=1M 2>/dev/null'
-  [seq-write-64M-fsync]='dd if=/dev/zero of=/data/out bs=1M count=64 conv=fsync 2>/dev/null; rm /data/out'
-  [create-stat-unlink-2000]='mkdir /data/c; i=0; while [ $i -lt 2000 ]; do : > /data/c/f$i; stat /data/c/f$i >/dev/null; i=$((i+1)); done; rm -r /data/c'
-  [walk-10000]='find /data/tree | wc -l >/dev/null'
+  [seq-write-64M-fsync]='dd if=/dev/zero of=/data/out bs=1M count=64 conv=fsync 2>/dev/null && rm /data/out'
+  [create-stat-unlink-2000]='mkdir /data/c && i=0 && while [ $i -lt 2000 ]; do : > /data/c/f$i && stat /data/c/f$i >/dev/null || break; i=$((i+1)); done && [ $i -eq 2000 ] && rm -r /data/c'
+  [walk-10000]='[ "$(find /data/tree | wc -l)" -eq 10001 ]'
   [read-2000-small]='cat /data/small/* > /dev/null'
-  [untar-source-tree]='mkdir /data/x; tar -C /data/x -xf /data/src.tar; rm -r /data/x'
+  [untar-source-tree]='mkdir /data/x && tar -C /data/x -xf /data/src.tar && rm -r /data/x'
 )
 order=(seq-read-128M seq-write-64M-fsync create-stat-unlink-2000 walk-10000 read-2000-small untar-source-tree)
 if [ $# -gt 0 ]; then
@@ -67,7 +67,18 @@ fi
 
 wrap() {
   # /proc/uptime has centisecond resolution, enough for workloads of a second or more under TCG.
-  printf 'export PATH=/bin; /bin/busybox --install -s /bin 2>/dev/null; t0=$(cut -d" " -f1 /proc/uptime | tr -d .); %s; t1=$(cut -d" " -f1 /proc/uptime | tr -d .); echo "elapsed $((t1 - t0))"' "$1"
+  # "ok" follows the time only if the workload succeeded: a side that fails fast must not look fast.
+  printf 'export PATH=/bin; /bin/busybox --install -s /bin 2>/dev/null; t0=$(cut -d" " -f1 /proc/uptime | tr -d .); if { %s; }; then ok=ok; else ok=failed; fi; t1=$(cut -d" " -f1 /proc/uptime | tr -d .); echo "elapsed $((t1 - t0)) $ok"' "$1"
+}
+
+# The time a side's output reports, or the end of the bench if the workload failed.
+elapsed() {
+  local side="$1" out
+  out="$(sed -n 's/^elapsed //p')"
+  case "$out" in
+    *" ok") echo "${out% ok}" ;;
+    *) echo "bench: the workload failed on $side (\"$out\"); logs in $work" >&2; trap - EXIT; exit 70 ;;
+  esac
 }
 
 spec_for() {
@@ -128,11 +139,11 @@ PY
   "${ref[@]}" > /dev/null 2>> "$work/qemu.log" || true
   wait "$vfsd" || true
   rm -f "$share/init.krun" "$share/.krun_config.json"
-  sed -n 's/^elapsed //p' "$work/ref-stdout"
+  elapsed virtiofsd < "$work/ref-stdout"
 }
 
 run_krunctl() {
-  ./krunctl run "$1" 2>> "$work/krunctl.log" | sed -n 's/^elapsed //p'
+  ./krunctl run "$1" 2>> "$work/krunctl.log" | elapsed krunctl
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
