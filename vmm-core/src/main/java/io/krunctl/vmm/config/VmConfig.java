@@ -46,6 +46,21 @@ public record VmConfig(
         this(name, cpus, memoryBytes, root, files, mounts, process, hostname, kernel, List.of(), NetworkConfig.none());
     }
 
+    /**
+     * A builder for the VM running {@code process} on {@code root}, with the spec's defaults for
+     * everything else: 1 CPU, 256 MiB, no files, mounts, disks or network, the host name
+     * {@code name}, the default kernel.
+     */
+    public static Builder builder(String name, RootConfig root, ProcessConfig process) {
+        return new Builder(name, root, process);
+    }
+
+    /** A builder holding this configuration, to derive another from it. */
+    public Builder toBuilder() {
+        return new Builder(name, root, process).cpus(cpus).memoryBytes(memoryBytes).files(files).mounts(mounts)
+                .hostname(hostname).kernel(kernel).disks(disks).network(network);
+    }
+
     /** Every disk image in the order the guest sees them: a block root's first, then {@link #disks}. */
     public List<Disk> allDisks() {
         List<Disk> all = new java.util.ArrayList<>();
@@ -78,6 +93,78 @@ public record VmConfig(
         if (memoryBytes < 64 * MIB || memoryBytes % MIB != 0) {
             throw new IllegalArgumentException(
                     "memory must be a whole number of MiB and at least 64 MiB, got " + memoryBytes + " bytes");
+        }
+    }
+
+    /** Collects a {@link VmConfig}; {@link #build()} checks it. */
+    public static final class Builder {
+        private final String name;
+        private final RootConfig root;
+        private final ProcessConfig process;
+        private int cpus = 1;
+        private long memoryBytes = 256 * MIB;
+        private List<VirtualFile> files = List.of();
+        private List<MountConfig> mounts = List.of();
+        private String hostname;
+        private KernelChoice kernel = new KernelChoice.Distribution();
+        private List<Disk> disks = List.of();
+        private NetworkConfig network = NetworkConfig.none();
+
+        private Builder(String name, RootConfig root, ProcessConfig process) {
+            this.name = name;
+            this.root = root;
+            this.process = process;
+            this.hostname = name;
+        }
+
+        public Builder cpus(int count) {
+            this.cpus = count;
+            return this;
+        }
+
+        public Builder memoryBytes(long bytes) {
+            this.memoryBytes = bytes;
+            return this;
+        }
+
+        public Builder memoryMiB(long mib) {
+            return memoryBytes(mib * MIB);
+        }
+
+        public Builder files(List<VirtualFile> entries) {
+            this.files = entries;
+            return this;
+        }
+
+        public Builder mounts(List<MountConfig> entries) {
+            this.mounts = entries;
+            return this;
+        }
+
+        public Builder hostname(String value) {
+            this.hostname = value;
+            return this;
+        }
+
+        public Builder kernel(KernelChoice choice) {
+            this.kernel = choice;
+            return this;
+        }
+
+        public Builder disks(List<Disk> images) {
+            this.disks = images;
+            return this;
+        }
+
+        public Builder network(NetworkConfig value) {
+            this.network = value;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException if a value is out of range or two mounts collide */
+        public VmConfig build() {
+            return new VmConfig(name, cpus, memoryBytes, root, files, mounts, process, hostname, kernel, disks,
+                    network);
         }
     }
 }
