@@ -30,7 +30,7 @@ public final class ExitCodes {
      * {@code run --timeout} ran out, whatever the workload then did, as with {@code timeout(1)}.
      * It is also a code a workload may exit with itself; the message on stderr tells them apart.
      */
-    public static final int TIMED_OUT = io.krunctl.vmm.VmLauncher.TIMED_OUT;
+    public static final int TIMED_OUT = io.krunctl.vmm.Vm.TIMED_OUT;
 
     /**
      * One row of the table.

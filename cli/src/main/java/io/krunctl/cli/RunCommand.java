@@ -5,7 +5,7 @@ import io.krunctl.cli.spec.SpecException;
 import io.krunctl.cli.spec.SpecLoader;
 import io.krunctl.cli.spec.SpecOverride;
 import io.krunctl.vmm.LaunchOptions;
-import io.krunctl.vmm.VmLauncher;
+import io.krunctl.vmm.Vm;
 import io.krunctl.vmm.VmmException;
 import io.krunctl.vmm.config.VmConfig;
 import java.io.PrintWriter;
@@ -115,9 +115,11 @@ final class RunCommand implements Callable<Integer> {
                 .withVerbose(verbose)
                 .withTimeout(Optional.ofNullable(timeout))
                 .withStopTimeout(stopTimeout);
-        try {
+        try (Vm vm = Vm.prepare(config, options)) {
             // Signals krunctl receives go to the workload while the VM runs.
-            return VmLauncher.run(config, options, control -> HostSignals.route(control::hostSignal));
+            HostSignals.route(vm::hostSignal);
+            vm.start();
+            return vm.waitForExit();
         } catch (VmmException e) {
             err.println("krunctl: " + e.getMessage());
             if (parent.debug) {

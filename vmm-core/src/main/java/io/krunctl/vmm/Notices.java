@@ -11,7 +11,7 @@ import org.apache.logging.log4j.Logger;
  * a carriage return, inside the workload's session; they are kept until the terminal is restored.
  */
 final class Notices {
-    private static final Logger LOG = LogManager.getLogger(VmLauncher.class);
+    private static final Logger LOG = LogManager.getLogger(Vm.class);
 
     private final List<String> held = new ArrayList<>();
     private boolean holding;

@@ -4,10 +4,6 @@ import io.krunctl.nativeio.Signals;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
@@ -18,10 +14,10 @@ import java.util.function.IntConsumer;
  * <p>The first SIGINT or SIGTERM (or the {@code --timeout} running out, which sends SIGTERM) is
  * forwarded and starts the stop timeout; a second SIGINT/SIGTERM or the end of the stop timeout
  * requests a hard stop, which {@link #hardStop()} completes with the exit code the run ends with:
- * 128+N for the signal, or {@link VmLauncher#TIMED_OUT} when the time limit started the stop.
+ * 128+N for the signal, or {@link Vm#TIMED_OUT} when the time limit started the stop.
  */
 final class RunControl implements VmControl {
-    private static final int TIMED_OUT = VmLauncher.TIMED_OUT;
+    private static final int TIMED_OUT = Vm.TIMED_OUT;
 
     /** Why and with which exit code the VM is to be stopped hard. */
     record Stop(int exitCode, String why) {}
@@ -30,26 +26,26 @@ final class RunControl implements VmControl {
     private final Runnable resize;
     private final Consumer<String> notice;
     private final Duration stopTimeout;
-    private final ScheduledExecutorService timers;
+    private final Timers timers;
     private final CompletableFuture<Stop> hardStop = new CompletableFuture<>();
     private int firstStopSignal;
     private boolean timedOut;
     private boolean workloadGone;
-    private ScheduledFuture<?> stopTimer;
+    private Timers.Scheduled stopTimer;
 
     /**
      * @param forward     sends a signal to the workload
      * @param resize      passes the host terminal's size on (terminal mode), or does nothing
      * @param notice      shows the user a one-line message
      * @param stopTimeout how long the workload has to exit after the first SIGINT/SIGTERM
+     * @param timers      the clock of the stop timeout and the time limit; closed by {@link #close()}
      */
-    RunControl(IntConsumer forward, Runnable resize, Consumer<String> notice, Duration stopTimeout) {
+    RunControl(IntConsumer forward, Runnable resize, Consumer<String> notice, Duration stopTimeout, Timers timers) {
         this.forward = forward;
         this.resize = resize;
         this.notice = notice;
         this.stopTimeout = stopTimeout;
-        this.timers = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon()
-                .name("run-timers").unstarted(r));
+        this.timers = timers;
     }
 
     @Override
@@ -81,7 +77,7 @@ final class RunControl implements VmControl {
 
     /** Starts the {@code --timeout} clock. */
     void startTimeout(Duration limit) {
-        timers.schedule(() -> {
+        timers.schedule(limit, () -> {
             synchronized (this) {
                 if (hardStop.isDone() || workloadGone || firstStopSignal != 0) {
                     return;
@@ -92,18 +88,18 @@ final class RunControl implements VmControl {
             }
             notice.accept("the workload ran for " + Durations.format(limit) + " (--timeout): sent it SIGTERM");
             forward.accept(Signals.SIGTERM);
-        }, limit.toMillis(), TimeUnit.MILLISECONDS);
+        });
     }
 
     private void startStopTimer(int exitCode, String signalName) {
-        stopTimer = timers.schedule(() -> {
+        stopTimer = timers.schedule(stopTimeout, () -> {
             synchronized (this) {
                 if (!workloadGone) {
                     requestStop(exitCode, "the workload did not exit within " + Durations.format(stopTimeout)
                             + " of " + signalName + " (--stop-timeout)");
                 }
             }
-        }, stopTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        });
     }
 
     /** Called with this object's lock held; the notice comes first, so it precedes the stop. */
@@ -121,7 +117,7 @@ final class RunControl implements VmControl {
     synchronized void workloadGone() {
         workloadGone = true;
         if (stopTimer != null) {
-            stopTimer.cancel(false);
+            stopTimer.cancel();
         }
     }
 
@@ -137,7 +133,7 @@ final class RunControl implements VmControl {
 
     /**
      * The run's exit code given the workload's own (empty if it never reported one): a hard stop's
-     * code, else {@link VmLauncher#TIMED_OUT} if the time limit ran out, else the workload's.
+     * code, else {@link Vm#TIMED_OUT} if the time limit ran out, else the workload's.
      */
     synchronized Optional<Integer> exitCode(Optional<Integer> workload) {
         if (hardStop.isDone()) {
@@ -151,6 +147,6 @@ final class RunControl implements VmControl {
 
     /** Stops the timers. */
     void close() {
-        timers.shutdownNow();
+        timers.close();
     }
 }

@@ -1,9 +1,8 @@
 package io.krunctl.vmm;
 
 /**
- * The controls of a running VM that {@link VmLauncher#run(io.krunctl.vmm.config.VmConfig,
- * LaunchOptions, java.util.function.Consumer)} hands its caller before QEMU starts. Safe to call
- * from any thread, at any time, also after the VM has ended (calls then do nothing).
+ * The controls of a running VM ({@link Vm}). Safe to call from any thread, at any time, also
+ * before the VM starts or after it has ended (calls then do nothing).
  */
 public interface VmControl {
     /**

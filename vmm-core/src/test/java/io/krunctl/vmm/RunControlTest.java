@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -17,10 +16,11 @@ class RunControlTest {
     private final List<Integer> forwarded = new CopyOnWriteArrayList<>();
     private final List<String> notices = new CopyOnWriteArrayList<>();
     private final AtomicInteger resizes = new AtomicInteger();
+    private final ManualTimers time = new ManualTimers();
     private RunControl run;
 
     private RunControl control(Duration stopTimeout) {
-        run = new RunControl(forwarded::add, resizes::incrementAndGet, notices::add, stopTimeout);
+        run = new RunControl(forwarded::add, resizes::incrementAndGet, notices::add, stopTimeout, time);
         return run;
     }
 
@@ -53,14 +53,15 @@ class RunControlTest {
     }
 
     @Test
-    void aSecondStopSignalStopsHardWith128PlusItsNumber() throws Exception {
+    void aSecondStopSignalStopsHardWith128PlusItsNumber() {
         RunControl c = control(Duration.ofHours(1));
         c.hostSignal(Signals.SIGTERM);
         c.hostSignal(Signals.SIGUSR1);
         c.hostSignal(Signals.SIGINT);
 
         assertThat(forwarded).containsExactly(Signals.SIGTERM, Signals.SIGUSR1);
-        assertThat(c.hardStop().get(1, TimeUnit.SECONDS).exitCode()).isEqualTo(130);
+        assertThat(c.hardStop()).isCompleted();
+        assertThat(c.hardStop().join().exitCode()).isEqualTo(130);
         assertThat(c.exitCode(Optional.of(0))).contains(130);
         assertThat(notices).singleElement().asString().contains("stopping the VM hard", "second", "SIGINT");
         c.hostSignal(Signals.SIGTERM);
@@ -68,57 +69,63 @@ class RunControlTest {
     }
 
     @Test
-    void theStopTimeoutStopsHardWithTheFirstSignalsCode() throws Exception {
+    void theStopTimeoutStopsHardWithTheFirstSignalsCode() {
         RunControl c = control(Duration.ofMillis(50));
         c.hostSignal(Signals.SIGTERM);
+        time.advance(Duration.ofMillis(49));
+        assertThat(c.stopping()).as("not yet").isFalse();
+        time.advance(Duration.ofMillis(1));
 
-        assertThat(c.hardStop().get(5, TimeUnit.SECONDS).exitCode()).isEqualTo(143);
+        assertThat(c.hardStop()).isCompleted();
+        assertThat(c.hardStop().join().exitCode()).isEqualTo(143);
         assertThat(notices).singleElement().asString().contains("did not exit within 50ms of SIGTERM");
     }
 
     @Test
-    void aWorkloadThatExitsInTimeKeepsItsCode() throws Exception {
+    void aWorkloadThatExitsInTimeKeepsItsCode() {
         RunControl c = control(Duration.ofMillis(100));
         c.hostSignal(Signals.SIGTERM);
         c.workloadGone();
-        Thread.sleep(300); // past the stop timeout, which must have been cancelled
+        time.advance(Duration.ofSeconds(1));
 
         assertThat(c.stopping()).isFalse();
         assertThat(c.exitCode(Optional.of(3))).contains(3);
     }
 
     @Test
-    void afterTheWorkloadExitedAStopSignalStopsAtOnce() throws Exception {
+    void afterTheWorkloadExitedAStopSignalStopsAtOnce() {
         RunControl c = control(Duration.ofHours(1));
         c.workloadGone();
         c.hostSignal(Signals.SIGINT);
 
         assertThat(forwarded).isEmpty();
-        assertThat(c.hardStop().get(1, TimeUnit.SECONDS).exitCode()).isEqualTo(130);
+        assertThat(c.hardStop()).isCompleted();
+        assertThat(c.hardStop().join().exitCode()).isEqualTo(130);
     }
 
     @Test
-    void theTimeLimitSendsSigtermAndTheRunEndsWith124() throws Exception {
+    void theTimeLimitSendsSigtermAndTheRunEndsWith124() {
         RunControl c = control(Duration.ofHours(1));
         c.startTimeout(Duration.ofMillis(20));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (forwarded.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+        time.advance(Duration.ofMillis(19));
+        assertThat(forwarded).as("not yet").isEmpty();
+        time.advance(Duration.ofMillis(1));
 
         assertThat(forwarded).containsExactly(Signals.SIGTERM);
         assertThat(notices).singleElement().asString().contains("ran for 20ms", "--timeout", "SIGTERM");
         c.workloadGone();
-        assertThat(c.exitCode(Optional.of(143))).contains(VmLauncher.TIMED_OUT);
+        assertThat(c.exitCode(Optional.of(143))).contains(Vm.TIMED_OUT);
     }
 
     @Test
-    void theTimeLimitsHardStopAlsoEndsWith124() throws Exception {
+    void theTimeLimitsHardStopAlsoEndsWith124() {
         RunControl c = control(Duration.ofMillis(20));
         c.startTimeout(Duration.ofMillis(20));
+        time.advance(Duration.ofMillis(40));
 
-        assertThat(c.hardStop().get(5, TimeUnit.SECONDS).exitCode()).isEqualTo(VmLauncher.TIMED_OUT);
-        assertThat(c.exitCode(Optional.empty())).contains(VmLauncher.TIMED_OUT);
+        assertThat(c.hardStop()).isCompleted();
+        assertThat(c.hardStop().join().exitCode()).isEqualTo(Vm.TIMED_OUT);
+        assertThat(c.exitCode(Optional.empty())).contains(Vm.TIMED_OUT);
     }
 
     @Test

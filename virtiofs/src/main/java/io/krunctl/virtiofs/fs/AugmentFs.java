@@ -13,7 +13,6 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.IntConsumer;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -72,7 +71,7 @@ public final class AugmentFs implements FileSystem {
     }
 
     private final FileSystem inner;
-    private final IntConsumer exitCodeSink;
+    private final GuestExitListener exitListener;
     private final List<Placement> placements;
     private final Map<Long, List<Placement>> childrenOf;
     /** Every inode this layer ever handed out, alive or dropped: none of them is the inner's to handle. */
@@ -89,12 +88,12 @@ public final class AugmentFs implements FileSystem {
      * @param inner        the filesystem underneath; it owns the root and every non-virtual inode
      * @param inodes       the device's allocator, shared with {@code inner}
      * @param rootEntries  the root's virtual children by name; directories carry their own children
-     * @param exitCodeSink receives the guest's exit code from {@link #EXIT_CODE_IOCTL}
+     * @param exitListener told the guest's exit code from {@link #EXIT_CODE_IOCTL}
      */
     public AugmentFs(FileSystem inner, InodeAllocator inodes, Map<String, VirtualEntry> rootEntries,
-            IntConsumer exitCodeSink) {
+            GuestExitListener exitListener) {
         this.inner = Objects.requireNonNull(inner, "inner");
-        this.exitCodeSink = Objects.requireNonNull(exitCodeSink, "exitCodeSink");
+        this.exitListener = Objects.requireNonNull(exitListener, "exitListener");
         // A directory record validates and orders the names once, for the root level too.
         VirtualEntry.Directory root = new VirtualEntry.Directory(rootEntries, 0755, false);
         List<Placement> placed = new ArrayList<>();
@@ -459,7 +458,7 @@ public final class AugmentFs implements FileSystem {
         if (cmd == EXIT_CODE_IOCTL) {
             int code = (int) arg;
             LOG.debug("guest reported exit code {}", code);
-            exitCodeSink.accept(code);
+            exitListener.guestExited(code);
             return IoctlResult.OK;
         }
         requireNotVirtual(inode, Errno.ENOTTY);

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.krunctl.vmm.config.MountConfig;
 import io.krunctl.vmm.config.ProcessConfig;
-import io.krunctl.vmm.rootfs.FsDevices;
+import io.krunctl.vmm.fsdev.FsDevices;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;

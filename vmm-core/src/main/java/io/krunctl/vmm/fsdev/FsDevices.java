@@ -1,9 +1,10 @@
-package io.krunctl.vmm.rootfs;
+package io.krunctl.vmm.fsdev;
 
 import io.krunctl.nativeio.NativeException;
 import io.krunctl.nativeio.ResourceLimits;
 import io.krunctl.virtiofs.fs.AugmentFs;
 import io.krunctl.virtiofs.fs.FileSystem;
+import io.krunctl.virtiofs.fs.GuestExitListener;
 import io.krunctl.virtiofs.fs.InodeAllocator;
 import io.krunctl.virtiofs.fs.NullFs;
 import io.krunctl.virtiofs.fs.PassthroughConfig;
@@ -27,19 +28,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.function.IntConsumer;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * The filesystems of one VM's virtio-fs devices: the root device's ({@link AugmentFs} over
- * {@link NullFs}, {@link PassthroughFs} or {@link PassthroughFsRo}) and one device per virtio-fs
- * mount, each with its own {@link InodeAllocator}, {@link FuseServer} and vhost-user back-end on a
- * socket of its own.
+ * Every virtio-fs device of one VM: the root device ({@link AugmentFs} over {@link NullFs},
+ * {@link PassthroughFs} or {@link PassthroughFsRo}) and one device per virtio-fs mount, each with its
+ * own {@link InodeAllocator}, {@link FuseServer} and vhost-user back-end on a socket of its own.
  *
- * <p>The launcher serves the root device itself; this class serves the mounts' devices from
- * {@link #listen}. {@link #close()} stops the mounts' back-ends, then closes every passthrough's
- * descriptors: call it only after the root device has stopped too.
+ * <p>{@link #open} opens the filesystems, {@link #listen} starts serving them, and {@link #close()}
+ * stops every back-end before it closes the filesystems' descriptors, so that no request still
+ * running can use a descriptor after it is closed.
  */
 public final class FsDevices implements AutoCloseable {
     /** The virtio-fs tag of the N-th virtio-fs mount: {@code krunctl-mnt0}, {@code krunctl-mnt1}... */
@@ -59,6 +58,9 @@ public final class FsDevices implements AutoCloseable {
             return new QemuCommand.VirtioFsShare(tag, socket);
         }
     }
+
+    /** Device worker threads per device: one may block in a slow request while another serves. */
+    private static final int WORKERS = 2;
 
     private final AutoCloseable rootInner;
     private final FuseServer root;
@@ -104,14 +106,14 @@ public final class FsDevices implements AutoCloseable {
 
     /**
      * Opens every filesystem: the root's inner one under {@link AugmentFs} with {@code rootEntries}
-     * and {@code exitCodeSink}, and a passthrough per virtio-fs mount. Raises this process's open-file
+     * and {@code exitListener}, and a passthrough per virtio-fs mount. Raises this process's open-file
      * limit first: each passthrough holds a descriptor per inode the guest knows.
      *
      * @param shares the mounts' devices, as {@link #shares} planned them
      * @throws VmmException if a directory cannot be served
      */
     public static FsDevices open(VmConfig config, List<Share> shares, Map<String, VirtualEntry> rootEntries,
-            IntConsumer exitCodeSink) throws VmmException {
+            GuestExitListener exitListener) throws VmmException {
         raiseOpenFileLimit();
         InodeAllocator rootInodes = new InodeAllocator();
         FileSystem inner = switch (config.root()) {
@@ -132,7 +134,7 @@ public final class FsDevices implements AutoCloseable {
             closeQuietly(inner);
             throw e;
         }
-        FuseServer root = new FuseServer(new AugmentFs(inner, rootInodes, rootEntries, exitCodeSink));
+        FuseServer root = new FuseServer(new AugmentFs(inner, rootInodes, rootEntries, exitListener));
         return new FsDevices(inner instanceof AutoCloseable c ? c : () -> {}, root, shares, List.copyOf(mounts));
     }
 
@@ -163,24 +165,21 @@ public final class FsDevices implements AutoCloseable {
         }
     }
 
-    /** The root device's request handler. */
-    public RequestHandler rootHandler() {
-        return handlerOf(root);
-    }
-
     public List<Share> shares() {
         return shares;
     }
 
     /**
-     * Starts listening on every mount's socket (QEMU connects when it starts).
+     * Starts listening on the root device's socket and every mount's (QEMU connects when it
+     * starts).
      *
-     * @param onFatal told if a device gives up; the launcher stops QEMU
+     * @param onFatal told if a device gives up; the VM is then stopped
      */
-    public void listen(int workerThreads, Consumer<Throwable> onFatal) throws IOException {
+    public void listen(Path rootSocket, Consumer<Throwable> onFatal) throws IOException {
+        backends.add(VhostUserFsBackend.listen(rootSocket, handlerOf(root), WORKERS, onFatal));
         for (int i = 0; i < shares.size(); i++) {
             FuseServer server = new FuseServer(mountFileSystems.get(i));
-            backends.add(VhostUserFsBackend.listen(shares.get(i).socket(), handlerOf(server), workerThreads, onFatal));
+            backends.add(VhostUserFsBackend.listen(shares.get(i).socket(), handlerOf(server), WORKERS, onFatal));
         }
     }
 
@@ -199,7 +198,7 @@ public final class FsDevices implements AutoCloseable {
         };
     }
 
-    /** Stops the mounts' devices, then closes every filesystem's descriptors. Idempotent. */
+    /** Stops every device, then closes every filesystem's descriptors. Idempotent. */
     @Override
     public void close() {
         backends.forEach(VhostUserFsBackend::close);

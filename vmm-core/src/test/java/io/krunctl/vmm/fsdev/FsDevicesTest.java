@@ -1,4 +1,4 @@
-package io.krunctl.vmm.rootfs;
+package io.krunctl.vmm.fsdev;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -28,8 +28,8 @@ class FsDevicesTest {
     Path dir;
 
     private static VmConfig config(RootConfig root, List<MountConfig> mounts) {
-        return new VmConfig("t", 1, 256 * VmConfig.MIB, root, List.of(), mounts,
-                new ProcessConfig(List.of("/bin/true"), Map.of(), "/"), "t", new KernelChoice.Distribution());
+        return VmConfig.builder("t", root, new ProcessConfig(List.of("/bin/true"), Map.of(), "/")).mounts(mounts)
+                .build();
     }
 
     @Test
@@ -97,11 +97,12 @@ class FsDevicesTest {
 
         try (FsDevices devices = FsDevices.open(config, shares, Map.of(), code -> {})) {
             assertThat(devices.shares()).isEqualTo(shares);
-            assertThat(devices.rootHandler()).isNotNull();
-            devices.listen(1, failure -> {});
+            devices.listen(dir.resolve("rootfs.sock"), failure -> {});
+            assertThat(dir.resolve("rootfs.sock")).exists();
             assertThat(dir.resolve("mnt0.sock")).exists();
             devices.close();
-            assertThat(dir.resolve("mnt0.sock")).as("closed: the socket is gone").doesNotExist();
+            assertThat(dir.resolve("rootfs.sock")).as("closed: the sockets are gone").doesNotExist();
+            assertThat(dir.resolve("mnt0.sock")).doesNotExist();
         }
         ResourceLimits.Limit limit = ResourceLimits.get(ResourceLimits.RLIMIT_NOFILE);
         assertThat(limit.soft()).isEqualTo(limit.hard());

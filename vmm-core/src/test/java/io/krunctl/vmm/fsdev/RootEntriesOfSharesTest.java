@@ -1,4 +1,4 @@
-package io.krunctl.vmm;
+package io.krunctl.vmm.fsdev;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,8 +26,8 @@ class RootEntriesOfSharesTest {
     Path dir;
 
     private static VmConfig config(RootConfig root, List<VirtualFile> files, List<MountConfig> mounts) {
-        return new VmConfig("t", 1, 256 * VmConfig.MIB, root, files, mounts,
-                new ProcessConfig(List.of("/bin/true"), Map.of(), "/"), "t", new KernelChoice.Distribution());
+        return VmConfig.builder("t", root, new ProcessConfig(List.of("/bin/true"), Map.of(), "/")).files(files)
+                .mounts(mounts).build();
     }
 
     @Test
@@ -40,7 +40,7 @@ class RootEntriesOfSharesTest {
                 List.of(new MountConfig.VirtioFs(dir, "/srv/data", true, CachePolicy.AUTO),
                         new MountConfig.Tmpfs("/tmp", OptionalLong.of(VmConfig.MIB))));
 
-        Map<String, VirtualEntry> entries = VmLauncher.rootEntries(config, new byte[] {1});
+        Map<String, VirtualEntry> entries = RootEntries.of(config, new byte[] {1});
 
         assertThat(entries).containsKeys("init.krun", ".krun_config.json", "sys", "etc", "srv", "tmp")
                 .doesNotContainKeys("dev", "proc");
@@ -54,7 +54,7 @@ class RootEntriesOfSharesTest {
 
     @Test
     void aNullFsRootOffersEveryMountPoint() throws Exception {
-        Map<String, VirtualEntry> entries = VmLauncher.rootEntries(config(new RootConfig.NullFs(), List.of(), List.of()),
+        Map<String, VirtualEntry> entries = RootEntries.of(config(new RootConfig.NullFs(), List.of(), List.of()),
                 new byte[] {1});
 
         assertThat(entries).containsKeys("dev", "proc", "sys");
