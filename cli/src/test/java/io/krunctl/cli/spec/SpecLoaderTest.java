@@ -62,19 +62,14 @@ class SpecLoaderTest {
             """;
 
     private static VmConfig expectedHello(Path busybox) {
-        return new VmConfig(
-                "hello",
-                1,
-                256L * 1024 * 1024,
-                new RootConfig.NullFs(),
-                List.of(
+        return VmConfig.builder("hello", new RootConfig.NullFs(),
+                        new ProcessConfig(List.of("/bin/busybox", "cat", "/etc/motd"), Map.of("GREETING", "hi"), "/"))
+                .files(List.of(
                         new VirtualFile("/bin/busybox", new Content.HostFile(busybox), 0755, false),
                         new VirtualFile("/etc/motd",
                                 new Content.Inline("hello from a microVM\n".getBytes(StandardCharsets.UTF_8)),
-                                0644, false)),
-                new ProcessConfig(List.of("/bin/busybox", "cat", "/etc/motd"), Map.of("GREETING", "hi"), "/"),
-                "hello",
-                new KernelChoice.Distribution());
+                                0644, false)))
+                .build();
     }
 
     /** The example spec, byte for byte; needs busybox-static's /bin/busybox on the host. */
@@ -97,8 +92,8 @@ class SpecLoaderTest {
     @Test
     void defaultsApply() throws Exception {
         VmConfig config = SpecLoader.load(write(MINIMAL));
-        assertSameConfig(config, new VmConfig("t", 1, 256 * VmConfig.MIB, new RootConfig.NullFs(), List.of(),
-                new ProcessConfig(List.of("/bin/true"), Map.of(), "/"), "t", new KernelChoice.Distribution()));
+        assertSameConfig(config, VmConfig.builder("t", new RootConfig.NullFs(),
+                new ProcessConfig(List.of("/bin/true"), Map.of(), "/")).build());
     }
 
     @Test
@@ -138,17 +133,16 @@ class SpecLoaderTest {
         env.put("F", "true");
         env.put("G", "");
         env.put("_H", "x");
-        assertSameConfig(SpecLoader.load(spec), new VmConfig(
-                "full-1",
-                4,
-                1536 * VmConfig.MIB,
-                new RootConfig.NullFs(),
-                List.of(
+        assertSameConfig(SpecLoader.load(spec), VmConfig.builder("full-1", new RootConfig.NullFs(),
+                        new ProcessConfig(List.of("/bin/sh", "-c", "echo $A", "5", "yes"), env, "/tmp/work"))
+                .cpus(4)
+                .memoryMiB(1536)
+                .files(List.of(
                         new VirtualFile("/data", new Content.HostFile(dir.resolve("data.bin")), 0600, true),
-                        new VirtualFile("/etc/empty", new Content.Inline(new byte[0]), 0644, false)),
-                new ProcessConfig(List.of("/bin/sh", "-c", "echo $A", "5", "yes"), env, "/tmp/work"),
-                "box.example",
-                new KernelChoice.HostImage(dir.resolve("boot/vmlinux"))));
+                        new VirtualFile("/etc/empty", new Content.Inline(new byte[0]), 0644, false)))
+                .hostname("box.example")
+                .kernel(new KernelChoice.HostImage(dir.resolve("boot/vmlinux")))
+                .build());
     }
 
     @Test

@@ -34,18 +34,6 @@ public record VmConfig(
 
     public static final long MIB = 1024L * 1024L;
 
-    /** A VM without extra mounts. */
-    public VmConfig(String name, int cpus, long memoryBytes, RootConfig root, List<VirtualFile> files,
-            ProcessConfig process, String hostname, KernelChoice kernel) {
-        this(name, cpus, memoryBytes, root, files, List.of(), process, hostname, kernel);
-    }
-
-    /** A VM without extra disks and without a network. */
-    public VmConfig(String name, int cpus, long memoryBytes, RootConfig root, List<VirtualFile> files,
-            List<MountConfig> mounts, ProcessConfig process, String hostname, KernelChoice kernel) {
-        this(name, cpus, memoryBytes, root, files, mounts, process, hostname, kernel, List.of(), NetworkConfig.none());
-    }
-
     /**
      * A builder for the VM running {@code process} on {@code root}, with the spec's defaults for
      * everything else: 1 CPU, 256 MiB, no files, mounts, disks or network, the host name

@@ -59,10 +59,8 @@ class DeviceConfigTest {
     void aBlockRootIsTheFirstDisk() {
         Disk root = new Disk(Path.of("/img/root.ext4"), false);
         Disk extra = new Disk(Path.of("/img/extra.img"), true);
-        VmConfig c = new VmConfig("t", 1, 256 * VmConfig.MIB,
-                new RootConfig.BlockDevice(root, java.util.Optional.empty(), ""), List.of(), List.of(),
-                new ProcessConfig(List.of("/bin/sh"), Map.of(), "/"), "t", new KernelChoice.Distribution(),
-                List.of(extra), NetworkConfig.none());
+        VmConfig c = VmConfig.builder("t", new RootConfig.BlockDevice(root, java.util.Optional.empty(), ""),
+                new ProcessConfig(List.of("/bin/sh"), Map.of(), "/")).disks(List.of(extra)).build();
 
         assertThat(c.allDisks()).containsExactly(root, extra);
         assertThat(c.disks()).containsExactly(extra);

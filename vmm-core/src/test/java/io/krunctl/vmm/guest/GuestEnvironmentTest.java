@@ -21,9 +21,8 @@ class GuestEnvironmentTest {
     private static final Disk ROOT_IMAGE = new Disk(Path.of("/images/root.ext4"), false);
 
     private static VmConfig config(RootConfig root, List<VirtualFile> files, List<Rlimit> rlimits, NetworkConfig network) {
-        return new VmConfig("t", 1, 256 * VmConfig.MIB, root, files, List.of(),
-                new ProcessConfig(List.of("/bin/sh"), Map.of(), "/", rlimits), "t", new KernelChoice.Distribution(),
-                List.of(), network);
+        return VmConfig.builder("t", root, new ProcessConfig(List.of("/bin/sh"), Map.of(), "/", rlimits))
+                .files(files).network(network).build();
     }
 
     private static VmConfig plain() {
