@@ -4,7 +4,7 @@ import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
 
 /**
- * Log level set-up. Logs always go to stderr (see {@code log4j2.xml}): stdout carries the
+ * Log level set-up. Logs always go to stderr (see {@code log4j2.properties}): stdout carries the
  * workload's bytes and nothing else. Called only by commands that run a VM, so {@code --version}
  * and {@code --help} never pay for starting Log4j.
  */

@@ -28,58 +28,9 @@ import org.yaml.snakeyaml.resolver.Resolver;
  * Reads a YAML VM spec ({@code krunctl run spec.yaml}) into a {@link VmConfig}, reporting every
  * problem as {@code FILE:LINE:COL: MESSAGE}.
  *
- * <h2>Format</h2>
- *
- * <pre>{@code
- * apiVersion: krunctl/v1        # required; exactly this
- * name: hello                   # required; [a-z0-9][a-z0-9-]*, at most 63 characters
- * cpus: 1                       # 1..64, default 1
- * memory: 256Mi                 # default 256Mi; see "Sizes"
- * hostname: hello               # default: the name; letters, digits, '-', dot-separated labels
- * kernel: ./vmlinux             # optional host kernel image; default: the distribution kernel
- * root:
- *   nullfs: {}                  # exactly one kind; only nullfs is supported now
- * files:                        # optional; virtual files in the root
- *   - path: /etc/motd           # absolute, normalized, not "/", unique, not /init.krun
- *     content: "hi\n"           # exactly one of content (text, stored as UTF-8) ...
- *   - path: /bin/busybox
- *     source: /bin/busybox      # ... or source (host file, checked now, read at launch)
- *     mode: "0755"              # 3 or 4 octal digits, default "0644"
- *     oneShot: false            # default false
- * process:
- *   args: [/bin/busybox, cat, /etc/motd]   # required, non-empty
- *   env: {GREETING: hi}         # optional; names [A-Za-z_][A-Za-z0-9_]*
- *   workdir: /                  # absolute, normalized, default "/"
- * }</pre>
- *
- * <h2>Rules</h2>
- *
- * <ul>
- *   <li><b>Scalars are read by their text, never by YAML's implicit typing.</b> Quoting changes
- *       nothing: {@code cpus: 2} equals {@code cpus: "2"}, {@code mode: 0755} is the octal text
- *       {@code 0755} (not YAML 1.1's octal integer 493), and an environment value written
- *       {@code DEBUG: yes}, {@code PORT: 8080} or {@code V: 1.10} is the string {@code "yes"},
- *       {@code "8080"} or {@code "1.10"}, exactly as written. The one implicit type that counts is
- *       null (an empty value, or unquoted {@code ~} / {@code null}), which no field accepts; write
- *       {@code ""} for an empty string.
- *   <li><b>Sizes</b> ({@code memory}): digits with an optional fraction, then no unit (bytes) or
- *       one of {@code Ki Mi Gi Ti} or {@code K M G T}. {@code K M G T} are binary, the same as
- *       {@code Ki Mi Gi Ti}, as in QEMU's {@code -m} and Docker's {@code --memory}: {@code 512M}
- *       is 512 MiB. No {@code B} suffix, lower case, spaces or signs ({@code 256MB} is an error
- *       that suggests {@code 256Mi}). The result must be a whole number of MiB and at least 64 MiB:
- *       {@code 1.5Gi} is 1536 MiB; {@code 63Mi}, {@code 0} and {@code 100000000} are errors.
- *   <li><b>Modes</b>: 3 or 4 octal digits, quoted or not ({@code "0755"}, {@code 0755},
- *       {@code "644"}); anything else ({@code "0999"}, {@code "12345"}, {@code rwx}) is an error.
- *       An unquoted {@code 644} is therefore octal 0644, never decimal 644.
- *   <li><b>Booleans</b> ({@code oneShot}): {@code true}/{@code false} (also {@code True},
- *       {@code TRUE}, ...); YAML 1.1's {@code yes}/{@code no}/{@code on}/{@code off} are errors.
- *   <li><b>Host paths</b> ({@code files[].source}, {@code kernel}) are relative to the folder of
- *       the spec file as given (made absolute, {@code ..} resolved lexically); they must name an
- *       existing, readable regular file (symbolic links are followed) and are passed on absolute.
- *   <li><b>Environment</b>: names match {@code [A-Za-z_][A-Za-z0-9_]*}; values are scalars (see
- *       above); no NUL characters anywhere.
- *   <li>Unknown and duplicate keys are errors at every level; so is a second YAML document.
- * </ul>
+ * <p>The format itself (every field, its type, default and rules) is described once, in
+ * {@link SpecModel}, from which krunctl-spec(5) and the JSON Schema ({@code krunctl schema}) are
+ * generated; read it there or with {@code man ./man/krunctl-spec.5}.
  *
  * <h2>Errors</h2>
  *
