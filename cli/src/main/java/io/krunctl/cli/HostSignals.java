@@ -53,6 +53,7 @@ final class HostSignals {
     private static final Duration STOP_WAIT = Duration.ofMillis(100);
 
     private static volatile IntConsumer route;
+    private static final RepeatedSignals REPEATS = new RepeatedSignals();
     private static boolean installed;
     private static Thread reader;
     /** Set by {@link #stopReading}; the reader checks it before each wait. */
@@ -138,6 +139,11 @@ final class HostSignals {
                     fds.poll(-1);
                     if (fds.has(0, Libc.POLLIN)) {
                         Signals.Received r = Signals.read(fd.get());
+                        if (REPEATS.isRepeat(r.signal(), r.pid(), System.nanoTime())) {
+                            Log.LOG.debug("received {} from pid {} again at once: one request", Signals.name(r.signal()),
+                                    r.pid());
+                            continue;
+                        }
                         Log.LOG.debug("received {} from pid {}", Signals.name(r.signal()), r.pid());
                         dispatch(r.signal());
                     }

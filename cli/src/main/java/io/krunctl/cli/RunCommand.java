@@ -39,7 +39,8 @@ import picocli.CommandLine.Spec;
             "SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent to krunctl are passed to the workload,"
                     + " and krunctl exits with the workload's code (128+N if signal N killed it). A second SIGINT"
                     + " or SIGTERM, or --stop-timeout after the first, stops the VM hard; krunctl then exits with"
-                    + " 128+N."
+                    + " 128+N. The same signal from the same sender within 100 ms counts once, as when timeout(1)"
+                    + " signals krunctl and then its process group."
         },
         footerHeading = "%nExamples:%n",
         footer = {

@@ -80,6 +80,25 @@ class SignalIT {
     }
 
     @Test
+    void twoSigtermsFromOneSenderAtOnceAreOneRequestAndTheTrapStillRuns() throws Exception {
+        Path spec = Krunctl.busyboxSpec(dir, "grouped", "", "/bin/busybox", "sh", "-c",
+                "trap 'echo got TERM; exit 42' TERM; " + LOOP);
+
+        try (KrunctlProcess k = KrunctlProcess.start("run", "--stop-timeout", "10m", spec.toString())) {
+            k.awaitStdout("ready\n", BOOT);
+            // As timeout(1) does: SIGTERM to krunctl, then to its process group. Apart by 20 ms, so
+            // that krunctl reads them as two deliveries rather than one merged pending signal.
+            Process twice = new ProcessBuilder("bash", "-c", "kill -s TERM " + k.pid() + "; sleep 0.02; kill -s TERM "
+                    + k.pid()).inheritIO().start();
+            assertThat(twice.waitFor()).isZero();
+
+            assertThat(k.awaitExit(EXIT)).as("the trap's code, not 143; stderr: %s", k.stderr()).isEqualTo(42);
+            assertThat(k.stdoutToEnd()).isEqualTo("ready\ngot TERM\n");
+            assertThat(k.stderr()).isEmpty();
+        }
+    }
+
+    @Test
     void theTimeoutSendsSigtermThenStopsTheVmAndKrunctlExits124() throws Exception {
         Path spec = Krunctl.busyboxSpec(dir, "overtime", "", "/bin/busybox", "sh", "-c",
                 "trap 'echo got TERM' TERM; " + LOOP);
