@@ -274,7 +274,8 @@ final class ManPages {
                 + " the host port and connects each connection to the guest port of 10.0.2.15. Without an address"
                 + " the host port is bound to 127.0.0.1 only, so only the host itself can connect; write"
                 + " \"0.0.0.0:8080:80\" to accept connections from other machines. Quote forwards in YAML. Host"
-                + " ports below 1024 need privileges; a port already in use on the host makes the VM fail to start.");
+                + " ports below 1024 need privileges. A host port already in use is reported before the VM starts,"
+                + " naming the port, with exit status 65.");
         r.subsection("Resource limits");
         r.para("process.rlimits names each limit by the RLIMIT_ constant of setrlimit(2) in lower case without the"
                 + " prefix: cpu, fsize, data, stack, core, rss, nproc, nofile, memlock, as, locks, sigpending,"

@@ -96,6 +96,21 @@ class NetworkIT {
         }
     }
 
+    @Test
+    void aTakenHostPortIsAOneLineSpecErrorNamingThePort() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            Path spec = Krunctl.busyboxSpec(dir, "taken", "network: {mode: user, ports: [\"" + port + ":80\"]}\n",
+                    "/bin/busybox", "true");
+
+            Krunctl.Result r = Krunctl.run(new byte[0], "run", spec.toString());
+
+            assertThat(r.exitCode()).as("stderr: %s", r.stderr()).isEqualTo(ExitCodes.SPEC_INVALID);
+            assertThat(r.stderr()).hasLineCount(1).startsWith("krunctl: network.ports: cannot forward 127.0.0.1:"
+                    + port + " to guest port 80: ").doesNotContain("qemu");
+        }
+    }
+
     /**
      * Sends one HTTP request to the forwarded host port until the guest's server answers it. QEMU
      * accepts on the host port from the start and closes the connection when nothing listens in the

@@ -12,6 +12,7 @@ import io.krunctl.vmm.kernel.BootKernel;
 import io.krunctl.vmm.kernel.KernelException;
 import io.krunctl.vmm.kernel.KernelProvider;
 import io.krunctl.vmm.qemu.GuestDevices;
+import io.krunctl.vmm.qemu.HostPorts;
 import io.krunctl.vmm.qemu.QemuBinary;
 import io.krunctl.vmm.qemu.QemuCommand;
 import io.krunctl.vmm.qemu.QemuProcess;
@@ -103,6 +104,7 @@ public final class Vm implements VmControl, AutoCloseable {
             case TERMINAL -> true;
         };
         Path qemuBinary = QemuBinary.locate();
+        HostPorts.requireFree(config.network());
         BootKernel kernel = bootKernel(config.kernel(), options.kernelCache());
         byte[] init = InitBlob.bytes();
         var rootEntries = RootEntries.of(config, init);
