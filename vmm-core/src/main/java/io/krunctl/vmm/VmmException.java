@@ -13,7 +13,11 @@ public class VmmException extends Exception {
         /** The configuration names something that cannot be used (an unreadable host file...). */
         BAD_CONFIGURATION,
         /** QEMU or the guest failed before the workload's exit code was known. */
-        VM_FAILED
+        VM_FAILED,
+        /** Another running VM already has the name asked for. */
+        NAME_IN_USE,
+        /** No running VM has the name given. */
+        NO_SUCH_VM
     }
 
     private final Kind kind;
