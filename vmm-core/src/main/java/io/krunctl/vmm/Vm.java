@@ -1,6 +1,8 @@
 package io.krunctl.vmm;
 
 import io.krunctl.initblob.InitBlob;
+import io.krunctl.vmm.agent.AgentChannel;
+import io.krunctl.vmm.agent.ExecRelay;
 import io.krunctl.vmm.config.KernelChoice;
 import io.krunctl.vmm.config.VmConfig;
 import io.krunctl.vmm.fsdev.FsDevices;
@@ -81,6 +83,7 @@ public final class Vm implements VmControl, AutoCloseable {
     private final QemuCommand command;
     private final GuestStdio stdio;
     private final QmpMonitor qmp;
+    private final AgentChannel agent;
     private final RunControl run;
     private final AtomicReference<Throwable> deviceFailure = new AtomicReference<>();
     private volatile Process qemu;
@@ -117,7 +120,8 @@ public final class Vm implements VmControl, AutoCloseable {
             QemuCommand.Sockets sockets = new QemuCommand.Sockets(dir.resolve("rootfs.sock"),
                     dir.resolve("qmp.sock"), dir.resolve("control.sock"), terminal ? Optional.empty()
                             : Optional.of(new QemuCommand.StdioSockets(dir.resolve("stdin.sock"),
-                                    dir.resolve("stdout.sock"), dir.resolve("stderr.sock"))));
+                                    dir.resolve("stdout.sock"), dir.resolve("stderr.sock"))),
+                    Optional.of(dir.resolve("agent.sock")));
             this.consoleLog = options.consoleLog().orElse(dir.resolve("console.log"));
             // A terminal console carries the whole interactive session: it is logged only on request.
             QemuCommand.Console console = terminal
@@ -142,6 +146,7 @@ public final class Vm implements VmControl, AutoCloseable {
             this.stdio = own(GuestStdio.bind(sockets, console, terminal));
             ControlChannel control = own(ControlChannel.listen(sockets.control()));
             this.qmp = own(QmpMonitor.listen(sockets.qmp()));
+            this.agent = own(AgentChannel.listen(sockets.agent().orElseThrow()));
             this.run = new RunControl(
                     signal -> control.send(new ControlMessage.Signal(signal)),
                     () -> stdio.windowSize().ifPresent(size ->
@@ -175,6 +180,19 @@ public final class Vm implements VmControl, AutoCloseable {
         // opens the control port, so that boot time does not count.
         options.timeout().ifPresent(limit -> qmp.portOpened(QemuCommand.CONTROL_DEVICE_ID)
                 .thenRun(() -> run.startTimeout(limit)));
+    }
+
+    /**
+     * Lets {@code krunctl exec} into this VM through {@code socket}: each client runs a process
+     * beside the workload through the guest agent, until {@link #close}.
+     */
+    public void serveExec(Path socket) throws VmmException {
+        try {
+            own(ExecRelay.serve(socket, agent));
+        } catch (IOException e) {
+            throw new VmmException(VmmException.Kind.VM_FAILED, "cannot serve exec on " + socket + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     @Override

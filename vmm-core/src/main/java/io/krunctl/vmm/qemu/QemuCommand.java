@@ -58,6 +58,8 @@ public record QemuCommand(
     public static final int STDOUT_PORT = 2;
     public static final int STDERR_PORT = 3;
     public static final int CONTROL_PORT = 4;
+    /** The guest agent's port ({@code krun-agent}), when the VM serves exec. */
+    public static final int AGENT_PORT = 5;
     /** The guest port name of the control channel. */
     public static final String CONTROL_PORT_NAME = "krun-control";
     /**
@@ -71,7 +73,12 @@ public record QemuCommand(
      *
      * @param stdio the three stdio ports' sockets; empty when the console is the workload's terminal
      */
-    public record Sockets(Path rootFs, Path qmp, Path control, Optional<StdioSockets> stdio) {}
+    public record Sockets(Path rootFs, Path qmp, Path control, Optional<StdioSockets> stdio, Optional<Path> agent) {
+        /** Without the agent's port. */
+        public Sockets(Path rootFs, Path qmp, Path control, Optional<StdioSockets> stdio) {
+            this(rootFs, qmp, control, stdio, Optional.empty());
+        }
+    }
 
     /** The sockets of the {@code krun-stdin}, {@code krun-stdout} and {@code krun-stderr} ports. */
     public record StdioSockets(Path stdin, Path stdout, Path stderr) {}
@@ -181,6 +188,8 @@ public record QemuCommand(
         a.addAll(List.of("-chardev", "socket,id=control,path=" + optionValue(sockets.control()),
                 "-device", "virtserialport,chardev=control,id=" + CONTROL_DEVICE_ID + ",bus=serial0.0,nr="
                         + CONTROL_PORT + ",name=" + CONTROL_PORT_NAME));
+
+        sockets.agent().ifPresent(agent -> addPort(a, "agent", agent, AGENT_PORT, "krun-agent"));
 
         a.addAll(List.of("-chardev", "socket,id=qmp,path=" + optionValue(sockets.qmp()),
                 "-mon", "chardev=qmp,mode=control"));

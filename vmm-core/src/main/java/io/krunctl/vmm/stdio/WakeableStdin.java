@@ -21,7 +21,7 @@ import java.lang.foreign.ValueLayout;
  *
  * <p>For the one thread that reads; {@link #wake} and {@link #close} may come from any thread.
  */
-final class WakeableStdin extends InputStream {
+public final class WakeableStdin extends InputStream {
     private static final int STDIN = 0;
 
     private final EventFd wakeUp;
@@ -32,7 +32,7 @@ final class WakeableStdin extends InputStream {
     /** Guarded by {@code this}: no wake-up is written to a descriptor number close has released. */
     private boolean closed;
 
-    WakeableStdin(int bufferSize) throws NativeException {
+    public WakeableStdin(int bufferSize) throws NativeException {
         this.wakeUp = EventFd.create(EventFd.EFD_CLOEXEC);
         this.buffer = arena.allocate(bufferSize);
     }
@@ -81,7 +81,7 @@ final class WakeableStdin extends InputStream {
     }
 
     /** Ends the current or next {@link #read} with end of file. */
-    synchronized void wake() {
+    public synchronized void wake() {
         woken = true;
         if (closed) {
             return;
