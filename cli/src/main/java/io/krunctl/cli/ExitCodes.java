@@ -22,6 +22,8 @@ public final class ExitCodes {
     public static final int SPEC_INVALID = 65;
     /** The spec file cannot be read. */
     public static final int SPEC_UNREADABLE = 66;
+    /** exec: no running VM has the name given. */
+    public static final int NO_SUCH_VM = 68;
     /** A prerequisite is missing: QEMU, the kernel package. */
     public static final int UNAVAILABLE = 69;
     /** The VM failed before the workload reported its exit code, or krunctl itself failed. */
@@ -31,6 +33,17 @@ public final class ExitCodes {
      * It is also a code a workload may exit with itself; the message on stderr tells them apart.
      */
     public static final int TIMED_OUT = io.krunctl.vmm.Vm.TIMED_OUT;
+
+    /** The exit code of a failure of {@code kind}. */
+    static int of(io.krunctl.vmm.VmmException.Kind kind) {
+        return switch (kind) {
+            case MISSING_PREREQUISITE -> UNAVAILABLE;
+            case BAD_CONFIGURATION -> SPEC_INVALID;
+            case VM_FAILED -> VM_FAILED;
+            case NAME_IN_USE -> USAGE;
+            case NO_SUCH_VM -> NO_SUCH_VM;
+        };
+    }
 
     /**
      * One row of the table.
@@ -61,9 +74,16 @@ public final class ExitCodes {
                             + " exist and 128+N for death by signal N. 128+N also when krunctl stopped the VM"
                             + " hard after signal N (a second SIGINT or SIGTERM, or --stop-timeout).",
                     List.of("run")),
+            new Row("0-255",
+                    "exec: the process's own exit code, passed through: 128+N for death by signal N, 127 for a"
+                            + " program that does not exist, 126 for one that cannot be executed, 125 when the"
+                            + " process could not be started or reached (a bad working directory or user, an agent"
+                            + " that does not answer).",
+                    List.of("exec")),
 
             new Row(String.valueOf(USAGE),
-                    "Usage error: an unknown option, a missing argument or a malformed --set.",
+                    "Usage error: an unknown option, a missing argument, a malformed --set, or a --name that a"
+                            + " running VM already has.",
                     List.of()),
             new Row(String.valueOf(SPEC_INVALID),
                     "A spec is invalid; each error is printed as FILE:LINE:COLUMN: MESSAGE.",
@@ -71,6 +91,9 @@ public final class ExitCodes {
             new Row(String.valueOf(SPEC_UNREADABLE),
                     "A spec file cannot be read (missing, a directory, no permission).",
                     List.of("run", "validate")),
+            new Row(String.valueOf(NO_SUCH_VM),
+                    "exec: no running VM has that name (krunctl ps lists them).",
+                    List.of("exec")),
             new Row(String.valueOf(UNAVAILABLE),
                     "A prerequisite is missing, such as QEMU (package qemu-system-x86) or the kernel package.",
                     List.of("run")),

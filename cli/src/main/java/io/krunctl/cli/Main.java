@@ -19,6 +19,8 @@ import picocli.CommandLine.Spec;
         synopsisSubcommandLabel = "COMMAND",
         subcommands = {
             RunCommand.class,
+            ExecCommand.class,
+            PsCommand.class,
             ValidateCommand.class,
             SchemaCommand.class,
             CompletionCommand.class,
@@ -116,7 +118,8 @@ public final class Main implements Callable<Integer> {
     private static void exitCodeSection(CommandLine cmd, String command) {
         Map<String, String> codes = new LinkedHashMap<>();
         for (ExitCodes.Row row : ExitCodes.forCommand(command)) {
-            codes.put(row.codes(), row.meaning());
+            // One entry per code: rows for different commands that share a code are joined.
+            codes.merge(row.codes(), row.meaning(), (a, b) -> a + " " + b);
         }
         cmd.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(codes);
     }

@@ -8,6 +8,7 @@ import io.krunctl.vmm.LaunchOptions;
 import io.krunctl.vmm.Vm;
 import io.krunctl.vmm.VmmException;
 import io.krunctl.vmm.config.VmConfig;
+import io.krunctl.vmm.state.VmRegistry;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -72,6 +73,11 @@ final class RunCommand implements Callable<Integer> {
             })
     List<SpecOverride> overrides = new ArrayList<>();
 
+    @Option(names = "--name", paramLabel = "NAME",
+            description = "The VM's name while it runs, by which krunctl exec reaches it; unique among running VMs,"
+                    + " lower-case letters, digits and '-'. Default: the spec's name and a random suffix.")
+    String name;
+
     @Option(names = "--console", paramLabel = "FILE",
             description = "Write the guest console (kernel and init messages) to FILE.")
     Path consoleLog;
@@ -111,12 +117,21 @@ final class RunCommand implements Callable<Integer> {
         if (timeout != null && timeout.isZero()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--timeout must be longer than 0");
         }
+        String vmName = name != null ? name : generatedName(config.name());
+        if (!SpecLoader.isName(vmName)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--name: \"" + vmName
+                    + "\" is not a name: use 1 to 63 lower-case letters, digits and '-', starting with a letter or"
+                    + " digit");
+        }
         LaunchOptions options = LaunchOptions.defaults()
                 .withConsoleLog(Optional.ofNullable(consoleLog))
                 .withVerbose(verbose)
                 .withTimeout(Optional.ofNullable(timeout))
                 .withStopTimeout(stopTimeout);
-        try (Vm vm = Vm.prepare(config, options)) {
+        try (VmRegistry.Claim claim = VmRegistry.ofCurrentUser().claim(vmName, specFile.toAbsolutePath().toString(),
+                        config.process().env(), config.process().workdir());
+                Vm vm = Vm.prepare(config, options)) {
+            vm.serveExec(claim.entry().execSocket());
             // Signals krunctl receives go to the workload while the VM runs.
             HostSignals.route(vm::hostSignal);
             vm.start();
@@ -127,13 +142,15 @@ final class RunCommand implements Callable<Integer> {
                 e.printStackTrace(err);
             }
             err.flush();
-            return switch (e.kind()) {
-                case MISSING_PREREQUISITE -> ExitCodes.UNAVAILABLE;
-                case BAD_CONFIGURATION -> ExitCodes.SPEC_INVALID;
-                case VM_FAILED -> ExitCodes.VM_FAILED;
-            };
+            return ExitCodes.of(e.kind());
         } finally {
             HostSignals.route(null);
         }
+    }
+
+    /** The spec's name and four random hex digits, within the 63 characters a name may have. */
+    static String generatedName(String specName) {
+        String suffix = String.format("-%04x", java.util.concurrent.ThreadLocalRandom.current().nextInt(0x10000));
+        return specName.substring(0, Math.min(specName.length(), 63 - suffix.length())) + suffix;
     }
 }

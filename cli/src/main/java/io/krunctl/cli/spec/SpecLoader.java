@@ -45,6 +45,11 @@ public final class SpecLoader {
 
     private SpecLoader() {}
 
+    /** Whether {@code name} is a valid VM name, as the spec's {@code name} is checked. */
+    public static boolean isName(String name) {
+        return SpecReader.NAME.matcher(name).matches();
+    }
+
     /**
      * Reads, parses and checks a spec file.
      *

@@ -1,0 +1,156 @@
+package io.krunctl.cli;
+
+import io.krunctl.nativeio.Signals;
+import io.krunctl.vmm.VmmException;
+import io.krunctl.vmm.agent.ExecClient;
+import io.krunctl.vmm.agent.ExecRequest;
+import io.krunctl.vmm.state.VmRegistry;
+import io.krunctl.vmm.stdio.WakeableStdin;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code krunctl exec NAME -- COMMAND...}: runs a process in a running VM, beside its workload. */
+@Command(
+        name = "exec",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = {
+            "Run COMMAND in the running VM named NAME (see krunctl run --name), beside its workload, through"
+                    + " the guest agent, and exit with COMMAND's exit code.",
+            "COMMAND's stdout and stderr are the command's stdout and stderr, separate and byte-exact. Its"
+                    + " environment is the workload's (process.env of the spec) with PATH set if the spec did"
+                    + " not, and -e on top; it starts in the workload's working directory unless -w says"
+                    + " otherwise, as root unless -u says otherwise. Without -i its stdin is empty.",
+            "SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent to krunctl exec are passed to COMMAND."
+                    + " If krunctl exec itself is killed, COMMAND is killed too. An exec into a VM that is"
+                    + " still booting waits up to 60 s for the guest agent."
+        },
+        footerHeading = "%nExamples:%n",
+        footer = {
+            "  krunctl exec web -- cat /etc/hostname",
+            "  printf 'abc' | krunctl exec -i web -- cat",
+            "  krunctl exec -e K=V -w /tmp -u 1000:1000 web -- id"
+        })
+final class ExecCommand implements Callable<Integer> {
+    /** The PATH an exec gets when the workload's environment has none. */
+    static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    private static final Pattern USER = Pattern.compile("(\\d{1,10})(?::(\\d{1,10}))?");
+    private static final Pattern ENV = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*=.*", Pattern.DOTALL);
+    private static final int STDIN_BUFFER = 65_536;
+
+    @ParentCommand
+    Main parent;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The running VM.")
+    String name;
+
+    @Parameters(index = "1..*", arity = "1..*", paramLabel = "COMMAND",
+            description = "The program to run and its arguments (after '--').")
+    List<String> command = new ArrayList<>();
+
+    @Option(names = {"-i", "--interactive"}, description = "Pass krunctl's stdin to COMMAND, to its end of file.")
+    boolean interactive;
+
+    @Option(names = {"-e", "--env"}, paramLabel = "NAME=VALUE",
+            description = "Set an environment variable for COMMAND; repeatable.")
+    List<String> env = new ArrayList<>();
+
+    @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "The working directory, absolute.")
+    String workdir;
+
+    @Option(names = {"-u", "--user"}, paramLabel = "UID[:GID]",
+            description = "Run as this numeric user, and group (default: the user's number).")
+    String user;
+
+    @Override
+    public Integer call() {
+        Logging.configure(parent.debug, false);
+        PrintWriter err = spec.commandLine().getErr();
+        ExecRequest request;
+        VmRegistry.Entry vm;
+        try {
+            vm = VmRegistry.ofCurrentUser().find(name);
+        } catch (VmmException e) {
+            err.println("krunctl: " + e.getMessage());
+            err.flush();
+            return ExitCodes.of(e.kind());
+        }
+        request = request(vm);
+        try (ExecClient client = ExecClient.connect(vm.execSocket())) {
+            HostSignals.route(signal -> {
+                if (signal != Signals.SIGWINCH) {
+                    client.signal(signal);
+                }
+            });
+            WakeableStdin stdin = interactive ? new WakeableStdin(STDIN_BUFFER) : null;
+            try {
+                ExecClient.Outcome outcome = client.run(request, stdin, new FileOutputStream(FileDescriptor.out),
+                        new FileOutputStream(FileDescriptor.err));
+                outcome.failure().ifPresent(reason -> {
+                    err.println("krunctl: exec: " + reason);
+                    err.flush();
+                });
+                return outcome.exitCode();
+            } finally {
+                if (stdin != null) {
+                    stdin.wake();
+                }
+            }
+        } catch (IOException e) {
+            err.println("krunctl: exec into " + name + ": " + e.getMessage());
+            err.flush();
+            return ExitCodes.VM_FAILED;
+        } finally {
+            HostSignals.route(null);
+        }
+    }
+
+    private ExecRequest request(VmRegistry.Entry vm) {
+        Map<String, String> environment = new LinkedHashMap<>(vm.env());
+        environment.putIfAbsent("PATH", DEFAULT_PATH);
+        for (String assignment : env) {
+            if (!ENV.matcher(assignment).matches()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "-e " + assignment
+                        + ": write NAME=VALUE, NAME made of letters, digits and '_'");
+            }
+            int eq = assignment.indexOf('=');
+            environment.put(assignment.substring(0, eq), assignment.substring(eq + 1));
+        }
+        List<String> envList = new ArrayList<>();
+        environment.forEach((k, v) -> envList.add(k + "=" + v));
+        String dir = workdir != null ? workdir : vm.workdir();
+        if (!dir.startsWith("/")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "-w " + dir + ": the directory must be"
+                    + " absolute");
+        }
+        int uid = 0;
+        int gid = 0;
+        if (user != null) {
+            var m = USER.matcher(user);
+            if (!m.matches()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "-u " + user
+                        + ": write a numeric UID or UID:GID, e.g. 1000:1000");
+            }
+            uid = Integer.parseUnsignedInt(m.group(1));
+            gid = m.group(2) != null ? Integer.parseUnsignedInt(m.group(2)) : uid;
+        }
+        return new ExecRequest(command, envList, dir, uid, gid, false, 0, 0);
+    }
+}
