@@ -5,8 +5,8 @@ import io.krunctl.nativeio.Fd;
 import io.krunctl.nativeio.Libc;
 import io.krunctl.nativeio.NativeException;
 import io.krunctl.nativeio.PollFds;
+import io.krunctl.virtiofs.vhostuser.SplitRing.RingViolation;
 import java.lang.foreign.Arena;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -16,7 +16,8 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * Device side of one split virtqueue: its vhost-user state, the kick thread that takes chains from
- * the available ring, and the used-ring side that workers complete chains into.
+ * the available ring, and the used-ring side that workers complete chains into. The ring arithmetic
+ * itself is {@link SplitRing}'s.
  *
  * <p>Threads: the message thread changes the configuration (always while holding {@link #lock});
  * one kick thread per started queue waits on the kick eventfd, parses chains and hands them to the
@@ -129,7 +130,7 @@ final class VirtQueue {
             usedUva = used;
             addressSet = true;
             broken = false;
-            nextUsed = fresh.usedIdx();
+            nextUsed = fresh.ring.usedIdx();
             LOG.debug("queue {}: size {}, desc 0x{}, avail 0x{}, used 0x{}, used idx {}", index, size,
                     Long.toHexString(desc), Long.toHexString(avail), Long.toHexString(used), nextUsed);
         } finally {
@@ -347,7 +348,7 @@ final class VirtQueue {
 
     /** One pass of the kick thread: takes every available chain, then re-arms notifications. */
     private void process() {
-        RingView ring;
+        RingView view;
         int avail;
         long gen;
         lock.lock();
@@ -355,11 +356,11 @@ final class VirtQueue {
             if (!started || !enabled || broken) {
                 return;
             }
-            ring = currentViewLocked();
-            if (ring == null) {
+            view = currentViewLocked();
+            if (view == null) {
                 return;
             }
-            ring.memory.retain();
+            view.memory.retain();
             avail = nextAvail;
             gen = generation;
         } finally {
@@ -368,40 +369,19 @@ final class VirtQueue {
         try {
             boolean eventIdx = backend.eventIdxNegotiated();
             boolean indirect = backend.indirectNegotiated();
-            while (true) {
-                if (!eventIdx) {
-                    ring.setUsedFlags(RingView.USED_F_NO_NOTIFY);
+            SplitRing ring = view.ring;
+            do {
+                ring.suppressKicks(eventIdx);
+                while (ring.available(avail) > 0) {
+                    int head = ring.head(avail);
+                    avail = SplitRing.next(avail);
+                    dispatch(view, head, avail, gen, indirect, ring.drained(avail));
                 }
-                int availIdx;
-                while ((availIdx = ring.availIdx()) != avail) {
-                    int pending = (availIdx - avail) & 0xffff;
-                    if (pending > ring.size) {
-                        breakRing(String.format("available index jumped from %d to %d on a ring of %d",
-                                avail, availIdx, ring.size));
-                        return;
-                    }
-                    int head = ring.availRing(avail);
-                    if (head >= ring.size) {
-                        breakRing("available ring entry " + avail + " names descriptor " + head
-                                + " of a ring of " + ring.size);
-                        return;
-                    }
-                    avail = (avail + 1) & 0xffff;
-                    dispatch(ring, head, avail, gen, indirect, ring.availIdx() == avail);
-                }
-                if (eventIdx) {
-                    ring.setAvailEvent(avail);
-                } else {
-                    ring.setUsedFlags(0);
-                }
-                // Re-check after re-arming: a chain published in between would get no kick.
-                VarHandle.fullFence();
-                if (ring.availIdx() == avail) {
-                    break;
-                }
-            }
+            } while (ring.rearmKicks(avail, eventIdx));
+        } catch (RingViolation e) {
+            breakRing(e.getMessage());
         } finally {
-            ring.memory.release();
+            view.memory.release();
         }
     }
 
@@ -419,11 +399,11 @@ final class VirtQueue {
      * is the last one pending and the handler says it will not block, and otherwise hands it to a
      * worker.
      */
-    private void dispatch(RingView ring, int head, int newNextAvail, long gen, boolean indirect, boolean last) {
+    private void dispatch(RingView view, int head, int newNextAvail, long gen, boolean indirect, boolean last) {
         DescriptorChain chain = null;
         String bad = null;
         try {
-            chain = DescriptorChain.parse(ring, head, indirect);
+            chain = DescriptorChain.parse(view, head, indirect);
         } catch (DescriptorChain.BadChainException e) {
             bad = e.getMessage();
         }
@@ -444,16 +424,16 @@ final class VirtQueue {
             complete(head, 0, gen);
             return;
         }
-        ring.memory.retain();
+        view.memory.retain();
         DescriptorChain request = chain;
         if (last && !mayBlock(request)) {
-            serve(request, ring.memory, head, gen);
+            serve(request, view.memory, head, gen);
             return;
         }
         try {
-            backend.workers().execute(() -> serve(request, ring.memory, head, gen));
+            backend.workers().execute(() -> serve(request, view.memory, head, gen));
         } catch (RejectedExecutionException e) {
-            ring.memory.release();
+            view.memory.release();
             complete(head, 0, gen);
         }
     }
@@ -497,23 +477,12 @@ final class VirtQueue {
             if (inFlight == 0) {
                 idle.signalAll();
             }
-            RingView ring = currentViewLocked();
-            if (ring == null || broken) {
+            RingView view = currentViewLocked();
+            if (view == null || broken) {
                 return;
             }
-            int old = nextUsed;
-            ring.putUsed(old, head, length);
-            nextUsed = (old + 1) & 0xffff;
-            ring.publishUsedIdx(nextUsed);
-            // The used index must be visible before the driver's interrupt request is read.
-            VarHandle.fullFence();
-            boolean notify;
-            if (backend.eventIdxNegotiated()) {
-                int usedEvent = ring.usedEvent();
-                notify = ((nextUsed - usedEvent - 1) & 0xffff) < ((nextUsed - old) & 0xffff);
-            } else {
-                notify = (ring.availFlags() & RingView.AVAIL_F_NO_INTERRUPT) == 0;
-            }
+            boolean notify = view.ring.putUsed(nextUsed, head, length, backend.eventIdxNegotiated());
+            nextUsed = SplitRing.next(nextUsed);
             if (notify) {
                 signalLocked();
             }
