@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -74,14 +73,13 @@ public final class VhostUserFsBackend implements AutoCloseable {
     private final EventFd stop;
     private final ThreadPoolExecutor workers;
     private final VirtQueue[] queues = new VirtQueue[MAX_QUEUES];
-    private final AtomicReference<GuestMemory> memory = new AtomicReference<>();
+    private final MemoryTable memory = new MemoryTable();
     private final AtomicReference<Throwable> internalFailure = new AtomicReference<>();
     private final AtomicBoolean fatalReported = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final Thread messageThread;
 
-    private volatile long ackedFeatures;
     private volatile long ackedProtocolFeatures;
 
     private VhostUserFsBackend(Path socketPath, RequestHandler handler, int workerThreads,
@@ -98,8 +96,10 @@ public final class VhostUserFsBackend implements AutoCloseable {
                 new LinkedBlockingQueue<>(),
                 r -> Thread.ofPlatform().name(threadPrefix + "-worker-" + workerNumber.incrementAndGet())
                         .daemon(true).unstarted(r));
+        QueueContext context = new QueueContext(memory, handler, workers, threadPrefix, DRAIN_MILLIS,
+                this::internalError);
         for (int i = 0; i < MAX_QUEUES; i++) {
-            queues[i] = new VirtQueue(this, i);
+            queues[i] = new VirtQueue(i, context);
         }
         this.messageThread = Thread.ofPlatform().name(threadPrefix + "-msg").daemon(true).unstarted(this::run);
     }
@@ -194,48 +194,8 @@ public final class VhostUserFsBackend implements AutoCloseable {
         }
     }
 
-    // ---- hooks for VirtQueue ----
-
-    /** The current memory table with one reference taken, or null if none is set. */
-    GuestMemory acquireMemory() {
-        while (true) {
-            GuestMemory m = memory.get();
-            if (m == null) {
-                return null;
-            }
-            if (m.retain()) {
-                return m;
-            }
-            // Released between get and retain: a newer table (or none) is current now.
-        }
-    }
-
-    boolean eventIdxNegotiated() {
-        return (ackedFeatures & Protocol.F_EVENT_IDX) != 0;
-    }
-
-    boolean indirectNegotiated() {
-        return (ackedFeatures & Protocol.F_INDIRECT_DESC) != 0;
-    }
-
-    Executor workers() {
-        return workers;
-    }
-
-    RequestHandler handler() {
-        return handler;
-    }
-
-    String threadPrefix() {
-        return threadPrefix;
-    }
-
-    long drainMillis() {
-        return DRAIN_MILLIS;
-    }
-
     /** A device thread failed unexpectedly: end the connection and report it from the message thread. */
-    void internalError(String where, Throwable t) {
+    private void internalError(String where, Throwable t) {
         LOG.error("vhost-user-fs {} failed", where, t);
         internalFailure.compareAndSet(null, new IllegalStateException(where + " failed: " + t, t));
         try {
@@ -300,7 +260,7 @@ public final class VhostUserFsBackend implements AutoCloseable {
                 LOG.error("stopping queue {} failed", q.index, t);
             }
         }
-        GuestMemory m = memory.getAndSet(null);
+        GuestMemory m = memory.replace(null);
         if (m != null) {
             m.release();
         }
@@ -376,8 +336,8 @@ public final class VhostUserFsBackend implements AutoCloseable {
                 LOG.warn("front-end sent RESET_OWNER: stopping every ring");
                 for (VirtQueue q : queues) {
                     q.stop(DRAIN_MILLIS);
+                    q.setFeatures(0);
                 }
-                ackedFeatures = 0;
             }
             case Protocol.SET_MEM_TABLE -> setMemTable(m);
             case Protocol.SET_VRING_NUM -> {
@@ -470,7 +430,9 @@ public final class VhostUserFsBackend implements AutoCloseable {
             LOG.warn("the guest driver did not accept VIRTIO_F_VERSION_1 (a legacy virtio transport; on microvm "
                     + "pass -global virtio-mmio.force-legacy=false)");
         }
-        ackedFeatures = features;
+        for (VirtQueue q : queues) {
+            q.setFeatures(features);
+        }
         LOG.debug("features 0x{} acked", Long.toHexString(features));
         if ((features & Protocol.F_PROTOCOL_FEATURES) == 0) {
             // Without VHOST_USER_F_PROTOCOL_FEATURES rings are enabled from the start.
@@ -496,7 +458,7 @@ public final class VhostUserFsBackend implements AutoCloseable {
         }
         GuestMemory fresh = GuestMemory.map(specs, m.peekFds());
         // The mappings keep the memory; the descriptors are closed with the message.
-        GuestMemory old = memory.getAndSet(fresh);
+        GuestMemory old = memory.replace(fresh);
         for (VirtQueue q : queues) {
             q.memoryChanged();
         }

@@ -17,7 +17,8 @@ import org.apache.logging.log4j.Logger;
 /**
  * Device side of one split virtqueue: its vhost-user state, the kick thread that takes chains from
  * the available ring, and the used-ring side that workers complete chains into. The ring arithmetic
- * itself is {@link SplitRing}'s.
+ * itself is {@link SplitRing}'s; everything this queue needs from its device comes in its
+ * {@link QueueContext}.
  *
  * <p>Threads: the message thread changes the configuration (always while holding {@link #lock});
  * one kick thread per started queue waits on the kick eventfd, parses chains and hands them to the
@@ -37,9 +38,13 @@ final class VirtQueue {
     private static final int NO_KICK_POLL_MILLIS = 1;
 
     final int index;
-    private final VhostUserFsBackend backend;
+    private final QueueContext context;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
+
+    // Negotiated features: written by the message thread, read by the kick thread and workers.
+    private volatile boolean eventIdx;
+    private volatile boolean indirect;
 
     // All fields below are guarded by lock.
     private int size;
@@ -67,12 +72,18 @@ final class VirtQueue {
     private KickLoop kickLoop;
     private long badChains;
 
-    VirtQueue(VhostUserFsBackend backend, int index) {
-        this.backend = backend;
+    VirtQueue(int index, QueueContext context) {
         this.index = index;
+        this.context = context;
     }
 
     // ---- configuration, called by the message thread ----
+
+    /** SET_FEATURES (and RESET_OWNER, with 0): the virtio features the driver acked. */
+    void setFeatures(long acked) {
+        eventIdx = (acked & Protocol.F_EVENT_IDX) != 0;
+        indirect = (acked & Protocol.F_INDIRECT_DESC) != 0;
+    }
 
     void setSize(int num) throws VhostUserException {
         if (num <= 0 || num > Protocol.MAX_QUEUE_SIZE || Integer.bitCount(num) != 1) {
@@ -112,7 +123,7 @@ final class VirtQueue {
             if (size == 0) {
                 throw new VhostUserException("queue " + index + ": SET_VRING_ADDR before SET_VRING_NUM");
             }
-            GuestMemory memory = backend.acquireMemory();
+            GuestMemory memory = context.memory().acquire();
             if (memory == null) {
                 throw new VhostUserException("queue " + index + ": SET_VRING_ADDR before SET_MEM_TABLE");
             }
@@ -281,7 +292,7 @@ final class VirtQueue {
         }
         if (running) {
             LOG.warn("queue {}: {} while the ring runs; stopping it first", index, why);
-            stop(backend.drainMillis());
+            stop(context.drainMillis());
         }
     }
 
@@ -317,7 +328,7 @@ final class VirtQueue {
         if (!addressSet || size == 0) {
             return null;
         }
-        GuestMemory memory = backend.acquireMemory();
+        GuestMemory memory = context.memory().acquire();
         if (memory == null) {
             return null;
         }
@@ -367,8 +378,8 @@ final class VirtQueue {
             lock.unlock();
         }
         try {
-            boolean eventIdx = backend.eventIdxNegotiated();
-            boolean indirect = backend.indirectNegotiated();
+            boolean eventIdx = this.eventIdx;
+            boolean indirect = this.indirect;
             SplitRing ring = view.ring;
             do {
                 ring.suppressKicks(eventIdx);
@@ -431,7 +442,7 @@ final class VirtQueue {
             return;
         }
         try {
-            backend.workers().execute(() -> serve(request, view.memory, head, gen));
+            context.workers().execute(() -> serve(request, view.memory, head, gen));
         } catch (RejectedExecutionException e) {
             view.memory.release();
             complete(head, 0, gen);
@@ -440,7 +451,7 @@ final class VirtQueue {
 
     private boolean mayBlock(DescriptorChain chain) {
         try {
-            return backend.handler().mayBlock(chain.request());
+            return context.handler().mayBlock(chain.request());
         } catch (RuntimeException e) {
             LOG.debug("queue {}: the handler cannot tell whether a request blocks; giving it to a worker", index, e);
             return true;
@@ -450,7 +461,7 @@ final class VirtQueue {
     private void serve(DescriptorChain chain, GuestMemory memory, int head, long gen) {
         int written;
         try {
-            written = backend.handler().handle(chain.request(), chain.reply());
+            written = context.handler().handle(chain.request(), chain.reply());
             if (written < 0 || written > chain.reply().size()) {
                 LOG.error("queue {}: handler reported {} bytes written into a reply area of {} bytes", index,
                         written, chain.reply().size());
@@ -481,7 +492,7 @@ final class VirtQueue {
             if (view == null || broken) {
                 return;
             }
-            boolean notify = view.ring.putUsed(nextUsed, head, length, backend.eventIdxNegotiated());
+            boolean notify = view.ring.putUsed(nextUsed, head, length, eventIdx);
             nextUsed = SplitRing.next(nextUsed);
             if (notify) {
                 signalLocked();
@@ -515,7 +526,7 @@ final class VirtQueue {
             this.wake = wake;
             this.kick = kick;
             this.thread = Thread.ofPlatform()
-                    .name(backend.threadPrefix() + "-kick-q" + index)
+                    .name(context.threadPrefix() + "-kick-q" + index)
                     .daemon(true)
                     .unstarted(this);
         }
@@ -577,7 +588,7 @@ final class VirtQueue {
                     process();
                 }
             } catch (Throwable t) {
-                backend.internalError("kick thread of queue " + index, t);
+                context.failure().failed("kick thread of queue " + index, t);
             }
         }
     }
