@@ -2,11 +2,8 @@ package io.krunctl.virtiofs.vhostuser;
 
 import io.krunctl.nativeio.EventFd;
 import io.krunctl.nativeio.Fd;
-import io.krunctl.nativeio.Libc;
 import io.krunctl.nativeio.NativeException;
-import io.krunctl.nativeio.PollFds;
 import io.krunctl.virtiofs.vhostuser.SplitRing.RingViolation;
-import java.lang.foreign.Arena;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -21,9 +18,9 @@ import org.apache.logging.log4j.Logger;
  * {@link QueueContext}.
  *
  * <p>Threads: the message thread changes the configuration (always while holding {@link #lock});
- * one kick thread per started queue waits on the kick eventfd, parses chains and hands them to the
- * worker pool, except the last chain pending when it will not block, which it serves itself (a guest
- * that waits for each reply then pays no thread hand-off); whoever served a chain calls
+ * one {@link KickThread} per started queue waits on the kick eventfd, parses chains and hands them
+ * to the worker pool, except the last chain pending when it will not block, which it serves itself
+ * (a guest that waits for each reply then pays no thread hand-off); whoever served a chain calls
  * {@link #complete} under the lock, which also guards the call eventfd, so a call fd is never
  * written after it was swapped out and closed.
  *
@@ -34,8 +31,6 @@ final class VirtQueue {
     private static final Logger LOG = LogManager.getLogger(VirtQueue.class);
     /** Bad chains logged at WARN per queue before the rest go to DEBUG (a hostile guest can send many). */
     private static final int BAD_CHAIN_WARNINGS = 16;
-    /** Poll interval of a ring started without a kick fd (VHOST_USER_VRING_NOFD_MASK). */
-    private static final int NO_KICK_POLL_MILLIS = 1;
 
     final int index;
     private final QueueContext context;
@@ -69,7 +64,7 @@ final class VirtQueue {
     private Fd errFd;
     /** An interrupt was due while no call fd was set; sent as soon as one is. */
     private boolean signalPending;
-    private KickLoop kickLoop;
+    private KickThread kickThread;
     private long badChains;
 
     VirtQueue(int index, QueueContext context) {
@@ -151,9 +146,9 @@ final class VirtQueue {
 
     /** SET_VRING_KICK: installs the kick fd (null = none, poll the ring) and starts the ring. */
     void setKick(Fd fd) throws NativeException {
-        stopKickLoop();
-        EventFd wake = EventFd.create(EventFd.EFD_NONBLOCK);
-        KickLoop loop;
+        stopKickThread();
+        KickThread thread = new KickThread(index, context.threadPrefix() + "-kick-q" + index, fd, this::process,
+                context.failure());
         lock.lock();
         try {
             Fd old = kickFd;
@@ -162,12 +157,11 @@ final class VirtQueue {
                 old.close();
             }
             started = true;
-            loop = new KickLoop(wake, fd);
-            kickLoop = loop;
+            kickThread = thread;
         } finally {
             lock.unlock();
         }
-        loop.start();
+        thread.start();
     }
 
     /** SET_VRING_CALL: swaps the call fd atomically with respect to every signaller. */
@@ -203,16 +197,16 @@ final class VirtQueue {
     }
 
     void setEnabled(boolean on) throws NativeException {
-        KickLoop loop;
+        KickThread thread;
         lock.lock();
         try {
             enabled = on;
-            loop = kickLoop;
+            thread = kickThread;
         } finally {
             lock.unlock();
         }
-        if (on && loop != null) {
-            loop.wake();
+        if (on && thread != null) {
+            thread.wake();
         }
     }
 
@@ -235,7 +229,7 @@ final class VirtQueue {
      * index.
      */
     int stop(long drainMillis) {
-        stopKickLoop();
+        stopKickThread();
         Fd kick = null;
         Fd call = null;
         lock.lock();
@@ -296,17 +290,17 @@ final class VirtQueue {
         }
     }
 
-    private void stopKickLoop() {
-        KickLoop loop;
+    private void stopKickThread() {
+        KickThread thread;
         lock.lock();
         try {
-            loop = kickLoop;
-            kickLoop = null;
+            thread = kickThread;
+            kickThread = null;
         } finally {
             lock.unlock();
         }
-        if (loop != null) {
-            loop.stopAndJoin();
+        if (thread != null) {
+            thread.stopAndJoin();
         }
     }
 
@@ -512,84 +506,6 @@ final class VirtQueue {
             EventFd.write(callFd.get(), 1);
         } catch (NativeException e) {
             LOG.warn("queue {}: cannot signal the call eventfd: {}", index, e.getMessage());
-        }
-    }
-
-    /** The kick thread of one started ring. */
-    private final class KickLoop implements Runnable {
-        private final EventFd wake;
-        private final Fd kick;
-        private final Thread thread;
-        private volatile boolean stopping;
-
-        KickLoop(EventFd wake, Fd kick) {
-            this.wake = wake;
-            this.kick = kick;
-            this.thread = Thread.ofPlatform()
-                    .name(context.threadPrefix() + "-kick-q" + index)
-                    .daemon(true)
-                    .unstarted(this);
-        }
-
-        void start() {
-            thread.start();
-        }
-
-        void wake() {
-            try {
-                wake.signal();
-            } catch (NativeException e) {
-                LOG.warn("queue {}: cannot wake the kick thread: {}", index, e.getMessage());
-            }
-        }
-
-        void stopAndJoin() {
-            stopping = true;
-            wake();
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    thread.join();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-            wake.close();
-        }
-
-        @Override
-        public void run() {
-            try (Arena arena = Arena.ofConfined()) {
-                PollFds fds = new PollFds(arena, 2);
-                fds.set(0, wake.fd(), Libc.POLLIN);
-                fds.set(1, kick == null ? -1 : kick.get(), Libc.POLLIN);
-                int timeout = kick == null ? NO_KICK_POLL_MILLIS : -1;
-                // A ring may already hold chains when it starts or is enabled: look before waiting.
-                process();
-                while (!stopping) {
-                    fds.poll(timeout);
-                    if (stopping) {
-                        break;
-                    }
-                    if (fds.has(0, Libc.POLLIN)) {
-                        EventFd.read(wake.fd());
-                    }
-                    if (fds.has(1, (short) (Libc.POLLERR | Libc.POLLHUP | Libc.POLLNVAL))) {
-                        LOG.warn("queue {}: kick fd reported an error; polling the ring instead", index);
-                        fds.set(1, -1, (short) 0);
-                        timeout = NO_KICK_POLL_MILLIS;
-                    } else if (fds.has(1, Libc.POLLIN)) {
-                        EventFd.read(kick.get());
-                    }
-                    process();
-                }
-            } catch (Throwable t) {
-                context.failure().failed("kick thread of queue " + index, t);
-            }
         }
     }
 }
