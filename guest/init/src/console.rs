@@ -10,7 +10,7 @@ use std::fmt::Display;
 use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 
-use crate::exec;
+use crate::ports;
 use crate::sys;
 
 const PREFIX: &str = "krun-init: ";
@@ -47,7 +47,7 @@ fn emit(text: &str, also_host: bool) {
         {
             let _ = sys::write_all(shared, line.as_bytes());
         }
-    } else if let Some(port) = exec::find_port(exec::STDERR_PORT) {
+    } else if let Some(port) = ports::find_port(ports::STDERR_PORT) {
         let flags = libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
         if let Ok(fd) = sys::open(&port, flags) {
             let _ = sys::write_all(fd.as_raw_fd(), line.as_bytes());

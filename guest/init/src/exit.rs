@@ -15,7 +15,6 @@ use std::sync::OnceLock;
 use libc::{c_int, c_ulong};
 
 use crate::console;
-use crate::exec::SETUP_FAILED;
 use crate::sys;
 
 /// `_IO('v', 2)`: the host's virtio-fs device takes the FUSE_IOCTL with
@@ -23,6 +22,13 @@ use crate::sys;
 pub const EXIT_CODE_IOCTL: c_ulong = 0x7602;
 /// `statfs.f_type` of FUSE mounts, virtio-fs included.
 pub const FUSE_SUPER_MAGIC: i64 = 0x6573_5546;
+
+/// Exit code when the init cannot set up the workload's environment.
+pub const SETUP_FAILED: c_int = 125;
+/// Exit code when the command exists but cannot be executed.
+pub const CANNOT_EXECUTE: c_int = 126;
+/// Exit code when the command is not found.
+pub const NOT_FOUND: c_int = 127;
 
 static VIRTIOFS_ROOT: OnceLock<OwnedFd> = OnceLock::new();
 

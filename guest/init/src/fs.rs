@@ -75,8 +75,9 @@ pub fn make_root_shared() -> Result<(), Failure> {
     sys::mount(None, "/", None, libc::MS_REC | libc::MS_SHARED, None).step("make / shared")
 }
 
-/// Where the block-device root is mounted before it is moved over `/`
-/// (krunctl's NullFs root serves it as a virtual directory).
+/// Where a root is mounted before it is moved over `/`: the block-device
+/// root in stage 1 (krunctl's NullFs root serves it as a virtual
+/// directory), the virtio-fs root in stage 0 (a directory of the initramfs).
 pub const NEW_ROOT: &str = "/newroot";
 /// How long the block device node may take to appear: devtmpfs creates it
 /// when virtio_blk has probed the disk, which can trail the module load.

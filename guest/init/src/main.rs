@@ -25,6 +25,7 @@ mod fs;
 mod mounts;
 mod net;
 mod netlink;
+mod ports;
 mod stage0;
 mod sys;
 mod tty;

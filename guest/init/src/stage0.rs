@@ -18,15 +18,13 @@ use std::time::{Duration, Instant};
 use libc::c_char;
 
 use crate::console;
-use crate::exec::SETUP_FAILED;
-use crate::exit;
-use crate::fs::{ensure_dir, mount_fs};
+use crate::exit::{self, SETUP_FAILED};
+use crate::fs::{NEW_ROOT, ensure_dir, mount_fs};
 use crate::sys::{self, Failure, Step};
 
 /// Its presence makes the binary run as stage 0.
 pub const MODULES_ORDER: &str = "/krunctl/modules.order";
 pub const ROOT_TAG: &str = "/dev/root";
-pub const NEW_ROOT: &str = "/newroot";
 pub const STAGE1: &str = "/init.krun";
 /// How long the virtio-fs device may take to appear after its driver loads.
 pub const ROOT_MOUNT_TIMEOUT: Duration = Duration::from_secs(5);

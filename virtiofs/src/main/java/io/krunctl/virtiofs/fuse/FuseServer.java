@@ -12,6 +12,7 @@ import io.krunctl.virtiofs.fuse.FuseStructs.ReadIn;
 import io.krunctl.virtiofs.fuse.FuseStructs.WriteIn;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -33,9 +34,20 @@ public final class FuseServer {
     private static final Logger LOG = LogManager.getLogger(FuseServer.class);
 
     private final Operations operations;
+    private final LongAdder unexpectedFailures = new LongAdder();
 
     public FuseServer(FileSystem fs) {
         this.operations = new Operations(Objects.requireNonNull(fs, "fs"));
+    }
+
+    /**
+     * How many requests were answered by the safety net rather than by a deliberate check: an
+     * exception no layer meant to throw (a bug in the parser or the filesystem) or a read past the
+     * request's end that the parser should have refused first. The guest sees EIO either way, like
+     * many honest failures, so this count is what tells a bug apart.
+     */
+    public long unexpectedFailures() {
+        return unexpectedFailures.sum();
     }
 
     /**
@@ -100,9 +112,11 @@ public final class FuseServer {
             return answers ? reject(reply, unique, e.errno(), e.getMessage()) : 0;
         } catch (IndexOutOfBoundsException e) {
             // A buffer shorter than it claimed to be; ScatterBuffer refused to go past it.
+            unexpectedFailures.increment();
             return answers ? reject(reply, unique, Errno.EIO, e.getMessage()) : 0;
         } catch (RuntimeException e) {
             LOG.debug("request {}: filesystem failed", unique, e);
+            unexpectedFailures.increment();
             return answers ? safeError(reply, unique, Errno.EIO) : 0;
         }
     }

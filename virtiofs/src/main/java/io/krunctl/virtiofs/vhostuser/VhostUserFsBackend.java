@@ -1,9 +1,5 @@
 package io.krunctl.virtiofs.vhostuser;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
-import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
-
 import io.krunctl.nativeio.Errno;
 import io.krunctl.nativeio.EventFd;
 import io.krunctl.nativeio.Fd;
@@ -13,7 +9,6 @@ import io.krunctl.nativeio.PollFds;
 import io.krunctl.nativeio.UnixSocket;
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -79,14 +73,13 @@ public final class VhostUserFsBackend implements AutoCloseable {
     private final EventFd stop;
     private final ThreadPoolExecutor workers;
     private final VirtQueue[] queues = new VirtQueue[MAX_QUEUES];
-    private final AtomicReference<GuestMemory> memory = new AtomicReference<>();
+    private final MemoryTable memory = new MemoryTable();
     private final AtomicReference<Throwable> internalFailure = new AtomicReference<>();
     private final AtomicBoolean fatalReported = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final Thread messageThread;
 
-    private volatile long ackedFeatures;
     private volatile long ackedProtocolFeatures;
 
     private VhostUserFsBackend(Path socketPath, RequestHandler handler, int workerThreads,
@@ -103,8 +96,10 @@ public final class VhostUserFsBackend implements AutoCloseable {
                 new LinkedBlockingQueue<>(),
                 r -> Thread.ofPlatform().name(threadPrefix + "-worker-" + workerNumber.incrementAndGet())
                         .daemon(true).unstarted(r));
+        QueueContext context = new QueueContext(memory, handler, workers, threadPrefix, DRAIN_MILLIS,
+                this::internalError);
         for (int i = 0; i < MAX_QUEUES; i++) {
-            queues[i] = new VirtQueue(this, i);
+            queues[i] = new VirtQueue(i, context);
         }
         this.messageThread = Thread.ofPlatform().name(threadPrefix + "-msg").daemon(true).unstarted(this::run);
     }
@@ -199,48 +194,8 @@ public final class VhostUserFsBackend implements AutoCloseable {
         }
     }
 
-    // ---- hooks for VirtQueue ----
-
-    /** The current memory table with one reference taken, or null if none is set. */
-    GuestMemory acquireMemory() {
-        while (true) {
-            GuestMemory m = memory.get();
-            if (m == null) {
-                return null;
-            }
-            if (m.retain()) {
-                return m;
-            }
-            // Released between get and retain: a newer table (or none) is current now.
-        }
-    }
-
-    boolean eventIdxNegotiated() {
-        return (ackedFeatures & Protocol.F_EVENT_IDX) != 0;
-    }
-
-    boolean indirectNegotiated() {
-        return (ackedFeatures & Protocol.F_INDIRECT_DESC) != 0;
-    }
-
-    Executor workers() {
-        return workers;
-    }
-
-    RequestHandler handler() {
-        return handler;
-    }
-
-    String threadPrefix() {
-        return threadPrefix;
-    }
-
-    long drainMillis() {
-        return DRAIN_MILLIS;
-    }
-
     /** A device thread failed unexpectedly: end the connection and report it from the message thread. */
-    void internalError(String where, Throwable t) {
+    private void internalError(String where, Throwable t) {
         LOG.error("vhost-user-fs {} failed", where, t);
         internalFailure.compareAndSet(null, new IllegalStateException(where + " failed: " + t, t));
         try {
@@ -305,7 +260,7 @@ public final class VhostUserFsBackend implements AutoCloseable {
                 LOG.error("stopping queue {} failed", q.index, t);
             }
         }
-        GuestMemory m = memory.getAndSet(null);
+        GuestMemory m = memory.replace(null);
         if (m != null) {
             m.release();
         }
@@ -341,7 +296,7 @@ public final class VhostUserFsBackend implements AutoCloseable {
 
     /** The message loop of one connection; returns at end of file or when asked to stop. */
     private void serve(Fd conn, Arena arena) throws IOException {
-        Connection c = new Connection(conn.get(), arena);
+        Channel c = new Channel(conn.get(), stop.fd(), arena);
         while (true) {
             Message m = c.read();
             if (m == null) {
@@ -369,7 +324,7 @@ public final class VhostUserFsBackend implements AutoCloseable {
     }
 
     /** Handles one message; true if it sent its own reply (so no REPLY_ACK is due). */
-    private boolean dispatch(Message m, Connection c) throws IOException {
+    private boolean dispatch(Message m, Channel c) throws IOException {
         switch (m.request) {
             case Protocol.GET_FEATURES -> {
                 c.sendU64(m.request, Protocol.OFFERED_FEATURES);
@@ -381,8 +336,8 @@ public final class VhostUserFsBackend implements AutoCloseable {
                 LOG.warn("front-end sent RESET_OWNER: stopping every ring");
                 for (VirtQueue q : queues) {
                     q.stop(DRAIN_MILLIS);
+                    q.setFeatures(0);
                 }
-                ackedFeatures = 0;
             }
             case Protocol.SET_MEM_TABLE -> setMemTable(m);
             case Protocol.SET_VRING_NUM -> {
@@ -475,7 +430,9 @@ public final class VhostUserFsBackend implements AutoCloseable {
             LOG.warn("the guest driver did not accept VIRTIO_F_VERSION_1 (a legacy virtio transport; on microvm "
                     + "pass -global virtio-mmio.force-legacy=false)");
         }
-        ackedFeatures = features;
+        for (VirtQueue q : queues) {
+            q.setFeatures(features);
+        }
         LOG.debug("features 0x{} acked", Long.toHexString(features));
         if ((features & Protocol.F_PROTOCOL_FEATURES) == 0) {
             // Without VHOST_USER_F_PROTOCOL_FEATURES rings are enabled from the start.
@@ -501,7 +458,7 @@ public final class VhostUserFsBackend implements AutoCloseable {
         }
         GuestMemory fresh = GuestMemory.map(specs, m.peekFds());
         // The mappings keep the memory; the descriptors are closed with the message.
-        GuestMemory old = memory.getAndSet(fresh);
+        GuestMemory old = memory.replace(fresh);
         for (VirtQueue q : queues) {
             q.memoryChanged();
         }
@@ -531,122 +488,6 @@ public final class VhostUserFsBackend implements AutoCloseable {
             case Protocol.SET_VRING_KICK -> q.setKick(fd);
             case Protocol.SET_VRING_CALL -> q.setCall(fd);
             default -> q.setErr(fd);
-        }
-    }
-
-    /** Socket side of the connection: reading messages, writing replies. Message thread only. */
-    private final class Connection {
-        private final int fd;
-        private final MemorySegment header;
-        private final MemorySegment payload;
-        private final MemorySegment reply;
-        private final PollFds pollFds;
-
-        Connection(int fd, Arena arena) {
-            this.fd = fd;
-            this.header = arena.allocate(Protocol.HEADER_SIZE, 8);
-            this.payload = arena.allocate(Protocol.MAX_PAYLOAD, 8);
-            this.reply = arena.allocate(Protocol.HEADER_SIZE + Protocol.U64_SIZE, 8);
-            this.pollFds = new PollFds(arena, 2);
-            pollFds.set(0, fd, Libc.POLLIN);
-            pollFds.set(1, stop.fd(), Libc.POLLIN);
-        }
-
-        /** The next message, or null at end of file or when the backend is asked to stop. */
-        Message read() throws IOException {
-            if (!awaitReadable()) {
-                return null;
-            }
-            UnixSocket.Received r = UnixSocket.receive(fd, header, Protocol.MAX_FDS, 0);
-            int[] fds = r.fds();
-            boolean ok = false;
-            try {
-                if (r.bytes() == 0) {
-                    LOG.debug("vhost-user front-end closed the connection");
-                    return null;
-                }
-                if (r.controlTruncated()) {
-                    throw new VhostUserException("message carried more than " + Protocol.MAX_FDS + " fds");
-                }
-                if (r.bytes() < Protocol.HEADER_SIZE && !readFully(header.asSlice(r.bytes()))) {
-                    LOG.warn("vhost-user front-end closed the connection inside a message header");
-                    return null;
-                }
-                int request = header.get(JAVA_INT, 0);
-                int flags = header.get(JAVA_INT, 4);
-                int size = header.get(JAVA_INT, 8);
-                if ((flags & Protocol.VERSION_MASK) != Protocol.VERSION) {
-                    throw new VhostUserException(Protocol.name(request) + ": protocol version "
-                            + (flags & Protocol.VERSION_MASK) + ", expected 1");
-                }
-                if ((flags & Protocol.FLAG_REPLY) != 0) {
-                    throw new VhostUserException(Protocol.name(request) + ": front-end message with the reply flag");
-                }
-                if (size < 0 || size > Protocol.MAX_PAYLOAD) {
-                    throw new VhostUserException(Protocol.name(request) + ": payload size "
-                            + Integer.toUnsignedString(size) + " exceeds " + Protocol.MAX_PAYLOAD);
-                }
-                MemorySegment body = payload.asSlice(0, size);
-                if (size > 0 && !readFully(body)) {
-                    LOG.warn("vhost-user front-end closed the connection inside a {} message", Protocol.name(request));
-                    return null;
-                }
-                ok = true;
-                return new Message(request, flags, body, fds);
-            } finally {
-                if (!ok) {
-                    for (int f : fds) {
-                        Fd.closeQuietly(f);
-                    }
-                }
-            }
-        }
-
-        private boolean awaitReadable() throws NativeException {
-            pollFds.poll(-1);
-            return !pollFds.has(1, Libc.POLLIN);
-        }
-
-        private boolean readFully(MemorySegment dst) throws NativeException {
-            long done = 0;
-            while (done < dst.byteSize()) {
-                if (!awaitReadable()) {
-                    return false;
-                }
-                long n = UnixSocket.recv(fd, dst.asSlice(done), 0);
-                if (n == 0) {
-                    return false;
-                }
-                done += n;
-            }
-            return true;
-        }
-
-        void sendU64(int request, long value) throws NativeException {
-            reply.set(JAVA_INT, 0, request);
-            reply.set(JAVA_INT, 4, Protocol.REPLY_FLAGS);
-            reply.set(JAVA_INT, 8, Protocol.U64_SIZE);
-            reply.set(JAVA_LONG_UNALIGNED, 12, value);
-            UnixSocket.sendAll(fd, reply, new int[0]);
-            LOG.debug("-> {} u64 0x{}", Protocol.name(request), Long.toHexString(value));
-        }
-
-        void trySendU64(int request, long value) {
-            try {
-                sendU64(request, value);
-            } catch (NativeException e) {
-                LOG.debug("cannot send the failure reply: {}", e.getMessage());
-            }
-        }
-
-        void sendState(int request, int index, int num) throws NativeException {
-            reply.set(JAVA_INT, 0, request);
-            reply.set(JAVA_INT, 4, Protocol.REPLY_FLAGS);
-            reply.set(JAVA_INT, 8, Protocol.STATE_SIZE);
-            reply.set(JAVA_INT_UNALIGNED, 12, index);
-            reply.set(JAVA_INT_UNALIGNED, 16, num);
-            UnixSocket.sendAll(fd, reply, new int[0]);
-            LOG.debug("-> {} state {{}, {}}", Protocol.name(request), index, num);
         }
     }
 }

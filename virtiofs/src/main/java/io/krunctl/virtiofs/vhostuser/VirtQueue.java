@@ -2,11 +2,8 @@ package io.krunctl.virtiofs.vhostuser;
 
 import io.krunctl.nativeio.EventFd;
 import io.krunctl.nativeio.Fd;
-import io.krunctl.nativeio.Libc;
 import io.krunctl.nativeio.NativeException;
-import io.krunctl.nativeio.PollFds;
-import java.lang.foreign.Arena;
-import java.lang.invoke.VarHandle;
+import io.krunctl.virtiofs.vhostuser.SplitRing.RingViolation;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -16,12 +13,14 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * Device side of one split virtqueue: its vhost-user state, the kick thread that takes chains from
- * the available ring, and the used-ring side that workers complete chains into.
+ * the available ring, and the used-ring side that workers complete chains into. The ring arithmetic
+ * itself is {@link SplitRing}'s; everything this queue needs from its device comes in its
+ * {@link QueueContext}.
  *
  * <p>Threads: the message thread changes the configuration (always while holding {@link #lock});
- * one kick thread per started queue waits on the kick eventfd, parses chains and hands them to the
- * worker pool, except the last chain pending when it will not block, which it serves itself (a guest
- * that waits for each reply then pays no thread hand-off); whoever served a chain calls
+ * one {@link KickThread} per started queue waits on the kick eventfd, parses chains and hands them
+ * to the worker pool, except the last chain pending when it will not block, which it serves itself
+ * (a guest that waits for each reply then pays no thread hand-off); whoever served a chain calls
  * {@link #complete} under the lock, which also guards the call eventfd, so a call fd is never
  * written after it was swapped out and closed.
  *
@@ -32,13 +31,15 @@ final class VirtQueue {
     private static final Logger LOG = LogManager.getLogger(VirtQueue.class);
     /** Bad chains logged at WARN per queue before the rest go to DEBUG (a hostile guest can send many). */
     private static final int BAD_CHAIN_WARNINGS = 16;
-    /** Poll interval of a ring started without a kick fd (VHOST_USER_VRING_NOFD_MASK). */
-    private static final int NO_KICK_POLL_MILLIS = 1;
 
     final int index;
-    private final VhostUserFsBackend backend;
+    private final QueueContext context;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
+
+    // Negotiated features: written by the message thread, read by the kick thread and workers.
+    private volatile boolean eventIdx;
+    private volatile boolean indirect;
 
     // All fields below are guarded by lock.
     private int size;
@@ -63,15 +64,21 @@ final class VirtQueue {
     private Fd errFd;
     /** An interrupt was due while no call fd was set; sent as soon as one is. */
     private boolean signalPending;
-    private KickLoop kickLoop;
+    private KickThread kickThread;
     private long badChains;
 
-    VirtQueue(VhostUserFsBackend backend, int index) {
-        this.backend = backend;
+    VirtQueue(int index, QueueContext context) {
         this.index = index;
+        this.context = context;
     }
 
     // ---- configuration, called by the message thread ----
+
+    /** SET_FEATURES (and RESET_OWNER, with 0): the virtio features the driver acked. */
+    void setFeatures(long acked) {
+        eventIdx = (acked & Protocol.F_EVENT_IDX) != 0;
+        indirect = (acked & Protocol.F_INDIRECT_DESC) != 0;
+    }
 
     void setSize(int num) throws VhostUserException {
         if (num <= 0 || num > Protocol.MAX_QUEUE_SIZE || Integer.bitCount(num) != 1) {
@@ -111,7 +118,7 @@ final class VirtQueue {
             if (size == 0) {
                 throw new VhostUserException("queue " + index + ": SET_VRING_ADDR before SET_VRING_NUM");
             }
-            GuestMemory memory = backend.acquireMemory();
+            GuestMemory memory = context.memory().acquire();
             if (memory == null) {
                 throw new VhostUserException("queue " + index + ": SET_VRING_ADDR before SET_MEM_TABLE");
             }
@@ -129,7 +136,7 @@ final class VirtQueue {
             usedUva = used;
             addressSet = true;
             broken = false;
-            nextUsed = fresh.usedIdx();
+            nextUsed = fresh.ring.usedIdx();
             LOG.debug("queue {}: size {}, desc 0x{}, avail 0x{}, used 0x{}, used idx {}", index, size,
                     Long.toHexString(desc), Long.toHexString(avail), Long.toHexString(used), nextUsed);
         } finally {
@@ -139,9 +146,9 @@ final class VirtQueue {
 
     /** SET_VRING_KICK: installs the kick fd (null = none, poll the ring) and starts the ring. */
     void setKick(Fd fd) throws NativeException {
-        stopKickLoop();
-        EventFd wake = EventFd.create(EventFd.EFD_NONBLOCK);
-        KickLoop loop;
+        stopKickThread();
+        KickThread thread = new KickThread(index, context.threadPrefix() + "-kick-q" + index, fd, this::process,
+                context.failure());
         lock.lock();
         try {
             Fd old = kickFd;
@@ -150,12 +157,11 @@ final class VirtQueue {
                 old.close();
             }
             started = true;
-            loop = new KickLoop(wake, fd);
-            kickLoop = loop;
+            kickThread = thread;
         } finally {
             lock.unlock();
         }
-        loop.start();
+        thread.start();
     }
 
     /** SET_VRING_CALL: swaps the call fd atomically with respect to every signaller. */
@@ -191,16 +197,16 @@ final class VirtQueue {
     }
 
     void setEnabled(boolean on) throws NativeException {
-        KickLoop loop;
+        KickThread thread;
         lock.lock();
         try {
             enabled = on;
-            loop = kickLoop;
+            thread = kickThread;
         } finally {
             lock.unlock();
         }
-        if (on && loop != null) {
-            loop.wake();
+        if (on && thread != null) {
+            thread.wake();
         }
     }
 
@@ -223,7 +229,7 @@ final class VirtQueue {
      * index.
      */
     int stop(long drainMillis) {
-        stopKickLoop();
+        stopKickThread();
         Fd kick = null;
         Fd call = null;
         lock.lock();
@@ -280,21 +286,21 @@ final class VirtQueue {
         }
         if (running) {
             LOG.warn("queue {}: {} while the ring runs; stopping it first", index, why);
-            stop(backend.drainMillis());
+            stop(context.drainMillis());
         }
     }
 
-    private void stopKickLoop() {
-        KickLoop loop;
+    private void stopKickThread() {
+        KickThread thread;
         lock.lock();
         try {
-            loop = kickLoop;
-            kickLoop = null;
+            thread = kickThread;
+            kickThread = null;
         } finally {
             lock.unlock();
         }
-        if (loop != null) {
-            loop.stopAndJoin();
+        if (thread != null) {
+            thread.stopAndJoin();
         }
     }
 
@@ -316,7 +322,7 @@ final class VirtQueue {
         if (!addressSet || size == 0) {
             return null;
         }
-        GuestMemory memory = backend.acquireMemory();
+        GuestMemory memory = context.memory().acquire();
         if (memory == null) {
             return null;
         }
@@ -347,7 +353,7 @@ final class VirtQueue {
 
     /** One pass of the kick thread: takes every available chain, then re-arms notifications. */
     private void process() {
-        RingView ring;
+        RingView view;
         int avail;
         long gen;
         lock.lock();
@@ -355,53 +361,32 @@ final class VirtQueue {
             if (!started || !enabled || broken) {
                 return;
             }
-            ring = currentViewLocked();
-            if (ring == null) {
+            view = currentViewLocked();
+            if (view == null) {
                 return;
             }
-            ring.memory.retain();
+            view.memory.retain();
             avail = nextAvail;
             gen = generation;
         } finally {
             lock.unlock();
         }
         try {
-            boolean eventIdx = backend.eventIdxNegotiated();
-            boolean indirect = backend.indirectNegotiated();
-            while (true) {
-                if (!eventIdx) {
-                    ring.setUsedFlags(RingView.USED_F_NO_NOTIFY);
+            boolean eventIdx = this.eventIdx;
+            boolean indirect = this.indirect;
+            SplitRing ring = view.ring;
+            do {
+                ring.suppressKicks(eventIdx);
+                while (ring.available(avail) > 0) {
+                    int head = ring.head(avail);
+                    avail = SplitRing.next(avail);
+                    dispatch(view, head, avail, gen, indirect, ring.drained(avail));
                 }
-                int availIdx;
-                while ((availIdx = ring.availIdx()) != avail) {
-                    int pending = (availIdx - avail) & 0xffff;
-                    if (pending > ring.size) {
-                        breakRing(String.format("available index jumped from %d to %d on a ring of %d",
-                                avail, availIdx, ring.size));
-                        return;
-                    }
-                    int head = ring.availRing(avail);
-                    if (head >= ring.size) {
-                        breakRing("available ring entry " + avail + " names descriptor " + head
-                                + " of a ring of " + ring.size);
-                        return;
-                    }
-                    avail = (avail + 1) & 0xffff;
-                    dispatch(ring, head, avail, gen, indirect, ring.availIdx() == avail);
-                }
-                if (eventIdx) {
-                    ring.setAvailEvent(avail);
-                } else {
-                    ring.setUsedFlags(0);
-                }
-                // Re-check after re-arming: a chain published in between would get no kick.
-                VarHandle.fullFence();
-                if (ring.availIdx() == avail) {
-                    break;
-                }
-            }
+            } while (ring.rearmKicks(avail, eventIdx));
+        } catch (RingViolation e) {
+            breakRing(e.getMessage());
         } finally {
-            ring.memory.release();
+            view.memory.release();
         }
     }
 
@@ -419,11 +404,11 @@ final class VirtQueue {
      * is the last one pending and the handler says it will not block, and otherwise hands it to a
      * worker.
      */
-    private void dispatch(RingView ring, int head, int newNextAvail, long gen, boolean indirect, boolean last) {
+    private void dispatch(RingView view, int head, int newNextAvail, long gen, boolean indirect, boolean last) {
         DescriptorChain chain = null;
         String bad = null;
         try {
-            chain = DescriptorChain.parse(ring, head, indirect);
+            chain = DescriptorChain.parse(view, head, indirect);
         } catch (DescriptorChain.BadChainException e) {
             bad = e.getMessage();
         }
@@ -444,23 +429,23 @@ final class VirtQueue {
             complete(head, 0, gen);
             return;
         }
-        ring.memory.retain();
+        view.memory.retain();
         DescriptorChain request = chain;
         if (last && !mayBlock(request)) {
-            serve(request, ring.memory, head, gen);
+            serve(request, view.memory, head, gen);
             return;
         }
         try {
-            backend.workers().execute(() -> serve(request, ring.memory, head, gen));
+            context.workers().execute(() -> serve(request, view.memory, head, gen));
         } catch (RejectedExecutionException e) {
-            ring.memory.release();
+            view.memory.release();
             complete(head, 0, gen);
         }
     }
 
     private boolean mayBlock(DescriptorChain chain) {
         try {
-            return backend.handler().mayBlock(chain.request());
+            return context.handler().mayBlock(chain.request());
         } catch (RuntimeException e) {
             LOG.debug("queue {}: the handler cannot tell whether a request blocks; giving it to a worker", index, e);
             return true;
@@ -470,7 +455,7 @@ final class VirtQueue {
     private void serve(DescriptorChain chain, GuestMemory memory, int head, long gen) {
         int written;
         try {
-            written = backend.handler().handle(chain.request(), chain.reply());
+            written = context.handler().handle(chain.request(), chain.reply());
             if (written < 0 || written > chain.reply().size()) {
                 LOG.error("queue {}: handler reported {} bytes written into a reply area of {} bytes", index,
                         written, chain.reply().size());
@@ -497,23 +482,12 @@ final class VirtQueue {
             if (inFlight == 0) {
                 idle.signalAll();
             }
-            RingView ring = currentViewLocked();
-            if (ring == null || broken) {
+            RingView view = currentViewLocked();
+            if (view == null || broken) {
                 return;
             }
-            int old = nextUsed;
-            ring.putUsed(old, head, length);
-            nextUsed = (old + 1) & 0xffff;
-            ring.publishUsedIdx(nextUsed);
-            // The used index must be visible before the driver's interrupt request is read.
-            VarHandle.fullFence();
-            boolean notify;
-            if (backend.eventIdxNegotiated()) {
-                int usedEvent = ring.usedEvent();
-                notify = ((nextUsed - usedEvent - 1) & 0xffff) < ((nextUsed - old) & 0xffff);
-            } else {
-                notify = (ring.availFlags() & RingView.AVAIL_F_NO_INTERRUPT) == 0;
-            }
+            boolean notify = view.ring.putUsed(nextUsed, head, length, eventIdx);
+            nextUsed = SplitRing.next(nextUsed);
             if (notify) {
                 signalLocked();
             }
@@ -532,84 +506,6 @@ final class VirtQueue {
             EventFd.write(callFd.get(), 1);
         } catch (NativeException e) {
             LOG.warn("queue {}: cannot signal the call eventfd: {}", index, e.getMessage());
-        }
-    }
-
-    /** The kick thread of one started ring. */
-    private final class KickLoop implements Runnable {
-        private final EventFd wake;
-        private final Fd kick;
-        private final Thread thread;
-        private volatile boolean stopping;
-
-        KickLoop(EventFd wake, Fd kick) {
-            this.wake = wake;
-            this.kick = kick;
-            this.thread = Thread.ofPlatform()
-                    .name(backend.threadPrefix() + "-kick-q" + index)
-                    .daemon(true)
-                    .unstarted(this);
-        }
-
-        void start() {
-            thread.start();
-        }
-
-        void wake() {
-            try {
-                wake.signal();
-            } catch (NativeException e) {
-                LOG.warn("queue {}: cannot wake the kick thread: {}", index, e.getMessage());
-            }
-        }
-
-        void stopAndJoin() {
-            stopping = true;
-            wake();
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    thread.join();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-            wake.close();
-        }
-
-        @Override
-        public void run() {
-            try (Arena arena = Arena.ofConfined()) {
-                PollFds fds = new PollFds(arena, 2);
-                fds.set(0, wake.fd(), Libc.POLLIN);
-                fds.set(1, kick == null ? -1 : kick.get(), Libc.POLLIN);
-                int timeout = kick == null ? NO_KICK_POLL_MILLIS : -1;
-                // A ring may already hold chains when it starts or is enabled: look before waiting.
-                process();
-                while (!stopping) {
-                    fds.poll(timeout);
-                    if (stopping) {
-                        break;
-                    }
-                    if (fds.has(0, Libc.POLLIN)) {
-                        EventFd.read(wake.fd());
-                    }
-                    if (fds.has(1, (short) (Libc.POLLERR | Libc.POLLHUP | Libc.POLLNVAL))) {
-                        LOG.warn("queue {}: kick fd reported an error; polling the ring instead", index);
-                        fds.set(1, -1, (short) 0);
-                        timeout = NO_KICK_POLL_MILLIS;
-                    } else if (fds.has(1, Libc.POLLIN)) {
-                        EventFd.read(kick.get());
-                    }
-                    process();
-                }
-            } catch (Throwable t) {
-                backend.internalError("kick thread of queue " + index, t);
-            }
         }
     }
 }

@@ -903,20 +903,30 @@ class FuseServerTest {
         }
 
         @Test
-        void aFailingFilesystemBecomesEio() {
+        void aFailingFilesystemBecomesEioAndCountsAsUnexpected() {
             FileSystem broken = new FileSystem() {
                 @Override
                 public Entry lookup(Context ctx, long parent, Name name) {
                     throw new IllegalStateException("bug");
                 }
             };
+            FuseServer server = new FuseServer(broken);
 
-            assertThat(call(new FuseServer(broken), request(Opcode.LOOKUP, 5, ROOT, args().cstring("x"))).error())
+            assertThat(call(server, request(Opcode.LOOKUP, 5, ROOT, args().cstring("x"))).error())
                     .isEqualTo(-Errno.EIO.code());
+            assertThat(call(server, request(Opcode.LOOKUP, 6, ROOT, args().raw("x"))).error())
+                    .as("a deliberate rejection").isEqualTo(-Errno.EINVAL.code());
+            assertThat(server.unexpectedFailures()).isEqualTo(1);
         }
 
+        /**
+         * Every exception the server did not expect becomes EIO, so replies alone cannot tell a parser
+         * bug from a deliberate error. The garbage must therefore get only deliberate answers (no
+         * {@link FuseServer#unexpectedFailures()}), each for the request it answers, and a well-formed
+         * request between two pieces of garbage must still get its normal answer.
+         */
         @Test
-        void randomGarbageNeverThrows() {
+        void randomGarbageGetsOnlyDeliberateAnswersAndWellFormedRequestsStillWork() {
             java.util.Random random = new java.util.Random(1234);
             FuseServer server = virtualServer();
             for (int i = 0; i < 2000; i++) {
@@ -937,7 +947,20 @@ class FuseServerTest {
                 int replySize = random.nextInt(300);
                 ScatterBuffer reply = Wire.replyArea(arena, replySize);
                 int n = server.handle(Wire.scatter(arena, garbage), reply);
-                assertThat(n).isBetween(0, replySize);
+
+                String what = "garbage " + i + ": " + java.util.HexFormat.of().formatHex(garbage);
+                assertThat(n).as(what).isBetween(0, replySize);
+                assertThat(server.unexpectedFailures()).as(what).isZero();
+                if (n > 0 && garbage.length >= Wire.IN_HEADER) {
+                    long unique = FuseStructs.getLong(MemorySegment.ofArray(garbage), 8);
+                    assertThat(Wire.parse(reply, n).unique()).as(what).isEqualTo(unique);
+                }
+                if (i % 10 == 0) {
+                    long node = lookupNode(call(server, request(Opcode.LOOKUP, 1, ROOT, args().cstring("hello"))));
+                    Wire.Reply read = call(server, request(Opcode.READ.code(), 2, node, readIn(0, 0, 64)));
+                    assertThat(read.unique()).isEqualTo(2);
+                    assertThat(read.string(0, read.payloadLength())).as("after " + what).isEqualTo(HELLO);
+                }
             }
         }
     }
