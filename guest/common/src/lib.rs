@@ -2,3 +2,4 @@
 //! std only: both are static binaries that must stay small.
 
 pub mod ports;
+pub mod sys;
