@@ -9,10 +9,10 @@ use std::ptr;
 use libc::{c_char, c_int};
 
 pub use common::sys::{
-    Fork, chdir, dup2, errno, exit_now, fork, kill, open, read, reason, set_controlling_tty, set_winsize, setsid,
-    write_all,
+    Fork, chdir, dup2, errno, exit_now, fork, kill, open, read, reason, reset_signals, set_controlling_tty,
+    set_winsize, setsid, wait, write_all,
 };
-use common::sys::{check, ptr_array, retry};
+use common::sys::{check, ptr_array, retry, sigset};
 
 /// A pipe, both ends close-on-exec: (read end, write end).
 pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
@@ -65,19 +65,6 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: c_int) -> io::Result<usize> {
     if errno(&e) == libc::EINTR { Ok(0) } else { Err(e) }
 }
 
-fn sigset(signals: &[c_int]) -> libc::sigset_t {
-    let mut set = std::mem::MaybeUninit::<libc::sigset_t>::zeroed();
-    // SAFETY: sigemptyset initialises the set; sigaddset only sets bits in it
-    // (an invalid number fails with EINVAL and changes nothing).
-    unsafe {
-        libc::sigemptyset(set.as_mut_ptr());
-        for signal in signals {
-            libc::sigaddset(set.as_mut_ptr(), *signal);
-        }
-        set.assume_init()
-    }
-}
-
 /// Blocks SIGCHLD and returns a non-blocking signalfd that reports it, so
 /// the poll loop learns of exits without a signal handler.
 pub fn sigchld_fd() -> io::Result<OwnedFd> {
@@ -97,34 +84,12 @@ pub fn drain_signalfd(fd: &OwnedFd) {
     while matches!(read(fd.as_raw_fd(), &mut buf), Ok(n) if n > 0) {}
 }
 
-/// The child's signal state as a fresh process has it: nothing blocked,
-/// every disposition default (exec keeps ignored signals ignored, and Rust
-/// ignores SIGPIPE in the agent).
-pub fn reset_signals() {
-    let empty = sigset(&[]);
-    // SAFETY: `empty` is an initialised sigset; the old mask is not wanted.
-    unsafe { libc::sigprocmask(libc::SIG_SETMASK, &empty, ptr::null_mut()) };
-    for signal in 1..libc::SIGRTMAX() {
-        // SAFETY: SIG_DFL is always a valid disposition; numbers the kernel
-        // or libc refuse (SIGKILL, SIGSTOP, libc's own) fail and stay as they are.
-        unsafe { libc::signal(signal, libc::SIG_DFL) };
-    }
-}
-
 /// `waitpid(pid, WNOHANG)`: the raw status once `pid` has ended.
 pub fn try_wait(pid: libc::pid_t) -> io::Result<Option<c_int>> {
     let mut status = 0;
     // SAFETY: `status` is a valid out-pointer.
     let ret = retry(|| unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) })?;
     Ok(if ret == pid { Some(status) } else { None })
-}
-
-/// `waitpid(pid, 0)`, for a child known to be exiting already.
-pub fn wait(pid: libc::pid_t) -> io::Result<c_int> {
-    let mut status = 0;
-    // SAFETY: `status` is a valid out-pointer.
-    retry(|| unsafe { libc::waitpid(pid, &mut status, 0) })?;
-    Ok(status)
 }
 
 pub fn killpg(pgrp: libc::pid_t, signal: c_int) -> io::Result<()> {

@@ -164,3 +164,39 @@ pub fn fork() -> io::Result<Fork> {
         pid => Ok(Fork::Parent(pid)),
     }
 }
+
+pub fn sigset(signals: &[c_int]) -> libc::sigset_t {
+    let mut set = std::mem::MaybeUninit::<libc::sigset_t>::zeroed();
+    // SAFETY: sigemptyset initialises the set; sigaddset only sets bits in it
+    // (an invalid number fails with EINVAL and changes nothing).
+    unsafe {
+        libc::sigemptyset(set.as_mut_ptr());
+        for signal in signals {
+            libc::sigaddset(set.as_mut_ptr(), *signal);
+        }
+        set.assume_init()
+    }
+}
+
+/// A forked child's signal state as a fresh process has it, before it
+/// execs: nothing blocked, every disposition default (exec keeps ignored
+/// signals ignored and the mask as it is; the agent blocks SIGCHLD and
+/// ignores SIGPIPE, and neither may leak into what it starts).
+pub fn reset_signals() {
+    let empty = sigset(&[]);
+    // SAFETY: `empty` is an initialised sigset; the old mask is not wanted.
+    unsafe { libc::sigprocmask(libc::SIG_SETMASK, &empty, ptr::null_mut()) };
+    for signal in 1..=libc::SIGRTMAX() {
+        // SAFETY: SIG_DFL is always a valid disposition; numbers the kernel
+        // or libc refuse (SIGKILL, SIGSTOP, libc's own) fail and stay as they are.
+        unsafe { libc::signal(signal, libc::SIG_DFL) };
+    }
+}
+
+/// `waitpid(pid, 0)`, for a child known to be exiting already.
+pub fn wait(pid: libc::pid_t) -> io::Result<c_int> {
+    let mut status = 0;
+    // SAFETY: `status` is a valid out-pointer.
+    retry(|| unsafe { libc::waitpid(pid, &mut status, 0) })?;
+    Ok(status)
+}
