@@ -15,8 +15,10 @@ use std::ptr;
 
 use libc::{c_char, c_int, c_ulong};
 
+#[cfg(test)]
+pub use common::sys::wait;
 pub use common::sys::{
-    Fork, chdir, cstring, dup2, errno, exit_now, fork, get_winsize, invalid, kill, open, read, reason,
+    Fork, chdir, cstring, dup2, errno, exit_now, fork, get_winsize, invalid, kill, open, read, reason, reset_signals,
     set_controlling_tty, set_winsize, setsid, write_all,
 };
 use common::sys::{check, ptr_array, retry};
@@ -418,6 +420,36 @@ pub fn execve(path: &CStr, argv: &[CString], envp: *const *const c_char) -> io::
     // `envp` is the process's own environ (NULL-terminated).
     unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp) };
     io::Error::last_os_error()
+}
+
+/// `execveat(fd, "", argv, envp, AT_EMPTY_PATH)`, fexecve: runs the file
+/// open on `fd` whatever the root has become since. Returns only on failure.
+pub fn fexecve(fd: &OwnedFd, argv: &[CString], envp: &[CString]) -> io::Error {
+    let argv = ptr_array(argv);
+    let envp = ptr_array(envp);
+    // SAFETY: a valid descriptor, an empty NUL-terminated path, and
+    // NULL-terminated arrays of strings that outlive the call.
+    unsafe {
+        libc::syscall(
+            libc::SYS_execveat,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            argv.as_ptr(),
+            envp.as_ptr(),
+            libc::AT_EMPTY_PATH,
+        )
+    };
+    io::Error::last_os_error()
+}
+
+/// Marks every descriptor from `first` up close-on-exec
+/// (`close_range(first, ~0, CLOSE_RANGE_CLOEXEC)`, Linux 5.11).
+pub fn cloexec_from(first: RawFd) -> io::Result<()> {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    // SAFETY: plain integer arguments; only descriptor flags change.
+    let ret =
+        unsafe { libc::syscall(libc::SYS_close_range, first as libc::c_uint, libc::c_uint::MAX, CLOSE_RANGE_CLOEXEC) };
+    if ret < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
 }
 
 /// `execvp(argv[0], argv)`; returns only on failure. `argv` must not be empty.
