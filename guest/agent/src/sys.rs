@@ -10,7 +10,7 @@ use libc::{c_char, c_int};
 
 pub use common::sys::{
     Fork, chdir, dup2, errno, exit_now, fork, kill, open, read, reason, reset_signals, set_controlling_tty,
-    set_winsize, setsid, wait, write_all,
+    set_winsize, setsid, wait, write, write_all,
 };
 use common::sys::{check, ptr_array, retry, sigset};
 
@@ -37,21 +37,6 @@ pub fn dup_cloexec(fd: &OwnedFd) -> io::Result<OwnedFd> {
     let new = check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) })?;
     // SAFETY: `new` was just created and is owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(new) })
-}
-
-/// One `write(2)`, retried on EINTR: how much was written.
-pub fn write(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
-    loop {
-        // SAFETY: pointer and length describe `buf`.
-        let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
-        if n >= 0 {
-            return Ok(n as usize);
-        }
-        let e = io::Error::last_os_error();
-        if errno(&e) != libc::EINTR {
-            return Err(e);
-        }
-    }
 }
 
 /// `poll(2)`; EINTR counts as "nothing ready" (the loop recomputes its timeout).

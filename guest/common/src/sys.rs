@@ -87,11 +87,10 @@ pub fn set_controlling_tty(fd: RawFd) -> io::Result<()> {
     Ok(())
 }
 
-/// `read(2)` into `buf`, retried on EINTR; 0 means end of file.
-pub fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+/// Runs a call returning a byte count (or -1) again while it fails with EINTR.
+fn retry_len(mut call: impl FnMut() -> isize) -> io::Result<usize> {
     loop {
-        // SAFETY: pointer and length describe `buf`.
-        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        let n = call();
         if n >= 0 {
             return Ok(n as usize);
         }
@@ -100,6 +99,18 @@ pub fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
             return Err(e);
         }
     }
+}
+
+/// `read(2)` into `buf`, retried on EINTR; 0 means end of file.
+pub fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: pointer and length describe `buf`.
+    retry_len(|| unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) })
+}
+
+/// One `write(2)`, retried on EINTR: how much was written.
+pub fn write(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: pointer and length describe `buf`.
+    retry_len(|| unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) })
 }
 
 pub fn kill(pid: libc::pid_t, signal: c_int) -> io::Result<()> {
@@ -123,22 +134,13 @@ pub fn set_winsize(fd: RawFd, ws: &libc::winsize) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes all of `buf` to `fd`; best effort for diagnostics.
+/// Writes all of `buf` to `fd` (a blocking descriptor).
 pub fn write_all(fd: RawFd, mut buf: &[u8]) -> io::Result<()> {
     while !buf.is_empty() {
-        // SAFETY: pointer and length describe `buf`.
-        let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if errno(&e) == libc::EINTR {
-                continue;
-            }
-            return Err(e);
+        match write(fd, buf)? {
+            0 => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+            n => buf = &buf[n..],
         }
-        if n == 0 {
-            return Err(io::Error::from(io::ErrorKind::WriteZero));
-        }
-        buf = &buf[n as usize..];
     }
     Ok(())
 }
