@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use libc::c_int;
 
+use crate::agent;
 use crate::console;
 use crate::control;
 use crate::exit::{self, CANNOT_EXECUTE, NOT_FOUND, SETUP_FAILED};
@@ -118,11 +119,12 @@ fn take_console() {
 ///
 /// Default mode: fork; the child starts a session, takes its stdio ports
 /// and the console as controlling terminal, and execs; the parent (PID 1)
-/// serves the control port and reaps every child until the workload ends,
-/// then reports the code. PID 1 mode (`pid1`): the same set-up and exec in
+/// starts the agent (if krunctl serves one), serves the control port and
+/// reaps every child until the workload ends, then reports the code. PID 1
+/// mode (`pid1`): the agent is started, then the same set-up and exec in
 /// place; no code is reported on success, but a failure to exec still ends
 /// the VM with 126/127.
-pub fn run(argv: &[OsString], pid1: bool, console_tty: Option<OwnedFd>) -> ! {
+pub fn run(argv: &[OsString], pid1: bool, console_tty: Option<OwnedFd>, agent: Option<OwnedFd>) -> ! {
     let argv = match c_argv(argv) {
         Ok(argv) => argv,
         Err(failure) => exit::fatal(&failure),
@@ -132,6 +134,11 @@ pub fn run(argv: &[OsString], pid1: bool, console_tty: Option<OwnedFd>) -> ! {
         Err(failure) => exit::fatal(&failure),
     };
     if pid1 {
+        // Before the exec, or never: the agent becomes the workload's child
+        // (see agent.rs).
+        if let Some(agent) = agent {
+            let _ = agent::start(agent);
+        }
         // PID 1 already leads its own session (main's setsid). When all
         // three ports exist the redirect closes the last descriptors of the
         // console, and the kernel then drops it as controlling terminal
@@ -154,6 +161,11 @@ pub fn run(argv: &[OsString], pid1: bool, console_tty: Option<OwnedFd>) -> ! {
         Err(e) => exit::fatal(&Failure { step: "fork".into(), error: e }),
     };
     ports.keep_stderr_only();
+    // After the workload's fork, so the agent is its sibling, and before
+    // the control thread, so the init still forks single-threaded.
+    if let Some(agent) = agent {
+        let _ = agent::start(agent);
+    }
     if let Some(device) = find_port(control::PORT_NAME) {
         let pidfd = sys::pidfd_open(child).ok();
         control::start(&device, control::Targets { pid: child, pidfd, console: console_tty });
@@ -162,6 +174,8 @@ pub fn run(argv: &[OsString], pid1: bool, console_tty: Option<OwnedFd>) -> ! {
 }
 
 /// Reaps children until `child` ends; its exit code, or 125 if it vanished.
+/// Any other child (the agent, orphans the workload left) is only reaped:
+/// its end never ends the VM.
 fn wait_for(child: libc::pid_t) -> c_int {
     loop {
         match sys::wait_any() {

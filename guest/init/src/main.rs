@@ -14,6 +14,7 @@
 #![cfg_attr(not(test), no_main)]
 #![cfg_attr(test, allow(dead_code))]
 
+mod agent;
 mod config;
 mod console;
 mod control;
@@ -71,7 +72,7 @@ fn stage1(args: &[OsString]) -> ! {
     // through the virtio-fs root (see `exit`).
     exit::keep_root("/");
     match prepare(args) {
-        Ok(workload) => exec::run(&workload.argv, workload.pid1, workload.console),
+        Ok(workload) => exec::run(&workload.argv, workload.pid1, workload.console, workload.agent),
         Err(failure) => exit::fatal(&failure),
     }
 }
@@ -81,12 +82,16 @@ struct Workload {
     pid1: bool,
     /// PID 1's handle on the console terminal, for window-size changes.
     console: Option<std::os::fd::OwnedFd>,
+    /// The agent binary, opened before the root could change.
+    agent: Option<std::os::fd::OwnedFd>,
 }
 
 /// Everything up to the exec. The process environment has been replaced by
 /// the workload's.
 fn prepare(args: &[OsString]) -> Result<Workload, Failure> {
     let mut env = EnvMap::from_process();
+    // While "/" is still the virtio-fs root that serves it.
+    let agent = agent::open();
 
     fs::mount_filesystems()?;
     let block_root = env.block_root();
@@ -149,5 +154,5 @@ fn prepare(args: &[OsString]) -> Result<Workload, Failure> {
     let argv = env::choose_argv(&env, config.argv.as_deref(), args);
     let pid1 = env.wants_pid1();
     sys::replace_environment(&env.workload_env()).step("environment")?;
-    Ok(Workload { argv, pid1, console })
+    Ok(Workload { argv, pid1, console, agent })
 }

@@ -1,4 +1,5 @@
-//! Thin, checked wrappers over the system calls the init makes.
+//! Thin, checked wrappers over the system calls the init makes; those the
+//! agent makes too come from `common::sys` and are re-exported here.
 //!
 //! Every wrapper returns `io::Result` (or, for calls that only return on
 //! failure, the `io::Error`) and converts its string arguments itself: a NUL
@@ -13,6 +14,14 @@ use std::os::unix::ffi::OsStrExt;
 use std::ptr;
 
 use libc::{c_char, c_int, c_ulong};
+
+#[cfg(test)]
+pub use common::sys::wait;
+pub use common::sys::{
+    Fork, chdir, cstring, dup2, errno, exit_now, fork, get_winsize, invalid, kill, open, read, reason, reset_signals,
+    set_controlling_tty, set_winsize, setsid, write_all,
+};
+use common::sys::{check, ptr_array, retry};
 
 /// A failed step: what was being done, and the error the system gave.
 #[derive(Debug)]
@@ -43,49 +52,8 @@ impl<T> Step<T> for io::Result<T> {
     }
 }
 
-/// The human text of an error: `strerror` for OS errors, without the
-/// " (os error N)" suffix std appends.
-pub fn reason(error: &io::Error) -> String {
-    let text = error.to_string();
-    match text.rsplit_once(" (os error ") {
-        Some((head, _)) if error.raw_os_error().is_some() => head.to_owned(),
-        _ => text,
-    }
-}
-
-pub fn errno(error: &io::Error) -> c_int {
-    error.raw_os_error().unwrap_or(0)
-}
-
-pub fn invalid(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, what.to_owned())
-}
-
-pub fn cstring(s: impl AsRef<OsStr>) -> io::Result<CString> {
-    CString::new(s.as_ref().as_bytes()).map_err(|_| invalid("contains a NUL byte"))
-}
-
-fn check(ret: c_int) -> io::Result<c_int> {
-    if ret == -1 { Err(io::Error::last_os_error()) } else { Ok(ret) }
-}
-
-/// Runs `call` again while it fails with EINTR.
-fn retry(mut call: impl FnMut() -> c_int) -> io::Result<c_int> {
-    loop {
-        match check(call()) {
-            Err(e) if errno(&e) == libc::EINTR => continue,
-            other => return other,
-        }
-    }
-}
-
 fn opt_ptr(s: &Option<CString>) -> *const c_char {
     s.as_ref().map_or(ptr::null(), |s| s.as_ptr())
-}
-
-/// A NULL-terminated pointer array over `strings`; valid while they live.
-fn ptr_array(strings: &[CString]) -> Vec<*const c_char> {
-    strings.iter().map(|s| s.as_ptr()).chain([ptr::null()]).collect()
 }
 
 pub fn mount(
@@ -125,32 +93,10 @@ pub fn chmod(path: &str, mode: libc::mode_t) -> io::Result<()> {
     Ok(())
 }
 
-pub fn chdir(path: impl AsRef<OsStr>) -> io::Result<()> {
-    let path = cstring(path)?;
-    // SAFETY: NUL-terminated path.
-    check(unsafe { libc::chdir(path.as_ptr()) })?;
-    Ok(())
-}
-
 pub fn chroot(path: &str) -> io::Result<()> {
     let path = cstring(path)?;
     // SAFETY: NUL-terminated path.
     check(unsafe { libc::chroot(path.as_ptr()) })?;
-    Ok(())
-}
-
-/// `open(2)`; the caller decides about O_CLOEXEC.
-pub fn open(path: impl AsRef<OsStr>, flags: c_int) -> io::Result<OwnedFd> {
-    let path = cstring(path)?;
-    // SAFETY: NUL-terminated path; the mode argument is ignored without O_CREAT.
-    let fd = retry(|| unsafe { libc::open(path.as_ptr(), flags, 0) })?;
-    // SAFETY: `fd` was just returned by open and is owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-pub fn dup2(old: RawFd, new: RawFd) -> io::Result<()> {
-    // SAFETY: plain integer arguments.
-    retry(|| unsafe { libc::dup2(old, new) })?;
     Ok(())
 }
 
@@ -180,18 +126,6 @@ pub fn finit_module(module: &OwnedFd) -> io::Result<()> {
     // SAFETY: a valid descriptor, a NUL-terminated (empty) parameter string, no flags.
     let ret = unsafe { libc::syscall(libc::SYS_finit_module, module.as_raw_fd(), params.as_ptr(), 0) };
     if ret == -1 { Err(io::Error::last_os_error()) } else { Ok(()) }
-}
-
-pub fn setsid() -> io::Result<()> {
-    // SAFETY: no arguments.
-    if unsafe { libc::setsid() } == -1 { Err(io::Error::last_os_error()) } else { Ok(()) }
-}
-
-/// `ioctl(fd, TIOCSCTTY, 1)`: make the terminal on `fd` our controlling tty.
-pub fn set_controlling_tty(fd: RawFd) -> io::Result<()> {
-    // SAFETY: TIOCSCTTY takes an integer argument.
-    check(unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 1 as c_int) })?;
-    Ok(())
 }
 
 /// `ioctl(fd, request, arg)` for requests that take a plain integer argument.
@@ -370,21 +304,6 @@ pub fn send(sock: &OwnedFd, buf: &[u8]) -> io::Result<()> {
     }
 }
 
-/// `read(2)` into `buf`, retried on EINTR; 0 means end of file.
-pub fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
-    loop {
-        // SAFETY: pointer and length describe `buf`.
-        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-        if n >= 0 {
-            return Ok(n as usize);
-        }
-        let e = io::Error::last_os_error();
-        if errno(&e) != libc::EINTR {
-            return Err(e);
-        }
-    }
-}
-
 /// `poll` on one descriptor for `events`, up to `timeout_ms` (retried on
 /// EINTR with the full timeout again, which only lengthens a rare wait).
 /// The returned events; empty on timeout.
@@ -430,12 +349,6 @@ pub fn pidfd_send_signal(pidfd: &OwnedFd, signal: c_int) -> io::Result<()> {
     if ret < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
 }
 
-pub fn kill(pid: libc::pid_t, signal: c_int) -> io::Result<()> {
-    // SAFETY: plain integer arguments.
-    check(unsafe { libc::kill(pid, signal) })?;
-    Ok(())
-}
-
 pub fn getpid() -> libc::pid_t {
     // SAFETY: no arguments.
     unsafe { libc::getpid() }
@@ -452,21 +365,6 @@ pub fn tcgetattr(fd: RawFd) -> io::Result<libc::termios> {
 pub fn tcsetattr(fd: RawFd, termios: &libc::termios) -> io::Result<()> {
     // SAFETY: `termios` is a valid struct for the duration of the call.
     retry(|| unsafe { libc::tcsetattr(fd, libc::TCSANOW, termios) })?;
-    Ok(())
-}
-
-pub fn get_winsize(fd: RawFd) -> io::Result<libc::winsize> {
-    let mut ws = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
-    // SAFETY: TIOCGWINSZ writes one struct winsize, which `ws` is.
-    check(unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) })?;
-    Ok(ws)
-}
-
-/// `ioctl(fd, TIOCSWINSZ)`: the kernel sends SIGWINCH to the terminal's
-/// foreground process group when the size changes.
-pub fn set_winsize(fd: RawFd, ws: &libc::winsize) -> io::Result<()> {
-    // SAFETY: TIOCSWINSZ reads one struct winsize, which `ws` is.
-    check(unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, ws) })?;
     Ok(())
 }
 
@@ -493,21 +391,6 @@ pub fn openat(dir: &OwnedFd, path: impl AsRef<OsStr>, flags: c_int) -> io::Resul
     let fd = retry(|| unsafe { libc::openat(dir.as_raw_fd(), path.as_ptr(), flags, 0) })?;
     // SAFETY: `fd` was just returned by openat and is owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-pub enum Fork {
-    Child,
-    Parent(libc::pid_t),
-}
-
-pub fn fork() -> io::Result<Fork> {
-    // SAFETY: the init forks once, while still single-threaded (the control-port
-    // thread starts after the fork), so the child may keep running Rust code.
-    match unsafe { libc::fork() } {
-        -1 => Err(io::Error::last_os_error()),
-        0 => Ok(Fork::Child),
-        pid => Ok(Fork::Parent(pid)),
-    }
 }
 
 /// `waitpid(-1, &status, 0)`, retried on EINTR: (pid, raw wait status).
@@ -537,6 +420,36 @@ pub fn execve(path: &CStr, argv: &[CString], envp: *const *const c_char) -> io::
     // `envp` is the process's own environ (NULL-terminated).
     unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp) };
     io::Error::last_os_error()
+}
+
+/// `execveat(fd, "", argv, envp, AT_EMPTY_PATH)`, fexecve: runs the file
+/// open on `fd` whatever the root has become since. Returns only on failure.
+pub fn fexecve(fd: &OwnedFd, argv: &[CString], envp: &[CString]) -> io::Error {
+    let argv = ptr_array(argv);
+    let envp = ptr_array(envp);
+    // SAFETY: a valid descriptor, an empty NUL-terminated path, and
+    // NULL-terminated arrays of strings that outlive the call.
+    unsafe {
+        libc::syscall(
+            libc::SYS_execveat,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            argv.as_ptr(),
+            envp.as_ptr(),
+            libc::AT_EMPTY_PATH,
+        )
+    };
+    io::Error::last_os_error()
+}
+
+/// Marks every descriptor from `first` up close-on-exec
+/// (`close_range(first, ~0, CLOSE_RANGE_CLOEXEC)`, Linux 5.11).
+pub fn cloexec_from(first: RawFd) -> io::Result<()> {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    // SAFETY: plain integer arguments; only descriptor flags change.
+    let ret =
+        unsafe { libc::syscall(libc::SYS_close_range, first as libc::c_uint, libc::c_uint::MAX, CLOSE_RANGE_CLOEXEC) };
+    if ret < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
 }
 
 /// `execvp(argv[0], argv)`; returns only on failure. `argv` must not be empty.
@@ -569,32 +482,6 @@ pub fn replace_environment(vars: &[(OsString, OsString)]) -> io::Result<()> {
         check(unsafe { libc::setenv(key.as_ptr(), value.as_ptr(), 1) })?;
     }
     Ok(())
-}
-
-/// Writes all of `buf` to `fd`; best effort for diagnostics.
-pub fn write_all(fd: RawFd, mut buf: &[u8]) -> io::Result<()> {
-    while !buf.is_empty() {
-        // SAFETY: pointer and length describe `buf`.
-        let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if errno(&e) == libc::EINTR {
-                continue;
-            }
-            return Err(e);
-        }
-        if n == 0 {
-            return Err(io::Error::from(io::ErrorKind::WriteZero));
-        }
-        buf = &buf[n as usize..];
-    }
-    Ok(())
-}
-
-/// `_exit(code)`: leaves the process without running any exit handlers.
-pub fn exit_now(code: c_int) -> ! {
-    // SAFETY: _exit never returns and touches no Rust state.
-    unsafe { libc::_exit(code) }
 }
 
 /// Last resort for PID 1 when even reboot is refused: never return.

@@ -20,16 +20,26 @@ class InitBlobTest {
         return types;
     }
 
+    private static void assertStaticX8664Executable(byte[] binary) {
+        assertThat(binary.length).as("size").isGreaterThan(64 * 1024);
+        assertThat(Arrays.copyOf(binary, 4)).as("ELF magic").containsExactly(0x7f, 'E', 'L', 'F');
+        assertThat(binary[4]).as("64-bit class").isEqualTo((byte) 2);
+        int machine = (binary[18] & 0xff) | (binary[19] & 0xff) << 8;
+        assertThat(machine).as("e_machine x86-64").isEqualTo(62);
+        assertThat(programHeaderTypes(binary)).as("no PT_INTERP: the guest root may have no dynamic loader")
+                .doesNotContain(PT_INTERP);
+    }
+
     @Test
     void bundledBinaryIsAStaticX8664Executable() {
-        byte[] init = InitBlob.bundled();
+        assertStaticX8664Executable(InitBlob.bundled());
+    }
 
-        assertThat(init.length).as("size").isGreaterThan(64 * 1024);
-        assertThat(Arrays.copyOf(init, 4)).as("ELF magic").containsExactly(0x7f, 'E', 'L', 'F');
-        assertThat(init[4]).as("64-bit class").isEqualTo((byte) 2);
-        int machine = (init[18] & 0xff) | (init[19] & 0xff) << 8;
-        assertThat(machine).as("e_machine x86-64").isEqualTo(62);
-        assertThat(programHeaderTypes(init)).as("no PT_INTERP: the guest root may have no dynamic loader")
-                .doesNotContain(PT_INTERP);
+    @Test
+    void bundledAgentIsAStaticX8664Executable() {
+        byte[] agent = InitBlob.bundledAgent();
+
+        assertStaticX8664Executable(agent);
+        assertThat(agent).as("a binary of its own").isNotEqualTo(InitBlob.bundled());
     }
 }
