@@ -110,7 +110,7 @@ public final class Vm implements VmControl, AutoCloseable {
         HostPorts.requireFree(config.network());
         BootKernel kernel = bootKernel(config.kernel(), options.kernelCache());
         byte[] init = InitBlob.bytes();
-        var rootEntries = RootEntries.of(config, init);
+        var rootEntries = RootEntries.of(config, init, InitBlob.agentBytes());
         try {
             this.dir = own(RuntimeDir.create());
             this.cleanupOnExit = Thread.ofPlatform().unstarted(this::killQemu);

@@ -315,8 +315,8 @@ public final class SpecModel {
             true,
             List.of(
                     leaf("files[]", "path", Kind.GUEST_FILE, true, null, null,
-                            "Where the file appears in the guest. /init.krun is reserved for krunctl's guest"
-                                    + " init.",
+                            "Where the file appears in the guest. /init.krun and /.krun_agent are reserved"
+                                    + " for krunctl's guest init and agent.",
                             "path: /etc/motd"),
                     leaf("files[]", "content", Kind.TEXT, false, null, null,
                             "The file's text, stored as UTF-8. Exactly one of 'content' and 'source'.",

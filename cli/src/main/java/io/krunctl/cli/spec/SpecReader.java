@@ -65,6 +65,7 @@ final class SpecReader {
     static final int MAX_CPUS = 64;
     static final int DEFAULT_MODE = 0644;
     static final String INIT_PATH = "/init.krun";
+    static final String AGENT_PATH = io.krunctl.vmm.fsdev.RootEntries.AGENT_PATH;
 
     private final Path file;
     private final Path baseDir;
@@ -488,6 +489,9 @@ final class SpecReader {
                 ok = false;
             } else if (path.equals(INIT_PATH)) {
                 error(pathNode, where + ".path: " + INIT_PATH + " is reserved for krunctl's guest init");
+                ok = false;
+            } else if (path.equals(AGENT_PATH)) {
+                error(pathNode, where + ".path: " + AGENT_PATH + " is reserved for krunctl's guest agent");
                 ok = false;
             } else {
                 ok &= checkPathClash(path, pathNode, where, seen);

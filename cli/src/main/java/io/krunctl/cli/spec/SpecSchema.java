@@ -79,7 +79,7 @@ public final class SpecSchema {
             case GUEST_FILE -> {
                 Map<String, Object> g = string(guestPath(false));
                 if (f == SpecModel.FILE.field("path")) {
-                    g.put("not", Map.of("const", SpecReader.INIT_PATH));
+                    g.put("not", Map.of("enum", java.util.List.of(SpecReader.INIT_PATH, SpecReader.AGENT_PATH)));
                 }
                 yield g;
             }

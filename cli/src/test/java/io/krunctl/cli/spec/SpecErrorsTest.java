@@ -476,6 +476,8 @@ public class SpecErrorsTest {
                         "5:16: files[0].path: expected the path of a file, got \"/\""),
                 row("path of the init", BASE + "files: [{path: /init.krun, content: x}]\n",
                         "5:16: files[0].path: /init.krun is reserved for krunctl's guest init"),
+                row("path of the agent", BASE + "files: [{path: /.krun_agent, content: x}]\n",
+                        "5:16: files[0].path: /.krun_agent is reserved for krunctl's guest agent"),
                 row("duplicate path", BASE + """
                         files:
                           - {path: /etc/motd, content: a}

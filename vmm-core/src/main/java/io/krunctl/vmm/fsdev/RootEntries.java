@@ -26,17 +26,23 @@ public final class RootEntries {
 
     private final Dir root = new Dir();
 
+    /** Where the init finds the guest agent it starts beside the workload. */
+    public static final String AGENT_PATH = "/.krun_agent";
+
     /**
      * The root device's virtual entries for {@code config}: the init (one-shot), its configuration
-     * (one-shot), the mount points the root lacks, the mount destinations, the directories the
-     * guest environment needs, the spec's files and a generated {@code resolv.conf}.
+     * (one-shot), the guest agent, the mount points the root lacks, the mount destinations, the
+     * directories the guest environment needs, the spec's files and a generated
+     * {@code resolv.conf}.
      *
      * @throws VmmException if a host file cannot be read or two entries collide
      */
-    public static Map<String, VirtualEntry> of(VmConfig config, byte[] init) throws VmmException {
+    public static Map<String, VirtualEntry> of(VmConfig config, byte[] init, byte[] agent) throws VmmException {
         RootEntries entries = new RootEntries();
         try {
             entries.file("/init.krun", init, 0755, true);
+            // Not one-shot: the init opens it once, but a later look-up must not find a hole.
+            entries.file(AGENT_PATH, agent, 0555, false);
             entries.file("/" + KrunConfigJson.FILE_NAME, KrunConfigJson.encode(config.process(), config.mounts(),
                     config.root() instanceof RootConfig.Dir d && d.readOnly()), 0444, true);
             for (String mountPoint : MOUNT_POINTS) {

@@ -40,9 +40,9 @@ class RootEntriesOfSharesTest {
                 List.of(new MountConfig.VirtioFs(dir, "/srv/data", true, CachePolicy.AUTO),
                         new MountConfig.Tmpfs("/tmp", OptionalLong.of(VmConfig.MIB))));
 
-        Map<String, VirtualEntry> entries = RootEntries.of(config, new byte[] {1});
+        Map<String, VirtualEntry> entries = RootEntries.of(config, new byte[] {1}, new byte[] {2});
 
-        assertThat(entries).containsKeys("init.krun", ".krun_config.json", "sys", "etc", "srv", "tmp")
+        assertThat(entries).containsKeys("init.krun", ".krun_config.json", ".krun_agent", "sys", "etc", "srv", "tmp")
                 .doesNotContainKeys("dev", "proc");
         assertThat(((VirtualEntry.Directory) entries.get("srv")).children()).containsOnlyKeys("data");
         assertThat(((VirtualEntry.Directory) entries.get("etc")).children()).containsOnlyKeys("hostname");
@@ -55,7 +55,7 @@ class RootEntriesOfSharesTest {
     @Test
     void aNullFsRootOffersEveryMountPoint() throws Exception {
         Map<String, VirtualEntry> entries = RootEntries.of(config(new RootConfig.NullFs(), List.of(), List.of()),
-                new byte[] {1});
+                new byte[] {1}, new byte[] {2});
 
         assertThat(entries).containsKeys("dev", "proc", "sys");
         assertThat(text((VirtualEntry.File) entries.get(".krun_config.json"))).doesNotContain("krunctl_");
