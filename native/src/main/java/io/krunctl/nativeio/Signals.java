@@ -47,6 +47,8 @@ public final class Signals {
 
     private static final MethodHandle SIGNALFD = Linkage.withErrno("signalfd",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle KILL = Linkage.withErrno("kill",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     /** Returns an error number instead of setting errno. */
     private static final MethodHandle PTHREAD_SIGMASK = Linkage.plain("pthread_sigmask",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
@@ -65,6 +67,36 @@ public final class Signals {
     /** The signal's conventional name, e.g. {@code SIGTERM}, or {@code signal N} for others. */
     public static String name(int signal) {
         return NAMES.getOrDefault(signal, "signal " + signal);
+    }
+
+    /** {@code kill(pid, signal)}: sends {@code signal} to process {@code pid}. */
+    public static void kill(long pid, int signal) throws NativeException {
+        checkRange(signal);
+        if (pid <= 0 || pid > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("not a single process: " + pid);
+        }
+        MemorySegment err = Linkage.errnoSegment();
+        int r;
+        try {
+            r = (int) KILL.invokeExact(err, (int) pid, signal);
+        } catch (Throwable t) {
+            throw Linkage.rethrow(t);
+        }
+        if (r < 0) {
+            throw new NativeException("kill(" + pid + ", " + name(signal) + ")", Linkage.errno(err));
+        }
+    }
+
+    /** The number of a signal named like {@code TERM}, {@code SIGTERM} or {@code 15}; empty if unknown. */
+    public static java.util.OptionalInt parse(String text) {
+        String t = text.toUpperCase(java.util.Locale.ROOT);
+        if (t.matches("\\d{1,2}")) {
+            int n = Integer.parseInt(t);
+            return n >= 1 && n <= 64 ? java.util.OptionalInt.of(n) : java.util.OptionalInt.empty();
+        }
+        String full = t.startsWith("SIG") ? t : "SIG" + t;
+        return NAMES.entrySet().stream().filter(e -> e.getValue().equals(full))
+                .mapToInt(Map.Entry::getKey).findFirst();
     }
 
     /** Whether the calling thread blocks {@code signal}. */

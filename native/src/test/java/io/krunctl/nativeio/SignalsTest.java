@@ -60,4 +60,24 @@ class SignalsTest {
         assertThat(r.signal()).isEqualTo(Signals.SIGUSR1);
         assertThat(r.pid()).isEqualTo((int) ProcessHandle.current().pid());
     }
+
+    @Test
+    void killSignalsAnotherProcessAndAMissingOneIsEsrch() throws Exception {
+        Process sleeper = new ProcessBuilder("sleep", "60").start();
+        Signals.kill(sleeper.pid(), Signals.SIGTERM);
+
+        assertThat(sleeper.waitFor()).as("died of SIGTERM").isEqualTo(128 + 15);
+        assertThatThrownBy(() -> Signals.kill(sleeper.pid(), Signals.SIGTERM))
+                .isInstanceOfSatisfying(NativeException.class,
+                        e -> assertThat(e.errno()).isEqualTo(Errno.ESRCH));
+    }
+
+    @Test
+    void signalNamesParseWithOrWithoutTheirPrefixAndAsNumbers() {
+        assertThat(Signals.parse("TERM")).hasValue(15);
+        assertThat(Signals.parse("sigkill")).hasValue(9);
+        assertThat(Signals.parse("10")).hasValue(10);
+        assertThat(Signals.parse("65")).isEmpty();
+        assertThat(Signals.parse("BOGUS")).isEmpty();
+    }
 }
