@@ -36,6 +36,19 @@ class LibcTest {
     }
 
     @Test
+    void callsSharedWithFileCallsThrowUnderTheirOwnName() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(8);
+            assertThatThrownBy(() -> Libc.pread(-1, buffer, 0)).isInstanceOfSatisfying(NativeException.class,
+                    e -> assertThat(e.call() + " " + e.errno()).isEqualTo("pread " + Errno.EBADF));
+            assertThatThrownBy(() -> Libc.pwrite(-1, buffer, 0)).isInstanceOfSatisfying(NativeException.class,
+                    e -> assertThat(e.call() + " " + e.errno()).isEqualTo("pwrite " + Errno.EBADF));
+            assertThatThrownBy(() -> Libc.ftruncate(-1, 0)).isInstanceOfSatisfying(NativeException.class,
+                    e -> assertThat(e.call() + " " + e.errno()).isEqualTo("ftruncate " + Errno.EBADF));
+        }
+    }
+
+    @Test
     void strerrorTextComesFromTheCLibrary() {
         assertThat(Libc.strerror(Errno.ENOENT)).isEqualTo("No such file or directory");
         assertThat(Libc.strerror(Errno.EAGAIN)).isEqualTo("Resource temporarily unavailable");
