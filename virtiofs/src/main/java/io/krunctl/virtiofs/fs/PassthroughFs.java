@@ -91,11 +91,11 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             | FileCalls.O_DIRECT | FileCalls.O_NOFOLLOW | FileCalls.O_PATH | FileCalls.O_TMPFILE_BIT;
     private static final int RENAME_FLAGS = FileCalls.RENAME_NOREPLACE | FileCalls.RENAME_EXCHANGE
             | FileCalls.RENAME_WHITEOUT;
-    private static final int NEG_ENOENT = -io.krunctl.nativeio.Errno.ENOENT;
-    private static final int NEG_EACCES = -io.krunctl.nativeio.Errno.EACCES;
-    private static final int NEG_EEXIST = -io.krunctl.nativeio.Errno.EEXIST;
-    private static final int NEG_EINVAL = -io.krunctl.nativeio.Errno.EINVAL;
-    private static final int NEG_EOPNOTSUPP = -io.krunctl.nativeio.Errno.EOPNOTSUPP;
+    private static final int NEG_ENOENT = -Errno.ENOENT.code();
+    private static final int NEG_EACCES = -Errno.EACCES.code();
+    private static final int NEG_EEXIST = -Errno.EEXIST.code();
+    private static final int NEG_EINVAL = -Errno.EINVAL.code();
+    private static final int NEG_EOPNOTSUPP = -Errno.EOPNOTSUPP.code();
     private static final int S_ISUID = 04000;
     private static final int S_ISGID = 02000;
     private static final int S_IXGRP = 00010;
