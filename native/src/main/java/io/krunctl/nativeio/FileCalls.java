@@ -36,25 +36,6 @@ public final class FileCalls {
     public static final int AT_EMPTY_PATH = 0x1000;
     public static final int AT_STATX_SYNC_AS_STAT = 0;
 
-    public static final int O_RDONLY = 0;
-    public static final int O_WRONLY = 01;
-    public static final int O_RDWR = 02;
-    public static final int O_ACCMODE = 03;
-    public static final int O_CREAT = 0100;
-    public static final int O_EXCL = 0200;
-    public static final int O_NOCTTY = 0400;
-    public static final int O_TRUNC = 01000;
-    public static final int O_APPEND = 02000;
-    public static final int O_NONBLOCK = 04000;
-    public static final int O_DIRECT = 040000;
-    public static final int O_DIRECTORY = 0200000;
-    public static final int O_NOFOLLOW = 0400000;
-    public static final int O_NOATIME = 01000000;
-    public static final int O_CLOEXEC = 02000000;
-    public static final int O_PATH = 010000000;
-    /** {@code __O_TMPFILE} without the {@code O_DIRECTORY} bit that {@code O_TMPFILE} adds. */
-    public static final int O_TMPFILE_BIT = 020000000;
-
     /** {@code open_how.resolve} bits ({@code <linux/openat2.h>}). */
     public static final long RESOLVE_NO_XDEV = 0x01;
     public static final long RESOLVE_NO_MAGICLINKS = 0x02;
@@ -71,10 +52,6 @@ public final class FileCalls {
     /** {@code utimensat} nanosecond values: "the current time" and "leave unchanged". */
     public static final long UTIME_NOW = (1L << 30) - 1;
     public static final long UTIME_OMIT = (1L << 30) - 2;
-
-    public static final int SEEK_SET = 0;
-    public static final int SEEK_DATA = 3;
-    public static final int SEEK_HOLE = 4;
 
     public static final int RENAME_NOREPLACE = 1;
     public static final int RENAME_EXCHANGE = 2;
@@ -182,7 +159,7 @@ public final class FileCalls {
     private FileCalls() {
     }
 
-    /** {@code openat(dirfd, path, flags, mode)}; the new descriptor. Always pass {@link #O_CLOEXEC}. */
+    /** {@code openat(dirfd, path, flags, mode)}; the new descriptor. Always pass {@link Fcntl#O_CLOEXEC}. */
     public static int openat(int dirfd, MemorySegment path, int flags, int mode) {
         MemorySegment err = Linkage.errnoSegment();
         while (true) {
@@ -458,7 +435,7 @@ public final class FileCalls {
         }
     }
 
-    /** {@code lseek(fd, offset, whence)}; the new offset. {@link #SEEK_DATA}/{@link #SEEK_HOLE} answer ENXIO past the data. */
+    /** {@code lseek(fd, offset, whence)}; the new offset. {@link Fcntl#SEEK_DATA}/{@link Fcntl#SEEK_HOLE} answer ENXIO past the data. */
     public static long lseek(int fd, long offset, int whence) {
         MemorySegment err = Linkage.errnoSegment();
         long r;

@@ -36,19 +36,6 @@ public final class Libc {
     public static final int MFD_CLOEXEC = 0x1;
     public static final int MFD_ALLOW_SEALING = 0x2;
 
-    public static final int O_NONBLOCK = 0x800;
-    public static final int O_CLOEXEC = 0x80000;
-    public static final int F_GETFD = 1;
-    public static final int F_SETFD = 2;
-    public static final int F_GETFL = 3;
-    public static final int F_SETFL = 4;
-    public static final int F_DUPFD_CLOEXEC = 1030;
-    public static final int FD_CLOEXEC = 1;
-
-    public static final int SEEK_SET = 0;
-    public static final int SEEK_CUR = 1;
-    public static final int SEEK_END = 2;
-
     public static final short POLLIN = 0x001;
     public static final short POLLPRI = 0x002;
     public static final short POLLOUT = 0x004;

@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import io.krunctl.nativeio.Fcntl;
 import io.krunctl.nativeio.FileCalls;
 import io.krunctl.nativeio.FileStructs;
 import io.krunctl.nativeio.NativeException;
@@ -75,7 +76,7 @@ import org.apache.logging.log4j.Logger;
 public final class PassthroughFs implements FileSystem, AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(PassthroughFs.class);
 
-    private static final int PATH_FLAGS = FileCalls.O_PATH | FileCalls.O_NOFOLLOW | FileCalls.O_CLOEXEC;
+    private static final int PATH_FLAGS = Fcntl.O_PATH | Fcntl.O_NOFOLLOW | Fcntl.O_CLOEXEC;
     private static final long RESOLVE = FileCalls.RESOLVE_BENEATH | FileCalls.RESOLVE_NO_SYMLINKS
             | FileCalls.RESOLVE_NO_MAGICLINKS;
     private static final int STATX_FLAGS = FileCalls.AT_EMPTY_PATH | FileCalls.AT_SYMLINK_NOFOLLOW
@@ -87,8 +88,8 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
      * the {@code /proc/self/fd} link itself, and {@code O_PATH}/{@code O_TMPFILE} are not opens of
      * this file.
      */
-    private static final int OPEN_DROPPED = FileCalls.O_CREAT | FileCalls.O_EXCL | FileCalls.O_NOCTTY
-            | FileCalls.O_DIRECT | FileCalls.O_NOFOLLOW | FileCalls.O_PATH | FileCalls.O_TMPFILE_BIT;
+    private static final int OPEN_DROPPED = Fcntl.O_CREAT | Fcntl.O_EXCL | Fcntl.O_NOCTTY
+            | Fcntl.O_DIRECT | Fcntl.O_NOFOLLOW | Fcntl.O_PATH | Fcntl.O_TMPFILE_BIT;
     private static final int RENAME_FLAGS = FileCalls.RENAME_NOREPLACE | FileCalls.RENAME_EXCHANGE
             | FileCalls.RENAME_WHITEOUT;
     private static final int NEG_ENOENT = -Errno.ENOENT.code();
@@ -103,7 +104,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     private static final int READDIR_BUFFER = 8192;
     /** The handle the guest sends for a directory it never opened (see {@link #handlelessDirs}). */
     private static final long NO_HANDLE = 0;
-    private static final int DIRECTORY_FLAGS = FileCalls.O_RDONLY | FileCalls.O_DIRECTORY | FileCalls.O_CLOEXEC;
+    private static final int DIRECTORY_FLAGS = Fcntl.O_RDONLY | Fcntl.O_DIRECTORY | Fcntl.O_CLOEXEC;
     /**
      * Smaller for READDIRPLUS, whose entries are six times larger on the wire: a page of reply holds
      * about 26, and so does 1 KiB of short host entries (one of the longest names, 280 bytes, always
@@ -146,7 +147,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         this.rootPath = root.toAbsolutePath();
         this.config = Objects.requireNonNull(config, "config");
         Objects.requireNonNull(inodes, "inodes");
-        int dirFlags = FileCalls.O_PATH | FileCalls.O_DIRECTORY | FileCalls.O_CLOEXEC;
+        int dirFlags = Fcntl.O_PATH | Fcntl.O_DIRECTORY | Fcntl.O_CLOEXEC;
         int proc;
         int rootFd;
         try (Arena arena = Arena.ofConfined()) {
@@ -438,7 +439,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 if (!in.is(Linux.S_IFREG)) {
                     throw new FsException(in.is(Linux.S_IFDIR) ? Errno.EISDIR : Errno.EINVAL);
                 }
-                boolean writable = file != null && (file.flags & FileCalls.O_ACCMODE) != FileCalls.O_RDONLY;
+                boolean writable = file != null && (file.flags & Fcntl.O_ACCMODE) != Fcntl.O_RDONLY;
                 check(writable ? FileCalls.ftruncate(fd, changes.size())
                         : FileCalls.truncate(w.procPath(in.fd), changes.size()));
             }
@@ -671,7 +672,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         try {
             WorkerState w = WorkerState.current();
             OpenFile file = reopen(w, in, flags);
-            if (killSuidGid && (flags & FileCalls.O_TRUNC) != 0) {
+            if (killSuidGid && (flags & Fcntl.O_TRUNC) != 0) {
                 try {
                     killSuidGid(w, in, file.fd);
                 } catch (FsException e) {
@@ -727,17 +728,17 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     }
 
     private static int baseOpenFlags(int guestFlags) {
-        return (guestFlags & ~OPEN_DROPPED) | FileCalls.O_CLOEXEC;
+        return (guestFlags & ~OPEN_DROPPED) | Fcntl.O_CLOEXEC;
     }
 
     /** The guest's open flags as the host gets them; see {@link PassthroughConfig#writeback()}. */
     private int hostOpenFlags(int guestFlags) {
         int flags = baseOpenFlags(guestFlags);
         if (writeback) {
-            if ((flags & FileCalls.O_ACCMODE) == FileCalls.O_WRONLY) {
-                flags = (flags & ~FileCalls.O_ACCMODE) | FileCalls.O_RDWR;
+            if ((flags & Fcntl.O_ACCMODE) == Fcntl.O_WRONLY) {
+                flags = (flags & ~Fcntl.O_ACCMODE) | Fcntl.O_RDWR;
             }
-            flags &= ~FileCalls.O_APPEND;
+            flags &= ~Fcntl.O_APPEND;
         }
         return flags;
     }
@@ -752,12 +753,12 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             int hostFlags = hostOpenFlags(flags);
             w.ownUmask();
             int fd = asCaller(ctx, w, () -> openCreate(w, dir.fd, c, hostFlags, mode & Linux.PERMISSION_BITS));
-            if (fd == NEG_EEXIST && (flags & Linux.O_EXCL) == 0) {
+            if (fd == NEG_EEXIST && (flags & Fcntl.O_EXCL) == 0) {
                 return openExisting(w, dir, c, flags, killSuidGid);
             }
             check(fd);
             // The inode of exactly the file just made: its open descriptor's /proc link, as O_PATH.
-            int pathFd = FileCalls.openat(procSelfFd, w.fdName(fd), FileCalls.O_PATH | FileCalls.O_CLOEXEC, 0);
+            int pathFd = FileCalls.openat(procSelfFd, w.fdName(fd), Fcntl.O_PATH | Fcntl.O_CLOEXEC, 0);
             if (pathFd < 0) {
                 FileCalls.close(fd);
                 throw error(pathFd);
@@ -785,7 +786,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         Inode in = inodes.acquire(entry.inode());
         try {
             OpenFile file = reopen(w, in, flags);
-            if (killSuidGid && (flags & FileCalls.O_TRUNC) != 0) {
+            if (killSuidGid && (flags & Fcntl.O_TRUNC) != 0) {
                 killSuidGid(w, in, file.fd);
             }
             return new Created(entry, new OpenResult(file.id, openFlags(w, in, file.fd)));
@@ -798,7 +799,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     }
 
     private int openCreate(WorkerState w, int dirFd, MemorySegment c, int flags, int mode) {
-        int all = flags | FileCalls.O_CREAT | FileCalls.O_EXCL | FileCalls.O_NOFOLLOW;
+        int all = flags | Fcntl.O_CREAT | Fcntl.O_EXCL | Fcntl.O_NOFOLLOW;
         if (openat2) {
             MemorySegment how = w.how;
             how.set(JAVA_LONG, FileStructs.HOW_FLAGS, Integer.toUnsignedLong(all));
@@ -1001,7 +1002,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     public long lseek(Context ctx, long inode, long handle, long offset, int whence) throws FsException {
         OpenFile file = handles.acquire(handle);
         try {
-            if ((file.flags & FileCalls.O_DIRECTORY) != 0) {
+            if ((file.flags & Fcntl.O_DIRECTORY) != 0) {
                 // A directory's position belongs to its listing.
                 throw new FsException(Errno.EINVAL);
             }
@@ -1163,7 +1164,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         WorkerState w = WorkerState.current();
         synchronized (file) {
             if (file.dirPosition != offset) {
-                check(FileCalls.lseek(file.fd, offset, FileCalls.SEEK_SET));
+                check(FileCalls.lseek(file.fd, offset, Fcntl.SEEK_SET));
                 file.dirPosition = offset;
             }
             MemorySegment buffer = w.dirents(bufferSize);

@@ -3,6 +3,7 @@ package io.krunctl.virtiofs.fs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.krunctl.nativeio.Fcntl;
 import io.krunctl.nativeio.FileCalls;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
@@ -31,7 +32,7 @@ class InodeTableTest {
     private int open() {
         try (Arena a = Arena.ofConfined()) {
             int fd = FileCalls.openat(FileCalls.AT_FDCWD, a.allocateFrom(dir.toString()),
-                    FileCalls.O_PATH | FileCalls.O_CLOEXEC, 0);
+                    Fcntl.O_PATH | Fcntl.O_CLOEXEC, 0);
             assertThat(fd).isNotNegative();
             return fd;
         }

@@ -3,6 +3,7 @@ package io.krunctl.virtiofs.fs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.krunctl.nativeio.Fcntl;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
@@ -43,7 +44,7 @@ class NullFsTest {
     @Test
     void theRootListsNothing() throws FsException {
         List<DirEntry> listed = new ArrayList<>();
-        OpenResult dir = fs.opendir(CTX, ROOT, Linux.O_DIRECTORY);
+        OpenResult dir = fs.opendir(CTX, ROOT, Fcntl.O_DIRECTORY);
 
         fs.readdir(CTX, ROOT, dir.handle(), 0, listed::add);
         fs.readdirplus(CTX, ROOT, dir.handle(), 0, (entry, attributes) -> listed.add(entry));

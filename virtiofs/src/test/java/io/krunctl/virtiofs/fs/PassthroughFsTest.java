@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.krunctl.nativeio.Fcntl;
 import io.krunctl.nativeio.FileCalls;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -248,7 +249,7 @@ class PassthroughFsTest {
             Files.writeString(share.resolve("a"), "a");
             Files.createDirectory(share.resolve("d"));
             long a = f.lookup(CTX, ROOT, n("a")).inode();
-            f.open(CTX, a, Linux.O_RDONLY, false);
+            f.open(CTX, a, Fcntl.O_RDONLY, false);
             long d = f.lookup(CTX, ROOT, n("d")).inode();
             f.opendir(CTX, d, 0);
             assertThat(openDescriptors()).as("/proc/self/fd, root, two inodes, two handles").isEqualTo(before + 6);
@@ -419,7 +420,7 @@ class PassthroughFsTest {
             long before = openDescriptors();
             Files.writeString(share.resolve("f"), "x");
             long f = inode("f");
-            long h = fs.open(CTX, f, Linux.O_RDONLY, false).handle();
+            long h = fs.open(CTX, f, Fcntl.O_RDONLY, false).handle();
             fs.destroy();
             assertThat(openDescriptors()).isEqualTo(before);
             assertThat(fs.inodeCount()).isEqualTo(1);
@@ -451,7 +452,7 @@ class PassthroughFsTest {
             AttrReply r = fs.setattr(CTX, f, new SetAttr(SetAttr.MODE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 04711, 0, 0));
             assertThat(r.attr().mode()).isEqualTo(Linux.S_IFREG | 04711);
             assertThat(mode(p) & 07777).isEqualTo(04711);
-            long h = fs.open(CTX, f, Linux.O_RDONLY, false).handle();
+            long h = fs.open(CTX, f, Fcntl.O_RDONLY, false).handle();
             fs.setattr(CTX, f, new SetAttr(SetAttr.MODE | SetAttr.HANDLE, h, 0, 0, 0, 0, 0, 0, 0, 0, 0600, 0, 0));
             assertThat(mode(p) & 07777).isEqualTo(0600);
         }
@@ -497,7 +498,7 @@ class PassthroughFsTest {
             AttrReply r = fs.setattr(CTX, f, new SetAttr(SetAttr.SIZE, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
             assertThat(r.attr().size()).isEqualTo(4);
             assertThat(Files.readString(p)).isEqualTo("0123");
-            long h = fs.open(CTX, f, Linux.O_RDWR, false).handle();
+            long h = fs.open(CTX, f, Fcntl.O_RDWR, false).handle();
             fs.setattr(CTX, f, new SetAttr(SetAttr.SIZE | SetAttr.HANDLE, h, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
             assertThat(Files.readAllBytes(p)).containsExactly('0', '1', '2', '3', 0, 0);
         }
@@ -611,7 +612,7 @@ class PassthroughFsTest {
 
         @Test
         void createReturnsTheNewInodeAndAnOpenHandle() throws Exception {
-            Created c = create("new", 0666, Linux.O_RDWR | Linux.O_CREAT | Linux.O_EXCL);
+            Created c = create("new", 0666, Fcntl.O_RDWR | Fcntl.O_CREAT | Fcntl.O_EXCL);
             Path p = share.resolve("new");
             assertThat(mode(p) & 07777).isEqualTo(0666);
             assertThat(c.entry().attr().mode()).isEqualTo(Linux.S_IFREG | 0666);
@@ -628,13 +629,13 @@ class PassthroughFsTest {
         @Test
         void createWithOExclOverAnExistingNameIsEexist() throws Exception {
             Files.writeString(share.resolve("f"), "x");
-            fails(Errno.EEXIST, () -> create("f", 0644, Linux.O_RDWR | Linux.O_CREAT | Linux.O_EXCL));
+            fails(Errno.EEXIST, () -> create("f", 0644, Fcntl.O_RDWR | Fcntl.O_CREAT | Fcntl.O_EXCL));
         }
 
         @Test
         void createWithoutOExclOpensWhatIsThereAndTruncatesOnRequest() throws Exception {
             Path p = Files.writeString(share.resolve("f"), "old contents");
-            Created c = create("f", 0600, Linux.O_WRONLY | Linux.O_CREAT | Linux.O_TRUNC);
+            Created c = create("f", 0600, Fcntl.O_WRONLY | Fcntl.O_CREAT | Fcntl.O_TRUNC);
             assertThat(Files.size(p)).isZero();
             assertThat(c.entry().inode()).isEqualTo(inode("f"));
             write(c.entry().inode(), c.open().handle(), 0, "new".getBytes(StandardCharsets.UTF_8));
@@ -647,7 +648,7 @@ class PassthroughFsTest {
             assertThat(e.attr().mode()).isEqualTo(Linux.S_IFIFO | 0644);
             assertThat(Files.isRegularFile(share.resolve("fifo"), LinkOption.NOFOLLOW_LINKS)).isFalse();
             // Opening a FIFO would block a worker until a writer came: refused.
-            fails(Errno.ENXIO, () -> fs.open(CTX, e.inode(), Linux.O_RDONLY, false));
+            fails(Errno.ENXIO, () -> fs.open(CTX, e.inode(), Fcntl.O_RDONLY, false));
             fails(Errno.EEXIST, () -> fs.mknod(CTX, ROOT, n("fifo"), Linux.S_IFIFO | 0644, 0, 0));
         }
 
@@ -673,9 +674,9 @@ class PassthroughFsTest {
             assertThat(e.attr().mode()).isEqualTo(Linux.S_IFCHR | 0666);
             assertThat(e.attr().rdev()).isEqualTo(0x103);
             assertThat(Files.getAttribute(share.resolve("null"), "unix:rdev")).isEqualTo(0x103L);
-            fails(Errno.ENXIO, () -> fs.open(CTX, e.inode(), Linux.O_RDWR, false));
+            fails(Errno.ENXIO, () -> fs.open(CTX, e.inode(), Fcntl.O_RDWR, false));
             // CREATE without O_EXCL over it (a guest racing its own mknod) must not open it either.
-            fails(Errno.ENXIO, () -> create("null", 0666, Linux.O_RDWR | Linux.O_CREAT));
+            fails(Errno.ENXIO, () -> create("null", 0666, Fcntl.O_RDWR | Fcntl.O_CREAT));
         }
 
         @Test
@@ -724,7 +725,7 @@ class PassthroughFsTest {
             long d = inode("d");
             Files.delete(share.resolve("d"));
             fails(Errno.ENOENT, () -> fs.mkdir(CTX, d, n("x"), 0755, 0));
-            fails(Errno.ENOENT, () -> fs.create(CTX, d, n("x"), 0644, Linux.O_RDWR, 0, false));
+            fails(Errno.ENOENT, () -> fs.create(CTX, d, n("x"), 0644, Fcntl.O_RDWR, 0, false));
         }
     }
 
@@ -736,7 +737,7 @@ class PassthroughFsTest {
             // Only root may write here on the host; the guest kernel decided uid 1000 may.
             Files.setPosixFilePermissions(share, PosixFilePermissions.fromString("rwxr-xr-x"));
             Context user = new Context(1000, 1001, 77);
-            Created c = fs.create(user, ROOT, n("file"), 0640, Linux.O_RDWR, 022, false);
+            Created c = fs.create(user, ROOT, n("file"), 0640, Fcntl.O_RDWR, 022, false);
             Entry d = fs.mkdir(user, ROOT, n("dir"), 0750, 022);
             Entry s = fs.symlink(user, n("file"), ROOT, n("link"));
             Entry f = fs.mknod(user, ROOT, n("fifo"), Linux.S_IFIFO | 0600, 0, 022);
@@ -749,7 +750,7 @@ class PassthroughFsTest {
             assertThat(s.attr().uid()).isEqualTo(1000);
             assertThat(f.attr().uid()).isEqualTo(1000);
             // The worker thread is root again afterwards.
-            fs.create(CTX, ROOT, n("rootfile"), 0644, Linux.O_RDWR, 0, false);
+            fs.create(CTX, ROOT, n("rootfile"), 0644, Fcntl.O_RDWR, 0, false);
             assertThat(uid(share.resolve("rootfile"))).isZero();
             assertThat(gid(share.resolve("rootfile"))).isZero();
         }
@@ -762,7 +763,7 @@ class PassthroughFsTest {
             Files.setAttribute(d, "unix:mode", 02777);
             long dir = inode("shared");
             Context user = new Context(1000, 1000, 1);
-            fs.create(user, dir, n("f"), 0644, Linux.O_RDWR, 0, false);
+            fs.create(user, dir, n("f"), 0644, Fcntl.O_RDWR, 0, false);
             Entry sub = fs.mkdir(user, dir, n("sub"), 0755, 0);
             assertThat(gid(d.resolve("f"))).isEqualTo(50);
             assertThat(uid(d.resolve("f"))).isEqualTo(1000);
@@ -807,7 +808,7 @@ class PassthroughFsTest {
         void anUnlinkedOpenFileStaysReadableThroughItsHandle() throws Exception {
             Files.writeString(share.resolve("f"), "still here");
             long f = inode("f");
-            long h = fs.open(CTX, f, Linux.O_RDONLY, false).handle();
+            long h = fs.open(CTX, f, Fcntl.O_RDONLY, false).handle();
             fs.unlink(CTX, ROOT, n("f"));
             assertThat(new String(read(f, h, 0, 64), StandardCharsets.UTF_8)).isEqualTo("still here");
             assertThat(fs.getattr(CTX, f, OptionalLong.empty()).attr().nlink()).isZero();
@@ -884,7 +885,7 @@ class PassthroughFsTest {
     class Data {
         @Test
         void writesAtOffsetsFsyncAndReadBackByteExact() throws Exception {
-            Created c = create("data", 0644, Linux.O_RDWR);
+            Created c = create("data", 0644, Fcntl.O_RDWR);
             long f = c.entry().inode();
             long h = c.open().handle();
             byte[] a = random(1 << 20, 1);
@@ -902,7 +903,7 @@ class PassthroughFsTest {
 
         @Test
         void moreBuffersThanOneVectoredCallTakes() throws Exception {
-            Created c = create("many", 0644, Linux.O_RDWR);
+            Created c = create("many", 0644, Fcntl.O_RDWR);
             long f = c.entry().inode();
             long h = c.open().handle();
             byte[] data = random(1500 * 3, 9);
@@ -919,7 +920,7 @@ class PassthroughFsTest {
         void readsStopAtTheEndOfTheFile() throws Exception {
             Files.writeString(share.resolve("f"), "short");
             long f = inode("f");
-            long h = fs.open(CTX, f, Linux.O_RDONLY, false).handle();
+            long h = fs.open(CTX, f, Fcntl.O_RDONLY, false).handle();
             assertThat(read(f, h, 0, 4096, 2)).containsExactly('s', 'h', 'o', 'r', 't');
             assertThat(read(f, h, 3, 100)).containsExactly('r', 't');
             assertThat(read(f, h, 5, 100)).isEmpty();
@@ -928,7 +929,7 @@ class PassthroughFsTest {
 
         @Test
         void heapSegmentsWorkToo() throws Exception {
-            Created c = create("h", 0644, Linux.O_RDWR);
+            Created c = create("h", 0644, Fcntl.O_RDWR);
             long f = c.entry().inode();
             long h = c.open().handle();
             byte[] data = random(100_000, 3);
@@ -943,10 +944,10 @@ class PassthroughFsTest {
         void openWithTruncAndWithAppend() throws Exception {
             Path p = Files.writeString(share.resolve("f"), "0123456789");
             long f = inode("f");
-            long h = fs.open(CTX, f, Linux.O_WRONLY | Linux.O_APPEND, false).handle();
+            long h = fs.open(CTX, f, Fcntl.O_WRONLY | Fcntl.O_APPEND, false).handle();
             write(f, h, 0, "ab".getBytes(StandardCharsets.UTF_8));
             assertThat(Files.readString(p)).isEqualTo("0123456789ab");
-            fs.open(CTX, f, Linux.O_WRONLY | Linux.O_TRUNC, false);
+            fs.open(CTX, f, Fcntl.O_WRONLY | Fcntl.O_TRUNC, false);
             assertThat(Files.size(p)).isZero();
         }
 
@@ -954,7 +955,7 @@ class PassthroughFsTest {
         void oDirectIsDroppedSoUnalignedIoWorks() throws Exception {
             Path p = Files.writeString(share.resolve("f"), "");
             long f = inode("f");
-            long h = fs.open(CTX, f, Linux.O_RDWR | FileCalls.O_DIRECT, false).handle();
+            long h = fs.open(CTX, f, Fcntl.O_RDWR | Fcntl.O_DIRECT, false).handle();
             assertThat(write(f, h, 3, "xyz".getBytes(StandardCharsets.UTF_8))).isEqualTo(3);
             assertThat(Files.size(p)).isEqualTo(6);
         }
@@ -963,8 +964,8 @@ class PassthroughFsTest {
         void theHandleKeepsTheAccessModeAskedFor() throws Exception {
             Files.writeString(share.resolve("f"), "x");
             long f = inode("f");
-            long ro = fs.open(CTX, f, Linux.O_RDONLY, false).handle();
-            long wo = fs.open(CTX, f, Linux.O_WRONLY, false).handle();
+            long ro = fs.open(CTX, f, Fcntl.O_RDONLY, false).handle();
+            long wo = fs.open(CTX, f, Fcntl.O_WRONLY, false).handle();
             fails(Errno.EBADF, () -> write(f, ro, 0, new byte[] {1}));
             fails(Errno.EBADF, () -> read(f, wo, 0, 1));
             fails(Errno.EBADF, () -> read(f, 4711, 0, 1));
@@ -975,7 +976,7 @@ class PassthroughFsTest {
             Path p = Files.writeString(share.resolve("f"), "x");
             long f = inode("f");
             fs.setattr(CTX, f, new SetAttr(SetAttr.MODE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 06755, 0, 0));
-            long h = fs.open(CTX, f, Linux.O_WRONLY, false).handle();
+            long h = fs.open(CTX, f, Fcntl.O_WRONLY, false).handle();
             fs.write(CTX, f, h, 0, List.of(bytes(new byte[] {'y'})), 0, 0);
             assertThat(mode(p) & 07777).as("root's own write keeps the bits").isEqualTo(06755);
             fs.write(CTX, f, h, 0, List.of(bytes(new byte[] {'z'})), FsFlags.WRITE_KILL_SUIDGID, 0);
@@ -987,9 +988,9 @@ class PassthroughFsTest {
             Path p = Files.writeString(share.resolve("f"), "x");
             long f = inode("f");
             fs.setattr(CTX, f, new SetAttr(SetAttr.MODE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 04755, 0, 0));
-            fs.open(CTX, f, Linux.O_WRONLY, true);
+            fs.open(CTX, f, Fcntl.O_WRONLY, true);
             assertThat(mode(p) & 07777).as("no truncation, nothing to kill").isEqualTo(04755);
-            fs.open(CTX, f, Linux.O_WRONLY | Linux.O_TRUNC, true);
+            fs.open(CTX, f, Fcntl.O_WRONLY | Fcntl.O_TRUNC, true);
             assertThat(mode(p) & 07777).isEqualTo(0755);
         }
 
@@ -997,7 +998,7 @@ class PassthroughFsTest {
         void flushIsEnosysSoTheGuestStopsSendingIt() throws Exception {
             Files.writeString(share.resolve("f"), "x");
             long f = inode("f");
-            long h = fs.open(CTX, f, Linux.O_RDONLY, false).handle();
+            long h = fs.open(CTX, f, Fcntl.O_RDONLY, false).handle();
             fails(Errno.ENOSYS, () -> fs.flush(CTX, f, h, 0));
         }
 
@@ -1009,7 +1010,7 @@ class PassthroughFsTest {
 
         @Test
         void fallocateModesAndSeekDataAndHole() throws Exception {
-            Created c = create("sparse", 0644, Linux.O_RDWR);
+            Created c = create("sparse", 0644, Fcntl.O_RDWR);
             long f = c.entry().inode();
             long h = c.open().handle();
             fs.fallocate(CTX, f, h, 0, 0, 8192);
@@ -1017,10 +1018,10 @@ class PassthroughFsTest {
             fs.fallocate(CTX, f, h, 1, 8192, 8192);
             assertThat(Files.size(share.resolve("sparse"))).as("KEEP_SIZE").isEqualTo(8192);
             write(f, h, 1 << 20, new byte[4096]);
-            long data = fs.lseek(CTX, f, h, 100_000, Linux.SEEK_DATA);
+            long data = fs.lseek(CTX, f, h, 100_000, Fcntl.SEEK_DATA);
             assertThat(data).isEqualTo(1 << 20);
-            assertThat(fs.lseek(CTX, f, h, 100_000, Linux.SEEK_HOLE)).isEqualTo(100_000);
-            fails(Errno.ENXIO, () -> fs.lseek(CTX, f, h, (1 << 20) + 8192, Linux.SEEK_DATA));
+            assertThat(fs.lseek(CTX, f, h, 100_000, Fcntl.SEEK_HOLE)).isEqualTo(100_000);
+            fails(Errno.ENXIO, () -> fs.lseek(CTX, f, h, (1 << 20) + 8192, Fcntl.SEEK_DATA));
             write(f, h, 0, random(8192, 4));
             fs.fallocate(CTX, f, h, 0x01 | 0x02, 0, 4096);
             assertThat(read(f, h, 0, 4096)).containsOnly(0);
@@ -1031,8 +1032,8 @@ class PassthroughFsTest {
         void copyFileRangeCopiesBetweenHandles() throws Exception {
             Files.writeString(share.resolve("in"), "0123456789");
             long in = inode("in");
-            long hin = fs.open(CTX, in, Linux.O_RDONLY, false).handle();
-            Created out = create("out", 0644, Linux.O_RDWR);
+            long hin = fs.open(CTX, in, Fcntl.O_RDONLY, false).handle();
+            Created out = create("out", 0644, Fcntl.O_RDWR);
             long n = fs.copyFileRange(CTX, in, hin, 2, out.entry().inode(), out.open().handle(), 1, 5, 0);
             assertThat(n).isEqualTo(5);
             assertThat(Files.readAllBytes(share.resolve("out"))).containsExactly(0, '2', '3', '4', '5', '6');
@@ -1259,7 +1260,7 @@ class PassthroughFsTest {
             long h = fs.opendir(CTX, ROOT, 0).handle();
             fs.fsyncdir(CTX, ROOT, false, h);
             fs.fsyncdir(CTX, ROOT, true, h);
-            fails(Errno.EINVAL, () -> fs.lseek(CTX, ROOT, h, 0, Linux.SEEK_DATA));
+            fails(Errno.EINVAL, () -> fs.lseek(CTX, ROOT, h, 0, Fcntl.SEEK_DATA));
         }
     }
 
@@ -1330,7 +1331,7 @@ class PassthroughFsTest {
             Entry e = lookup("f");
             assertThat(e.entryTimeout()).isZero();
             assertThat(e.attrTimeout()).isZero();
-            assertThat(fs.open(CTX, e.inode(), Linux.O_RDONLY, false).openFlags()).isEqualTo(OpenResult.DIRECT_IO);
+            assertThat(fs.open(CTX, e.inode(), Fcntl.O_RDONLY, false).openFlags()).isEqualTo(OpenResult.DIRECT_IO);
             assertThat(fs.opendir(CTX, ROOT, 0).openFlags()).isZero();
         }
 
@@ -1341,9 +1342,9 @@ class PassthroughFsTest {
             Files.writeString(share.resolve("f"), "x");
             Entry e = lookup("f");
             assertThat(e.entryTimeout()).isEqualTo(Duration.ofDays(1));
-            assertThat(fs.open(CTX, e.inode(), Linux.O_RDONLY, false).openFlags()).isEqualTo(OpenResult.KEEP_CACHE);
+            assertThat(fs.open(CTX, e.inode(), Fcntl.O_RDONLY, false).openFlags()).isEqualTo(OpenResult.KEEP_CACHE);
             assertThat(fs.opendir(CTX, ROOT, 0).openFlags()).isEqualTo(OpenResult.CACHE_DIR | OpenResult.KEEP_CACHE);
-            assertThat(fs.create(CTX, ROOT, n("g"), 0644, Linux.O_RDWR, 0, false).open().openFlags())
+            assertThat(fs.create(CTX, ROOT, n("g"), 0644, Fcntl.O_RDWR, 0, false).open().openFlags())
                     .isEqualTo(OpenResult.KEEP_CACHE);
         }
 
@@ -1401,7 +1402,7 @@ class PassthroughFsTest {
             settle(Files.writeString(share.resolve("f"), "aaaa"));
             long f = inode("f");
             openFlags(f);
-            long h = fs.open(CTX, f, Linux.O_RDWR, false).handle();
+            long h = fs.open(CTX, f, Fcntl.O_RDWR, false).handle();
             write(f, h, 0, "bbbb".getBytes(StandardCharsets.UTF_8));
             fs.release(CTX, f, h, 0, 0, 0);
             assertThat(openFlags(f)).isZero();
@@ -1437,7 +1438,7 @@ class PassthroughFsTest {
 
         /** Opens {@code f} read-only, closes it again, and answers the FOPEN flags of that open. */
         int openFlags(long f) throws FsException {
-            OpenResult o = fs.open(CTX, f, Linux.O_RDONLY, false);
+            OpenResult o = fs.open(CTX, f, Fcntl.O_RDONLY, false);
             fs.release(CTX, f, o.handle(), 0, 0, 0);
             return o.openFlags();
         }
@@ -1459,7 +1460,7 @@ class PassthroughFsTest {
             fs = open(PassthroughConfig.defaults().withWriteback(true));
             Path p = Files.writeString(share.resolve("f"), "0123456789");
             long f = inode("f");
-            long h = fs.open(CTX, f, Linux.O_WRONLY | Linux.O_APPEND, false).handle();
+            long h = fs.open(CTX, f, Fcntl.O_WRONLY | Fcntl.O_APPEND, false).handle();
             assertThat(read(f, h, 0, 4)).as("the guest kernel reads around partial pages").containsExactly('0', '1',
                     '2', '3');
             write(f, h, 2, "AB".getBytes(StandardCharsets.UTF_8));
@@ -1473,7 +1474,7 @@ class PassthroughFsTest {
             fs.init(OPENS_DIRECTORIES & ~InitFlags.WRITEBACK_CACHE);
             Files.writeString(share.resolve("f"), "0123");
             long f = inode("f");
-            long h = fs.open(CTX, f, Linux.O_WRONLY, false).handle();
+            long h = fs.open(CTX, f, Fcntl.O_WRONLY, false).handle();
             fails(Errno.EBADF, () -> read(f, h, 0, 4));
         }
     }
@@ -1487,8 +1488,8 @@ class PassthroughFsTest {
             assertThat(e.attr().mode() & Linux.S_IFMT).isEqualTo(Linux.S_IFLNK);
             assertThat(e.attr().size()).isEqualTo("/etc/passwd".length());
             assertThat(fs.readlink(CTX, e.inode())).isEqualTo(n("/etc/passwd"));
-            fails(Errno.ELOOP, () -> fs.open(CTX, e.inode(), Linux.O_RDONLY, false));
-            fails(Errno.ELOOP, () -> fs.open(CTX, e.inode(), Linux.O_WRONLY | Linux.O_TRUNC, false));
+            fails(Errno.ELOOP, () -> fs.open(CTX, e.inode(), Fcntl.O_RDONLY, false));
+            fails(Errno.ELOOP, () -> fs.open(CTX, e.inode(), Fcntl.O_WRONLY | Fcntl.O_TRUNC, false));
             fails(Errno.ENOTDIR, () -> fs.opendir(CTX, e.inode(), 0));
             fails(Errno.ENOTDIR, () -> fs.lookup(CTX, e.inode(), n("x")));
             assertThat(fs.getattr(CTX, e.inode(), OptionalLong.empty()).attr().mode() & Linux.S_IFMT)
@@ -1503,7 +1504,7 @@ class PassthroughFsTest {
             long root = inode("root");
             for (long link : List.of(up, root)) {
                 fails(Errno.ENOTDIR, () -> fs.lookup(CTX, link, n("secret")));
-                fails(Errno.ENOTDIR, () -> fs.create(CTX, link, n("planted"), 0644, Linux.O_RDWR, 0, false));
+                fails(Errno.ENOTDIR, () -> fs.create(CTX, link, n("planted"), 0644, Fcntl.O_RDWR, 0, false));
                 fails(Errno.ENOTDIR, () -> fs.mkdir(CTX, link, n("planted"), 0755, 0));
                 fails(Errno.ENOTDIR, () -> fs.symlink(CTX, n("x"), link, n("planted")));
                 fails(Errno.ENOTDIR, () -> fs.unlink(CTX, link, n("secret")));
@@ -1518,8 +1519,8 @@ class PassthroughFsTest {
         @Test
         void aSymlinkInTheLastComponentIsNeverFollowedByCreation() throws Exception {
             Files.createSymbolicLink(share.resolve("trap"), outside.resolve("secret"));
-            fails(Errno.EEXIST, () -> create("trap", 0644, Linux.O_RDWR | Linux.O_CREAT | Linux.O_EXCL));
-            fails(Errno.ELOOP, () -> create("trap", 0644, Linux.O_RDWR | Linux.O_CREAT | Linux.O_TRUNC));
+            fails(Errno.EEXIST, () -> create("trap", 0644, Fcntl.O_RDWR | Fcntl.O_CREAT | Fcntl.O_EXCL));
+            fails(Errno.ELOOP, () -> create("trap", 0644, Fcntl.O_RDWR | Fcntl.O_CREAT | Fcntl.O_TRUNC));
             fails(Errno.EEXIST, () -> fs.mkdir(CTX, ROOT, n("trap"), 0755, 0));
             assertThat(Files.readString(outside.resolve("secret"))).isEqualTo("host secret\n");
         }
@@ -1533,7 +1534,7 @@ class PassthroughFsTest {
             assertThat(linked.attr().mode() & Linux.S_IFMT).isEqualTo(Linux.S_IFLNK);
             assertThat(Files.isSymbolicLink(share.resolve("hard"))).isTrue();
             assertThat(Files.getAttribute(outside.resolve("secret"), "unix:nlink")).isEqualTo(1);
-            fails(Errno.ELOOP, () -> fs.open(CTX, linked.inode(), Linux.O_RDONLY, false));
+            fails(Errno.ELOOP, () -> fs.open(CTX, linked.inode(), Fcntl.O_RDONLY, false));
         }
 
         @Test
@@ -1543,7 +1544,7 @@ class PassthroughFsTest {
             for (String name : List.of("fd", "cwd")) {
                 Entry e = lookup(name);
                 assertThat(e.attr().mode() & Linux.S_IFMT).isEqualTo(Linux.S_IFLNK);
-                fails(Errno.ELOOP, () -> fs.open(CTX, e.inode(), Linux.O_RDONLY, false));
+                fails(Errno.ELOOP, () -> fs.open(CTX, e.inode(), Fcntl.O_RDONLY, false));
                 fails(Errno.ENOTDIR, () -> fs.lookup(CTX, e.inode(), n("etc")));
             }
             assertThat(lookup("proc").inode()).as("the host's /proc is not in the share").isZero();
@@ -1556,7 +1557,7 @@ class PassthroughFsTest {
             fails(Errno.EINVAL, () -> fs.lookup(CTX, d, n("..")));
             fails(Errno.EINVAL, () -> fs.lookup(CTX, d, n("../outside")));
             fails(Errno.EINVAL, () -> fs.mkdir(CTX, ROOT, n("../outside/x"), 0755, 0));
-            fails(Errno.EINVAL, () -> fs.create(CTX, ROOT, n("/tmp/x"), 0644, Linux.O_RDWR, 0, false));
+            fails(Errno.EINVAL, () -> fs.create(CTX, ROOT, n("/tmp/x"), 0644, Fcntl.O_RDWR, 0, false));
             fails(Errno.EINVAL, () -> fs.symlink(CTX, n("x"), ROOT, n("..")));
             fails(Errno.EINVAL, () -> fs.link(CTX, d, ROOT, n("a/b")));
             fails(Errno.EINVAL, () -> fs.mknod(CTX, ROOT, n("."), Linux.S_IFIFO | 0600, 0, 0));
@@ -1650,7 +1651,7 @@ class PassthroughFsTest {
                         for (int i = 0; i < rounds; i++) {
                             String name = "t" + id + "-" + i;
                             byte[] data = random(1000 + i * 13, id * 1000L + i);
-                            Created c = fs.create(who, ROOT, n(name), 0644, Linux.O_RDWR, 0, false);
+                            Created c = fs.create(who, ROOT, n(name), 0644, Fcntl.O_RDWR, 0, false);
                             long f = c.entry().inode();
                             long h = c.open().handle();
                             assertThat(write(f, h, 0, data, data.length / 2)).isEqualTo(data.length);
@@ -1658,7 +1659,7 @@ class PassthroughFsTest {
                             assertThat(fs.getattr(CTX, f, OptionalLong.empty()).attr().size())
                                     .isEqualTo(data.length);
                             Entry shared = fs.lookup(CTX, ROOT, n("shared"));
-                            long sh = fs.open(CTX, shared.inode(), Linux.O_RDONLY, false).handle();
+                            long sh = fs.open(CTX, shared.inode(), Fcntl.O_RDONLY, false).handle();
                             assertThat(read(shared.inode(), sh, 0, 64)).hasSize(15);
                             fs.release(CTX, shared.inode(), sh, 0, 0, 0);
                             fs.forget(shared.inode(), 1);
