@@ -1,7 +1,7 @@
 package io.krunctl.virtiofs.fs;
 
+import static io.krunctl.virtiofs.fs.FsAssertions.assertErrno;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.krunctl.nativeio.Fcntl;
 import java.lang.foreign.Arena;
@@ -20,7 +20,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
@@ -46,11 +45,6 @@ class AugmentFsTest {
 
     private AugmentFs overNull() {
         return new AugmentFs(new NullFs(), inodes, bootEntries(), exitCodes::add);
-    }
-
-    private static void assertErrno(Errno expected, ThrowingCallable call) {
-        assertThatThrownBy(call).isInstanceOfSatisfying(FsException.class,
-                e -> assertThat(e.errno()).isEqualTo(expected));
     }
 
     private static String read(FileSystem fs, long inode, long offset, int... segmentSizes) throws FsException {

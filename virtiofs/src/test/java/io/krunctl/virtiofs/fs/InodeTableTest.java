@@ -1,7 +1,7 @@
 package io.krunctl.virtiofs.fs;
 
+import static io.krunctl.virtiofs.fs.FsAssertions.assertErrno;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.krunctl.nativeio.Fcntl;
 import io.krunctl.nativeio.FileCalls;
@@ -72,8 +72,7 @@ class InodeTableTest {
         table.forget(a.id, 1);
         assertThat(isOpen(fd)).isFalse();
         assertThat(table.size()).isEqualTo(1);
-        assertThatThrownBy(() -> table.acquire(a.id))
-                .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EBADF));
+        assertErrno(Errno.EBADF, () -> table.acquire(a.id));
     }
 
     @Test

@@ -1,7 +1,7 @@
 package io.krunctl.virtiofs.fs;
 
+import static io.krunctl.virtiofs.fs.FsAssertions.assertErrno;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.krunctl.nativeio.Fcntl;
 import java.lang.foreign.Arena;
@@ -114,8 +114,7 @@ class PassthroughFsRoTest {
     @ParameterizedTest(name = "{0} is EROFS")
     @MethodSource("mutations")
     void everyMutationIsErofs(String what, Mutation mutation) {
-        assertThatThrownBy(mutation::run).isInstanceOfSatisfying(FsException.class,
-                e -> assertThat(e.errno()).isEqualTo(Errno.EROFS));
+        assertErrno(Errno.EROFS, mutation::run);
     }
 
     @Test
