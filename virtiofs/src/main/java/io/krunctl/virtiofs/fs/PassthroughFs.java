@@ -11,7 +11,6 @@ import io.krunctl.nativeio.FileStructs;
 import io.krunctl.nativeio.NativeException;
 import io.krunctl.nativeio.Structs;
 import io.krunctl.virtiofs.fs.HandleTable.OpenFile;
-import io.krunctl.virtiofs.fs.InodeTable.Inode;
 import java.util.function.IntSupplier;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -72,6 +71,8 @@ import org.apache.logging.log4j.Logger;
  *
  * <p>Thread-safe: any number of worker threads may call it. Call it from platform threads (see
  * {@link WorkerState}). {@link #close()} releases every descriptor once the device has stopped.
+ * Every inode and handle a request uses is held by a lease ({@link InodeTable#pin},
+ * {@link HandleTable#pin}) for exactly the request.
  */
 public final class PassthroughFs implements FileSystem, AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(PassthroughFs.class);
@@ -251,11 +252,10 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     @Override
     public Entry lookup(Context ctx, long parent, Name name) throws FsException {
-        Inode dir = inodes.acquire(parent);
-        try {
+        try (var dir = inodes.pin(parent)) {
             WorkerState w = WorkerState.current();
             MemorySegment c = component(w.name, name);
-            int fd = openPath(w, dir.fd, c);
+            int fd = openPath(w, dir.fd(), c);
             if (fd < 0) {
                 if (fd == NEG_ENOENT && !config.negativeTimeout().isZero()) {
                     // A negative entry: the guest remembers for a while that the name is absent.
@@ -264,8 +264,6 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 throw error(fd);
             }
             return entryFor(w, dir, fd);
-        } finally {
-            inodes.release(dir);
         }
     }
 
@@ -288,73 +286,56 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 && !(type == Linux.S_IFCHR && rdev == 0)) {
             throw new FsException(Errno.EPERM);
         }
-        Inode dir = inodes.acquire(parent);
-        try {
+        try (var dir = inodes.pin(parent)) {
             WorkerState w = WorkerState.current();
             MemorySegment c = component(w.name, name);
             w.ownUmask();
-            int r = asCaller(ctx, w, () -> FileCalls.mknodat(dir.fd, c, mode, Integer.toUnsignedLong(rdev)));
+            int r = asCaller(ctx, w, () -> FileCalls.mknodat(dir.fd(), c, mode, Integer.toUnsignedLong(rdev)));
             check(r);
             return lookupCreated(w, dir, c);
-        } finally {
-            inodes.release(dir);
         }
     }
 
     @Override
     public Entry mkdir(Context ctx, long parent, Name name, int mode, int umask) throws FsException {
-        Inode dir = inodes.acquire(parent);
-        try {
+        try (var dir = inodes.pin(parent)) {
             WorkerState w = WorkerState.current();
             MemorySegment c = component(w.name, name);
             w.ownUmask();
-            int r = asCaller(ctx, w, () -> FileCalls.mkdirat(dir.fd, c, mode & Linux.PERMISSION_BITS));
+            int r = asCaller(ctx, w, () -> FileCalls.mkdirat(dir.fd(), c, mode & Linux.PERMISSION_BITS));
             check(r);
             return lookupCreated(w, dir, c);
-        } finally {
-            inodes.release(dir);
         }
     }
 
     @Override
     public Entry symlink(Context ctx, Name target, long parent, Name name) throws FsException {
-        Inode dir = inodes.acquire(parent);
-        try {
+        try (var dir = inodes.pin(parent)) {
             WorkerState w = WorkerState.current();
             MemorySegment c = component(w.name, name);
             if (target.isEmpty()) {
                 throw new FsException(Errno.ENOENT);
             }
             MemorySegment text = WorkerState.cString(w.name2, target);
-            int r = asCaller(ctx, w, () -> FileCalls.symlinkat(text, dir.fd, c));
+            int r = asCaller(ctx, w, () -> FileCalls.symlinkat(text, dir.fd(), c));
             check(r);
             return lookupCreated(w, dir, c);
-        } finally {
-            inodes.release(dir);
         }
     }
 
     @Override
     public Entry link(Context ctx, long inode, long newParent, Name newName) throws FsException {
-        Inode source = inodes.acquire(inode);
-        try {
-            Inode dir = inodes.acquire(newParent);
-            try {
-                WorkerState w = WorkerState.current();
-                MemorySegment c = component(w.name, newName);
-                int r = FileCalls.linkat(source.fd, w.empty, dir.fd, c, FileCalls.AT_EMPTY_PATH);
-                if (r == NEG_ENOENT && !switchCredentials) {
-                    // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link names the same inode.
-                    r = FileCalls.linkat(FileCalls.AT_FDCWD, w.procPath(source.fd), dir.fd, c,
-                            FileCalls.AT_SYMLINK_FOLLOW);
-                }
-                check(r);
-                return lookupCreated(w, dir, c);
-            } finally {
-                inodes.release(dir);
+        try (var source = inodes.pin(inode); var dir = inodes.pin(newParent)) {
+            WorkerState w = WorkerState.current();
+            MemorySegment c = component(w.name, newName);
+            int r = FileCalls.linkat(source.fd(), w.empty, dir.fd(), c, FileCalls.AT_EMPTY_PATH);
+            if (r == NEG_ENOENT && !switchCredentials) {
+                // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link names the same inode.
+                r = FileCalls.linkat(FileCalls.AT_FDCWD, w.procPath(source.fd()), dir.fd(), c,
+                        FileCalls.AT_SYMLINK_FOLLOW);
             }
-        } finally {
-            inodes.release(source);
+            check(r);
+            return lookupCreated(w, dir, c);
         }
     }
 
@@ -369,12 +350,9 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     }
 
     private void remove(long parent, Name name, int flags) throws FsException {
-        Inode dir = inodes.acquire(parent);
-        try {
+        try (var dir = inodes.pin(parent)) {
             WorkerState w = WorkerState.current();
-            check(FileCalls.unlinkat(dir.fd, component(w.name, name), flags));
-        } finally {
-            inodes.release(dir);
+            check(FileCalls.unlinkat(dir.fd(), component(w.name, name), flags));
         }
     }
 
@@ -384,19 +362,11 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         if ((flags & ~RENAME_FLAGS) != 0) {
             throw new FsException(Errno.EINVAL);
         }
-        Inode from = inodes.acquire(oldParent);
-        try {
-            Inode to = inodes.acquire(newParent);
-            try {
-                WorkerState w = WorkerState.current();
-                MemorySegment a = component(w.name, oldName);
-                MemorySegment b = component(w.name2, newName);
-                check(FileCalls.renameat2(from.fd, a, to.fd, b, flags));
-            } finally {
-                inodes.release(to);
-            }
-        } finally {
-            inodes.release(from);
+        try (var from = inodes.pin(oldParent); var to = inodes.pin(newParent)) {
+            WorkerState w = WorkerState.current();
+            MemorySegment a = component(w.name, oldName);
+            MemorySegment b = component(w.name2, newName);
+            check(FileCalls.renameat2(from.fd(), a, to.fd(), b, flags));
         }
     }
 
@@ -404,31 +374,24 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     @Override
     public AttrReply getattr(Context ctx, long inode, OptionalLong handle) throws FsException {
-        Inode in = inodes.acquire(inode);
-        try {
+        try (var in = inodes.pin(inode)) {
             WorkerState w = WorkerState.current();
-            statx(w, in.fd);
+            statx(w, in.fd());
             return new AttrReply(attrOf(w.statx, 0), config.attrTimeout());
-        } finally {
-            inodes.release(in);
         }
     }
 
     @Override
     public AttrReply setattr(Context ctx, long inode, SetAttr changes) throws FsException {
-        Inode in = inodes.acquire(inode);
-        OpenFile file = null;
-        try {
-            if (changes.has(SetAttr.HANDLE)) {
-                file = handles.acquire(changes.handle());
-            }
+        try (var in = inodes.pin(inode);
+                var file = changes.has(SetAttr.HANDLE) ? handles.pin(changes.handle()) : null) {
             WorkerState w = WorkerState.current();
-            int fd = file != null ? file.fd : -1;
+            int fd = file != null ? file.fd() : -1;
             if (changes.has(SetAttr.UID) || changes.has(SetAttr.GID)) {
                 int uid = changes.has(SetAttr.UID) ? changes.uid() : -1;
                 int gid = changes.has(SetAttr.GID) ? changes.gid() : -1;
                 check(fd >= 0 ? FileCalls.fchown(fd, uid, gid)
-                        : FileCalls.fchownat(in.fd, w.empty, uid, gid, FileCalls.AT_EMPTY_PATH));
+                        : FileCalls.fchownat(in.fd(), w.empty, uid, gid, FileCalls.AT_EMPTY_PATH));
             }
             // After the owner: a chown clears set-id bits, and a mode the guest sends with it wins.
             if (changes.has(SetAttr.MODE)) {
@@ -439,9 +402,9 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 if (!in.is(Linux.S_IFREG)) {
                     throw new FsException(in.is(Linux.S_IFDIR) ? Errno.EISDIR : Errno.EINVAL);
                 }
-                boolean writable = file != null && (file.flags & Fcntl.O_ACCMODE) != Fcntl.O_RDONLY;
+                boolean writable = file != null && (file.flags() & Fcntl.O_ACCMODE) != Fcntl.O_RDONLY;
                 check(writable ? FileCalls.ftruncate(fd, changes.size())
-                        : FileCalls.truncate(w.procPath(in.fd), changes.size()));
+                        : FileCalls.truncate(w.procPath(in.fd()), changes.size()));
             }
             // HANDLE_KILLPRIV_V2: the guest flags truncations and chowns by callers without
             // CAP_FSETID. A root chown has cleared the bits on the host already; a truncation has
@@ -459,13 +422,8 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 check(fd >= 0 ? FileCalls.futimens(fd, t) : utimes(w, in, t));
             }
             // CTIME: Linux sets a file's change time itself on every change above; nothing to do.
-            statx(w, in.fd);
+            statx(w, in.fd());
             return new AttrReply(attrOf(w.statx, 0), config.attrTimeout());
-        } finally {
-            if (file != null) {
-                handles.release(file);
-            }
-            inodes.release(in);
         }
     }
 
@@ -486,28 +444,28 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
      * utimensat of an inode itself (a symlink too) with {@code AT_EMPTY_PATH}; kernels before 5.8
      * refuse that flag here, and then a non-symlink goes through its /proc link.
      */
-    private int utimes(WorkerState w, Inode in, MemorySegment times) {
-        int r = FileCalls.utimensat(in.fd, w.empty, times, FileCalls.AT_EMPTY_PATH | FileCalls.AT_SYMLINK_NOFOLLOW);
+    private int utimes(WorkerState w, InodeTable.Lease in, MemorySegment times) {
+        int r = FileCalls.utimensat(in.fd(), w.empty, times, FileCalls.AT_EMPTY_PATH | FileCalls.AT_SYMLINK_NOFOLLOW);
         if (r == NEG_EINVAL && !in.is(Linux.S_IFLNK)) {
-            r = FileCalls.utimensat(procSelfFd, w.fdName(in.fd), times, 0);
+            r = FileCalls.utimensat(procSelfFd, w.fdName(in.fd()), times, 0);
         }
         return r;
     }
 
     /** chmod of an inode without an open file: through its /proc link, never for a symlink. */
-    private int chmod(WorkerState w, Inode in, int mode) {
+    private int chmod(WorkerState w, InodeTable.Lease in, int mode) {
         if (in.is(Linux.S_IFLNK)) {
             return NEG_EOPNOTSUPP;
         }
-        return FileCalls.fchmodat(procSelfFd, w.fdName(in.fd), mode, 0);
+        return FileCalls.fchmodat(procSelfFd, w.fdName(in.fd()), mode, 0);
     }
 
     /**
      * Clears set-user-id, and set-group-id if group-executable (the kernel's own rule), as
      * HANDLE_KILLPRIV_V2 asks of the server after a write or truncation by an unprivileged caller.
      */
-    private void killSuidGid(WorkerState w, Inode in, int fd) throws FsException {
-        int r = FileCalls.statx(fd >= 0 ? fd : in.fd, w.empty, STATX_FLAGS, FileCalls.STATX_MODE, w.statx);
+    private void killSuidGid(WorkerState w, InodeTable.Lease in, int fd) throws FsException {
+        int r = FileCalls.statx(fd >= 0 ? fd : in.fd(), w.empty, STATX_FLAGS, FileCalls.STATX_MODE, w.statx);
         check(r);
         int mode = Short.toUnsignedInt(w.statx.get(JAVA_SHORT, FileStructs.STX_MODE));
         int kept = mode & ~S_ISUID;
@@ -522,26 +480,22 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     @Override
     public Name readlink(Context ctx, long inode) throws FsException {
-        Inode in = inodes.acquire(inode);
-        try {
+        try (var in = inodes.pin(inode)) {
             if (!in.is(Linux.S_IFLNK)) {
                 throw new FsException(Errno.EINVAL);
             }
             WorkerState w = WorkerState.current();
-            long n = FileCalls.readlinkat(in.fd, w.empty, w.name2);
+            long n = FileCalls.readlinkat(in.fd(), w.empty, w.name2);
             check(n);
             return Name.of(w.name2.asSlice(0, n).toArray(JAVA_BYTE));
-        } finally {
-            inodes.release(in);
         }
     }
 
     @Override
     public void access(Context ctx, long inode, int mask) throws FsException {
-        Inode in = inodes.acquire(inode);
-        try {
+        try (var in = inodes.pin(inode)) {
             WorkerState w = WorkerState.current();
-            statx(w, in.fd);
+            statx(w, in.fd());
             if (mask == Linux.F_OK || ctx.uid() == Context.INVALID_ID) {
                 return;
             }
@@ -564,24 +518,19 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             if ((mask & ~bits & 7) != 0) {
                 throw new FsException(Errno.EACCES);
             }
-        } finally {
-            inodes.release(in);
         }
     }
 
     @Override
     public StatFs statfs(Context ctx, long inode) throws FsException {
-        Inode in = inodes.acquire(inode);
-        try {
+        try (var in = inodes.pin(inode)) {
             WorkerState w = WorkerState.current();
             MemorySegment s = w.statfs;
-            check(FileCalls.fstatfs(in.fd, s));
+            check(FileCalls.fstatfs(in.fd(), s));
             return new StatFs(s.get(JAVA_LONG, FileStructs.F_BLOCKS), s.get(JAVA_LONG, FileStructs.F_BFREE),
                     s.get(JAVA_LONG, FileStructs.F_BAVAIL), s.get(JAVA_LONG, FileStructs.F_FILES),
                     s.get(JAVA_LONG, FileStructs.F_FFREE), (int) s.get(JAVA_LONG, FileStructs.F_BSIZE),
                     (int) s.get(JAVA_LONG, FileStructs.F_NAMELEN), (int) s.get(JAVA_LONG, FileStructs.F_FRSIZE));
-        } finally {
-            inodes.release(in);
         }
     }
 
@@ -594,40 +543,33 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         if (value.length > WorkerState.XATTR_MAX) {
             throw new FsException(Errno.E2BIG);
         }
-        Inode in = inodes.acquire(inode);
-        try {
+        try (var in = inodes.pin(inode)) {
             WorkerState w = WorkerState.current();
             MemorySegment v = w.xattr().asSlice(0, value.length);
             MemorySegment.copy(value, 0, v, JAVA_BYTE, 0, value.length);
-            check(FileCalls.setxattr(w.procPath(in.fd), WorkerState.cString(w.name, name), v, flags));
-        } finally {
-            inodes.release(in);
+            check(FileCalls.setxattr(w.procPath(in.fd()), WorkerState.cString(w.name, name), v, flags));
         }
     }
 
     @Override
     public byte[] getxattr(Context ctx, long inode, Name name, int size) throws FsException {
         requireXattr();
-        Inode in = inodes.acquire(inode);
-        try {
+        try (var in = inodes.pin(inode)) {
             WorkerState w = WorkerState.current();
             MemorySegment buffer = w.xattr();
-            long n = FileCalls.getxattr(w.procPath(in.fd), WorkerState.cString(w.name, name), buffer);
+            long n = FileCalls.getxattr(w.procPath(in.fd()), WorkerState.cString(w.name, name), buffer);
             check(n);
             return buffer.asSlice(0, n).toArray(JAVA_BYTE);
-        } finally {
-            inodes.release(in);
         }
     }
 
     @Override
     public List<Name> listxattr(Context ctx, long inode, int size) throws FsException {
         requireXattr();
-        Inode in = inodes.acquire(inode);
-        try {
+        try (var in = inodes.pin(inode)) {
             WorkerState w = WorkerState.current();
             MemorySegment buffer = w.xattr();
-            long n = FileCalls.listxattr(w.procPath(in.fd), buffer);
+            long n = FileCalls.listxattr(w.procPath(in.fd()), buffer);
             check(n);
             List<Name> names = new ArrayList<>();
             long start = 0;
@@ -640,20 +582,15 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 }
             }
             return names;
-        } finally {
-            inodes.release(in);
         }
     }
 
     @Override
     public void removexattr(Context ctx, long inode, Name name) throws FsException {
         requireXattr();
-        Inode in = inodes.acquire(inode);
-        try {
+        try (var in = inodes.pin(inode)) {
             WorkerState w = WorkerState.current();
-            check(FileCalls.removexattr(w.procPath(in.fd), WorkerState.cString(w.name, name)));
-        } finally {
-            inodes.release(in);
+            check(FileCalls.removexattr(w.procPath(in.fd()), WorkerState.cString(w.name, name)));
         }
     }
 
@@ -668,8 +605,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     @Override
     public OpenResult open(Context ctx, long inode, int flags, boolean killSuidGid) throws FsException {
-        Inode in = inodes.acquire(inode);
-        try {
+        try (var in = inodes.pin(inode)) {
             WorkerState w = WorkerState.current();
             OpenFile file = reopen(w, in, flags);
             if (killSuidGid && (flags & Fcntl.O_TRUNC) != 0) {
@@ -681,8 +617,6 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 }
             }
             return new OpenResult(file.id, openFlags(w, in, file.fd));
-        } finally {
-            inodes.release(in);
         }
     }
 
@@ -693,14 +627,14 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
      * program started a hundred times is read from the host a hundred times. A changed file is opened
      * without it, which drops them.
      */
-    private int openFlags(WorkerState w, Inode in, int fd) throws FsException {
+    private int openFlags(WorkerState w, InodeTable.Lease in, int fd) throws FsException {
         if (config.cache() != CachePolicy.AUTO || !in.is(Linux.S_IFREG)) {
             return fileOpenFlags;
         }
         long now = System.currentTimeMillis();
         statx(w, fd);
         DataVersion version = DataVersion.of(w.statx);
-        return in.reopenedUnchanged(version, version.settledBy(now)) ? OpenResult.KEEP_CACHE : fileOpenFlags;
+        return in.inode().reopenedUnchanged(version, version.settledBy(now)) ? OpenResult.KEEP_CACHE : fileOpenFlags;
     }
 
     /**
@@ -708,7 +642,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
      * directories: the link of a symlink inode would be followed, and a device, FIFO or socket the
      * guest made (or found) in the tree must never be opened on the host.
      */
-    private OpenFile reopen(WorkerState w, Inode in, int guestFlags) throws FsException {
+    private OpenFile reopen(WorkerState w, InodeTable.Lease in, int guestFlags) throws FsException {
         if (in.is(Linux.S_IFLNK)) {
             throw new FsException(Errno.ELOOP);
         }
@@ -716,12 +650,12 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             throw new FsException(Errno.ENXIO);
         }
         int flags = hostOpenFlags(guestFlags);
-        int fd = FileCalls.openat(procSelfFd, w.fdName(in.fd), flags, 0);
+        int fd = FileCalls.openat(procSelfFd, w.fdName(in.fd()), flags, 0);
         if (fd == NEG_EACCES && flags != baseOpenFlags(guestFlags)) {
             // Writeback's read-write upgrade of a write-only open needs read permission, which only
             // root is sure to have; the guest asked for less.
             flags = baseOpenFlags(guestFlags);
-            fd = FileCalls.openat(procSelfFd, w.fdName(in.fd), flags, 0);
+            fd = FileCalls.openat(procSelfFd, w.fdName(in.fd()), flags, 0);
         }
         check(fd);
         return handles.add(fd, flags);
@@ -746,13 +680,12 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     @Override
     public Created create(Context ctx, long parent, Name name, int mode, int flags, int umask, boolean killSuidGid)
             throws FsException {
-        Inode dir = inodes.acquire(parent);
-        try {
+        try (var dir = inodes.pin(parent)) {
             WorkerState w = WorkerState.current();
             MemorySegment c = component(w.name, name);
             int hostFlags = hostOpenFlags(flags);
             w.ownUmask();
-            int fd = asCaller(ctx, w, () -> openCreate(w, dir.fd, c, hostFlags, mode & Linux.PERMISSION_BITS));
+            int fd = asCaller(ctx, w, () -> openCreate(w, dir.fd(), c, hostFlags, mode & Linux.PERMISSION_BITS));
             if (fd == NEG_EEXIST && (flags & Fcntl.O_EXCL) == 0) {
                 return openExisting(w, dir, c, flags, killSuidGid);
             }
@@ -772,29 +705,25 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             }
             OpenFile file = handles.add(fd, hostFlags);
             return new Created(entry, new OpenResult(file.id, fileOpenFlags));
-        } finally {
-            inodes.release(dir);
         }
     }
 
     /** O_CREAT without O_EXCL found the name taken: open what is there, as OPEN would (never a device). */
-    private Created openExisting(WorkerState w, Inode dir, MemorySegment c, int flags, boolean killSuidGid)
+    private Created openExisting(WorkerState w, InodeTable.Lease dir, MemorySegment c, int flags, boolean killSuidGid)
             throws FsException {
-        int pathFd = openPath(w, dir.fd, c);
+        int pathFd = openPath(w, dir.fd(), c);
         check(pathFd);
         Entry entry = entryFor(w, dir, pathFd);
-        Inode in = inodes.acquire(entry.inode());
-        try {
+        try (var in = inodes.pin(entry.inode())) {
             OpenFile file = reopen(w, in, flags);
             if (killSuidGid && (flags & Fcntl.O_TRUNC) != 0) {
                 killSuidGid(w, in, file.fd);
             }
             return new Created(entry, new OpenResult(file.id, openFlags(w, in, file.fd)));
         } catch (FsException e) {
+            // The guest never gets this entry: give back the reference entryFor took for it.
             inodes.forget(entry.inode(), 1);
             throw e;
-        } finally {
-            inodes.release(in);
         }
     }
 
@@ -813,26 +742,20 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     @Override
     public int read(Context ctx, long inode, long handle, long offset, List<MemorySegment> destination, int flags)
             throws FsException {
-        OpenFile file = handles.acquire(handle);
-        try {
-            return Math.toIntExact(transfer(WorkerState.current(), file.fd, destination, offset, false));
-        } finally {
-            handles.release(file);
+        try (var file = handles.pin(handle)) {
+            return Math.toIntExact(transfer(WorkerState.current(), file.fd(), destination, offset, false));
         }
     }
 
     @Override
     public int write(Context ctx, long inode, long handle, long offset, List<MemorySegment> source, int writeFlags,
             int flags) throws FsException {
-        OpenFile file = handles.acquire(handle);
-        try {
+        try (var file = handles.pin(handle)) {
             WorkerState w = WorkerState.current();
             if ((writeFlags & FsFlags.WRITE_KILL_SUIDGID) != 0) {
-                killSuidGid(w, null, file.fd);
+                killSuidGid(w, null, file.fd());
             }
-            return Math.toIntExact(transfer(w, file.fd, source, offset, true));
-        } finally {
-            handles.release(file);
+            return Math.toIntExact(transfer(w, file.fd(), source, offset, true));
         }
     }
 
@@ -954,26 +877,15 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     @Override
     public void fsync(Context ctx, long inode, boolean dataOnly, long handle) throws FsException {
-        OpenFile file = handles.acquire(handle);
-        try {
-            sync(file.fd, dataOnly);
-        } finally {
-            handles.release(file);
+        try (var file = handles.pin(handle)) {
+            sync(file.fd(), dataOnly);
         }
     }
 
     @Override
     public void fsyncdir(Context ctx, long inode, boolean dataOnly, long handle) throws FsException {
-        Inode dir = inodes.acquire(inode);
-        try {
-            OpenFile file = acquireDirectory(dir, handle);
-            try {
-                sync(file.fd, dataOnly);
-            } finally {
-                releaseDirectory(file);
-            }
-        } finally {
-            inodes.release(dir);
+        try (var dir = inodes.pin(inode); OpenDirectory open = openDirectory(dir, handle)) {
+            sync(open.file.fd, dataOnly);
         }
     }
 
@@ -984,11 +896,8 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     @Override
     public void fallocate(Context ctx, long inode, long handle, int mode, long offset, long length)
             throws FsException {
-        OpenFile file = handles.acquire(handle);
-        try {
-            check(FileCalls.fallocate(file.fd, mode, offset, length));
-        } finally {
-            handles.release(file);
+        try (var file = handles.pin(handle)) {
+            check(FileCalls.fallocate(file.fd(), mode, offset, length));
         }
     }
 
@@ -1000,40 +909,29 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     @Override
     public long lseek(Context ctx, long inode, long handle, long offset, int whence) throws FsException {
-        OpenFile file = handles.acquire(handle);
-        try {
-            if ((file.flags & Fcntl.O_DIRECTORY) != 0) {
+        try (var file = handles.pin(handle)) {
+            if ((file.flags() & Fcntl.O_DIRECTORY) != 0) {
                 // A directory's position belongs to its listing.
                 throw new FsException(Errno.EINVAL);
             }
-            long r = FileCalls.lseek(file.fd, offset, whence);
+            long r = FileCalls.lseek(file.fd(), offset, whence);
             check(r);
             return r;
-        } finally {
-            handles.release(file);
         }
     }
 
     @Override
     public long copyFileRange(Context ctx, long inodeIn, long handleIn, long offsetIn, long inodeOut,
             long handleOut, long offsetOut, long length, long flags) throws FsException {
-        OpenFile in = handles.acquire(handleIn);
-        try {
-            OpenFile out = handles.acquire(handleOut);
-            try {
-                WorkerState w = WorkerState.current();
-                MemorySegment offsets = w.offsets;
-                offsets.set(JAVA_LONG, 0, offsetIn);
-                offsets.set(JAVA_LONG, 8, offsetOut);
-                long r = FileCalls.copyFileRange(in.fd, offsets.asSlice(0, 8), out.fd, offsets.asSlice(8, 8), length,
-                        (int) flags);
-                check(r);
-                return r;
-            } finally {
-                handles.release(out);
-            }
-        } finally {
-            handles.release(in);
+        try (var in = handles.pin(handleIn); var out = handles.pin(handleOut)) {
+            WorkerState w = WorkerState.current();
+            MemorySegment offsets = w.offsets;
+            offsets.set(JAVA_LONG, 0, offsetIn);
+            offsets.set(JAVA_LONG, 8, offsetOut);
+            long r = FileCalls.copyFileRange(in.fd(), offsets.asSlice(0, 8), out.fd(), offsets.asSlice(8, 8), length,
+                    (int) flags);
+            check(r);
+            return r;
         }
     }
 
@@ -1047,8 +945,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     @Override
     public OpenResult opendir(Context ctx, long inode, int flags) throws FsException {
-        Inode in = inodes.acquire(inode);
-        try {
+        try (var in = inodes.pin(inode)) {
             if (!in.is(Linux.S_IFDIR)) {
                 throw new FsException(Errno.ENOTDIR);
             }
@@ -1058,23 +955,21 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             int fd = openDirectory(in);
             check(fd);
             return new OpenResult(handles.add(fd, DIRECTORY_FLAGS).id, dirOpenFlags);
-        } finally {
-            inodes.release(in);
         }
     }
 
-    private int openDirectory(Inode in) {
-        return FileCalls.openat(procSelfFd, WorkerState.current().fdName(in.fd), DIRECTORY_FLAGS, 0);
+    private int openDirectory(InodeTable.Lease in) {
+        return FileCalls.openat(procSelfFd, WorkerState.current().fdName(in.fd()), DIRECTORY_FLAGS, 0);
     }
 
     /**
      * The open directory a listing or sync names: the guest's handle, or with {@link #NO_HANDLE}
-     * (handle-less directories) a descriptor opened for this one request. Give it back through
-     * {@link #releaseDirectory}.
+     * (handle-less directories) a descriptor opened for this one request. Close it when done.
      */
-    private OpenFile acquireDirectory(Inode dir, long handle) throws FsException {
+    private OpenDirectory openDirectory(InodeTable.Lease dir, long handle) throws FsException {
         if (handle != NO_HANDLE) {
-            return handles.acquire(handle);
+            HandleTable.Lease lease = handles.pin(handle);
+            return new OpenDirectory(lease.file(), lease);
         }
         if (!dir.is(Linux.S_IFDIR)) {
             throw new FsException(Errno.ENOTDIR);
@@ -1083,68 +978,70 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         check(fd);
         OpenFile file = new OpenFile(NO_HANDLE, fd, DIRECTORY_FLAGS);
         file.dirPosition = 0;
-        return file;
+        return new OpenDirectory(file, null);
     }
 
-    private void releaseDirectory(OpenFile file) {
-        if (file.id == NO_HANDLE) {
-            FileCalls.close(file.fd);
-        } else {
-            handles.release(file);
+    /** A directory open for one request; closing gives back the guest's handle or closes our own. */
+    private static final class OpenDirectory implements AutoCloseable {
+        final OpenFile file;
+        /** The guest's handle, held for this request; null for a descriptor of our own. */
+        private final HandleTable.Lease lease;
+        private boolean closed;
+
+        OpenDirectory(OpenFile file, HandleTable.Lease lease) {
+            this.file = file;
+            this.lease = lease;
+        }
+
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (lease != null) {
+                lease.close();
+            } else {
+                FileCalls.close(file.fd);
+            }
         }
     }
 
     @Override
     public void readdir(Context ctx, long inode, long handle, long offset, DirectorySink sink) throws FsException {
-        Inode dir = inodes.acquire(inode);
-        try {
-            OpenFile file = acquireDirectory(dir, handle);
-            try {
-                list(file, offset, READDIR_BUFFER, (w, e) -> sink.add(e));
-            } finally {
-                releaseDirectory(file);
-            }
-        } finally {
-            inodes.release(dir);
+        try (var dir = inodes.pin(inode); OpenDirectory open = openDirectory(dir, handle)) {
+            list(open.file, offset, READDIR_BUFFER, (w, e) -> sink.add(e));
         }
     }
 
     @Override
     public void readdirplus(Context ctx, long inode, long handle, long offset, DirectoryPlusSink sink)
             throws FsException {
-        Inode dir = inodes.acquire(inode);
-        try {
-            OpenFile file = acquireDirectory(dir, handle);
-            try {
-                list(file, offset, READDIRPLUS_BUFFER, (w, e) -> {
-                    if (!sink.fits(e.name())) {
-                        return false;
+        try (var dir = inodes.pin(inode); OpenDirectory open = openDirectory(dir, handle)) {
+            list(open.file, offset, READDIRPLUS_BUFFER, (w, e) -> {
+                if (!sink.fits(e.name())) {
+                    return false;
+                }
+                Entry attributes = e.name().isDotOrDotDot() ? Entry.NONE : lookupListed(w, dir, e.name());
+                boolean added = false;
+                try {
+                    added = sink.add(e, attributes);
+                } finally {
+                    if (!added && attributes.inode() != 0) {
+                        // The guest never got this entry: give back the reference taken for it.
+                        inodes.forget(attributes.inode(), 1);
                     }
-                    Entry attributes = e.name().isDotOrDotDot() ? Entry.NONE : lookupListed(w, dir, e.name());
-                    boolean added = false;
-                    try {
-                        added = sink.add(e, attributes);
-                    } finally {
-                        if (!added && attributes.inode() != 0) {
-                            // The guest never got this entry: give back the reference taken for it.
-                            inodes.forget(attributes.inode(), 1);
-                        }
-                    }
-                    return added;
-                });
-            } finally {
-                releaseDirectory(file);
-            }
-        } finally {
-            inodes.release(dir);
+                }
+                return added;
+            });
         }
     }
 
     /** A listed name's lookup for readdirplus; {@link Entry#NONE} if it vanished meanwhile. */
-    private Entry lookupListed(WorkerState w, Inode dir, Name name) {
+    private Entry lookupListed(WorkerState w, InodeTable.Lease dir, Name name) {
         try {
             MemorySegment c = WorkerState.cString(w.name, name);
-            int fd = openPath(w, dir.fd, c);
+            int fd = openPath(w, dir.fd(), c);
             return fd < 0 ? Entry.NONE : entryFor(w, dir, fd);
         } catch (FsException e) {
             return Entry.NONE;
@@ -1246,22 +1143,22 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     }
 
     /** The entry of the name the guest just created in {@code dir}. */
-    private Entry lookupCreated(WorkerState w, Inode dir, MemorySegment c) throws FsException {
-        int fd = openPath(w, dir.fd, c);
+    private Entry lookupCreated(WorkerState w, InodeTable.Lease dir, MemorySegment c) throws FsException {
+        int fd = openPath(w, dir.fd(), c);
         check(fd);
         return entryFor(w, dir, fd);
     }
 
     /** Registers {@code fd} (an O_PATH descriptor found in {@code parent}, now owned here) as an inode. */
-    private Entry entryFor(WorkerState w, Inode parent, int fd) throws FsException {
+    private Entry entryFor(WorkerState w, InodeTable.Lease parent, int fd) throws FsException {
         int r = FileCalls.statx(fd, w.empty, STATX_FLAGS, STATX_MASK, w.statx);
         if (r < 0) {
             FileCalls.close(fd);
             throw error(r);
         }
         int type = Short.toUnsignedInt(w.statx.get(JAVA_SHORT, FileStructs.STX_MODE)) & Linux.S_IFMT;
-        Inode in = inodes.found(fd, type, keyOf(w.statx));
-        int flags = submounts && type == Linux.S_IFDIR && in.key.mnt() != parent.key.mnt() ? Attr.ATTR_SUBMOUNT : 0;
+        InodeTable.Inode in = inodes.found(fd, type, keyOf(w.statx));
+        int flags = submounts && type == Linux.S_IFDIR && in.key.mnt() != parent.inode().key.mnt() ? Attr.ATTR_SUBMOUNT : 0;
         return new Entry(in.id, 0, attrOf(w.statx, flags), config.entryTimeout(), config.attrTimeout());
     }
 
