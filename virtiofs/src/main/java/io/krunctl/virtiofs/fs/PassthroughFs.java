@@ -11,7 +11,6 @@ import io.krunctl.nativeio.FileStructs;
 import io.krunctl.nativeio.NativeException;
 import io.krunctl.nativeio.Structs;
 import io.krunctl.virtiofs.fs.HandleTable.OpenFile;
-import java.util.function.IntSupplier;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -52,7 +51,7 @@ import org.apache.logging.log4j.Logger;
  * are created with the caller's uid and gid as the thread's filesystem ids, with the file-system
  * capabilities kept, so ownership (including set-group-id directories) is exactly what the kernel
  * gives that user, atomically, and the host never refuses what the guest allowed (see
- * {@link WorkerState}). Without root, files belong to this process's user, as in libkrun.
+ * {@link Credentials}). Without root, files belong to this process's user, as in libkrun.
  *
  * <h2>What the guest does not get</h2>
  * <ul>
@@ -70,7 +69,7 @@ import org.apache.logging.log4j.Logger;
  * them on the host by itself.
  *
  * <p>Thread-safe: any number of worker threads may call it. Call it from platform threads (see
- * {@link WorkerState}). {@link #close()} releases every descriptor once the device has stopped.
+ * {@link Credentials}). {@link #close()} releases every descriptor once the device has stopped.
  * Every inode and handle a request uses is held by a lease ({@link InodeTable#pin},
  * {@link HandleTable#pin}) for exactly the request.
  */
@@ -122,7 +121,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     /** {@code O_PATH} descriptor of {@code /proc/self/fd}: inodes are reopened relative to it. */
     private final int procSelfFd;
     private final boolean openat2;
-    private final boolean switchCredentials;
+    private final Credentials creds = Credentials.ofProcess();
     private final int fileOpenFlags;
     private final int dirOpenFlags;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -173,7 +172,6 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         this.procSelfFd = proc;
         this.inodes = new InodeTable(inodes, rootFd, keyOf(w.statx));
         this.openat2 = probeOpenat2(w, rootFd);
-        this.switchCredentials = FileCalls.geteuid() == 0;
         this.fileOpenFlags = switch (config.cache()) {
             case NEVER -> OpenResult.DIRECT_IO;
             case AUTO -> 0;
@@ -181,7 +179,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         };
         this.dirOpenFlags = config.cache() == CachePolicy.ALWAYS ? OpenResult.CACHE_DIR | OpenResult.KEEP_CACHE : 0;
         LOG.debug("passthrough of {}: cache {}, openat2 {}, creates as the guest's user {}", rootPath,
-                config.cache(), openat2, switchCredentials);
+                config.cache(), openat2, creds.switchesIds());
     }
 
     private static boolean probeOpenat2(WorkerState w, int rootFd) {
@@ -289,9 +287,9 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         try (var dir = inodes.pin(parent)) {
             WorkerState w = WorkerState.current();
             MemorySegment c = component(w.name, name);
-            w.ownUmask();
-            int r = asCaller(ctx, w, () -> FileCalls.mknodat(dir.fd(), c, mode, Integer.toUnsignedLong(rdev)));
-            check(r);
+            try (var _ = creds.as(ctx)) {
+                check(FileCalls.mknodat(dir.fd(), c, mode, Integer.toUnsignedLong(rdev)));
+            }
             return lookupCreated(w, dir, c);
         }
     }
@@ -301,9 +299,9 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         try (var dir = inodes.pin(parent)) {
             WorkerState w = WorkerState.current();
             MemorySegment c = component(w.name, name);
-            w.ownUmask();
-            int r = asCaller(ctx, w, () -> FileCalls.mkdirat(dir.fd(), c, mode & Linux.PERMISSION_BITS));
-            check(r);
+            try (var _ = creds.as(ctx)) {
+                check(FileCalls.mkdirat(dir.fd(), c, mode & Linux.PERMISSION_BITS));
+            }
             return lookupCreated(w, dir, c);
         }
     }
@@ -317,8 +315,9 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 throw new FsException(Errno.ENOENT);
             }
             MemorySegment text = WorkerState.cString(w.name2, target);
-            int r = asCaller(ctx, w, () -> FileCalls.symlinkat(text, dir.fd(), c));
-            check(r);
+            try (var _ = creds.as(ctx)) {
+                check(FileCalls.symlinkat(text, dir.fd(), c));
+            }
             return lookupCreated(w, dir, c);
         }
     }
@@ -329,7 +328,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             WorkerState w = WorkerState.current();
             MemorySegment c = component(w.name, newName);
             int r = FileCalls.linkat(source.fd(), w.empty, dir.fd(), c, FileCalls.AT_EMPTY_PATH);
-            if (r == NEG_ENOENT && !switchCredentials) {
+            if (r == NEG_ENOENT && !creds.switchesIds()) {
                 // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link names the same inode.
                 r = FileCalls.linkat(FileCalls.AT_FDCWD, w.procPath(source.fd()), dir.fd(), c,
                         FileCalls.AT_SYMLINK_FOLLOW);
@@ -684,8 +683,10 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             WorkerState w = WorkerState.current();
             MemorySegment c = component(w.name, name);
             int hostFlags = hostOpenFlags(flags);
-            w.ownUmask();
-            int fd = asCaller(ctx, w, () -> openCreate(w, dir.fd(), c, hostFlags, mode & Linux.PERMISSION_BITS));
+            int fd;
+            try (var _ = creds.as(ctx)) {
+                fd = openCreate(w, dir.fd(), c, hostFlags, mode & Linux.PERMISSION_BITS);
+            }
             if (fd == NEG_EEXIST && (flags & Fcntl.O_EXCL) == 0) {
                 return openExisting(w, dir, c, flags, killSuidGid);
             }
@@ -1125,21 +1126,6 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     /** An {@code O_PATH} descriptor of the entry {@code c} of {@code dirFd}, never following it; or -errno. */
     private int openPath(WorkerState w, int dirFd, MemorySegment c) {
         return openat2 ? FileCalls.openat2(dirFd, c, pathHow(w)) : FileCalls.openat(dirFd, c, PATH_FLAGS, 0);
-    }
-
-    /**
-     * Runs a creating call with the guest caller's filesystem uid and gid on this worker thread, so
-     * the host kernel sets ownership (and set-group-id inheritance) itself, then switches back.
-     */
-    private int asCaller(Context ctx, WorkerState w, IntSupplier call) {
-        boolean switched = switchCredentials && w.become(ctx.uid(), ctx.gid());
-        try {
-            return call.getAsInt();
-        } finally {
-            if (switched) {
-                w.restore();
-            }
-        }
     }
 
     /** The entry of the name the guest just created in {@code dir}. */
