@@ -1,7 +1,8 @@
 package io.krunctl.virtiofs.fs;
 
+import static io.krunctl.virtiofs.fs.HostCall.check;
+import static io.krunctl.virtiofs.fs.HostCall.error;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
@@ -9,6 +10,7 @@ import io.krunctl.nativeio.Fcntl;
 import io.krunctl.nativeio.FileCalls;
 import io.krunctl.nativeio.FileStructs;
 import io.krunctl.nativeio.NativeException;
+import io.krunctl.nativeio.Statx;
 import io.krunctl.nativeio.Structs;
 import io.krunctl.virtiofs.fs.HandleTable.OpenFile;
 import java.io.IOException;
@@ -79,9 +81,6 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     private static final int PATH_FLAGS = Fcntl.O_PATH | Fcntl.O_NOFOLLOW | Fcntl.O_CLOEXEC;
     private static final long RESOLVE = FileCalls.RESOLVE_BENEATH | FileCalls.RESOLVE_NO_SYMLINKS
             | FileCalls.RESOLVE_NO_MAGICLINKS;
-    private static final int STATX_FLAGS = FileCalls.AT_EMPTY_PATH | FileCalls.AT_SYMLINK_NOFOLLOW
-            | FileCalls.AT_STATX_SYNC_AS_STAT;
-    private static final int STATX_MASK = FileCalls.STATX_BASIC_STATS | FileCalls.STATX_MNT_ID;
     /**
      * Open flags never passed on: creating is CREATE's job, a terminal never becomes ours,
      * {@code O_DIRECT} would impose its alignment on guest buffers, {@code O_NOFOLLOW} would refuse
@@ -163,14 +162,14 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             }
         }
         WorkerState w = WorkerState.current();
-        int r = FileCalls.statx(rootFd, w.empty, STATX_FLAGS, STATX_MASK, w.statx);
+        int r = FileCalls.statx(rootFd, w.empty, StatxDecoder.FLAGS, StatxDecoder.MASK, w.statx);
         if (r < 0) {
             FileCalls.close(rootFd);
             FileCalls.close(proc);
             throw new NativeException("statx(" + rootPath + ")", -r);
         }
         this.procSelfFd = proc;
-        this.inodes = new InodeTable(inodes, rootFd, keyOf(w.statx));
+        this.inodes = new InodeTable(inodes, rootFd, StatxDecoder.key(w.statx));
         this.openat2 = probeOpenat2(w, rootFd);
         this.fileOpenFlags = switch (config.cache()) {
             case NEVER -> OpenResult.DIRECT_IO;
@@ -375,8 +374,8 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     public AttrReply getattr(Context ctx, long inode, OptionalLong handle) throws FsException {
         try (var in = inodes.pin(inode)) {
             WorkerState w = WorkerState.current();
-            statx(w, in.fd());
-            return new AttrReply(attrOf(w.statx, 0), config.attrTimeout());
+            StatxDecoder.read(w, in.fd());
+            return new AttrReply(StatxDecoder.attr(w.statx, 0), config.attrTimeout());
         }
     }
 
@@ -421,8 +420,8 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 check(fd >= 0 ? FileCalls.futimens(fd, t) : utimes(w, in, t));
             }
             // CTIME: Linux sets a file's change time itself on every change above; nothing to do.
-            statx(w, in.fd());
-            return new AttrReply(attrOf(w.statx, 0), config.attrTimeout());
+            StatxDecoder.read(w, in.fd());
+            return new AttrReply(StatxDecoder.attr(w.statx, 0), config.attrTimeout());
         }
     }
 
@@ -464,9 +463,9 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
      * HANDLE_KILLPRIV_V2 asks of the server after a write or truncation by an unprivileged caller.
      */
     private void killSuidGid(WorkerState w, InodeTable.Lease in, int fd) throws FsException {
-        int r = FileCalls.statx(fd >= 0 ? fd : in.fd(), w.empty, STATX_FLAGS, FileCalls.STATX_MODE, w.statx);
+        int r = FileCalls.statx(fd >= 0 ? fd : in.fd(), w.empty, StatxDecoder.FLAGS, FileCalls.STATX_MODE, w.statx);
         check(r);
-        int mode = Short.toUnsignedInt(w.statx.get(JAVA_SHORT, FileStructs.STX_MODE));
+        int mode = Statx.mode(w.statx);
         int kept = mode & ~S_ISUID;
         if ((mode & S_IXGRP) != 0) {
             kept &= ~S_ISGID;
@@ -494,11 +493,11 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     public void access(Context ctx, long inode, int mask) throws FsException {
         try (var in = inodes.pin(inode)) {
             WorkerState w = WorkerState.current();
-            statx(w, in.fd());
+            StatxDecoder.read(w, in.fd());
             if (mask == Linux.F_OK || ctx.uid() == Context.INVALID_ID) {
                 return;
             }
-            int mode = Short.toUnsignedInt(w.statx.get(JAVA_SHORT, FileStructs.STX_MODE));
+            int mode = Statx.mode(w.statx);
             if (ctx.uid() == 0) {
                 // root may do anything but execute a file nobody may execute
                 if ((mask & Linux.X_OK) != 0 && !in.is(Linux.S_IFDIR) && (mode & 0111) == 0) {
@@ -507,9 +506,9 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 return;
             }
             int bits;
-            if (ctx.uid() == w.statx.get(JAVA_INT, FileStructs.STX_UID)) {
+            if (ctx.uid() == Statx.uid(w.statx)) {
                 bits = mode >> 6;
-            } else if (ctx.gid() == w.statx.get(JAVA_INT, FileStructs.STX_GID)) {
+            } else if (ctx.gid() == Statx.gid(w.statx)) {
                 bits = mode >> 3;
             } else {
                 bits = mode;
@@ -631,8 +630,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             return fileOpenFlags;
         }
         long now = System.currentTimeMillis();
-        statx(w, fd);
-        DataVersion version = DataVersion.of(w.statx);
+        DataVersion version = DataVersion.of(StatxDecoder.read(w, fd));
         return in.inode().reopenedUnchanged(version, version.settledBy(now)) ? OpenResult.KEEP_CACHE : fileOpenFlags;
     }
 
@@ -1137,63 +1135,16 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     /** Registers {@code fd} (an O_PATH descriptor found in {@code parent}, now owned here) as an inode. */
     private Entry entryFor(WorkerState w, InodeTable.Lease parent, int fd) throws FsException {
-        int r = FileCalls.statx(fd, w.empty, STATX_FLAGS, STATX_MASK, w.statx);
+        int r = FileCalls.statx(fd, w.empty, StatxDecoder.FLAGS, StatxDecoder.MASK, w.statx);
         if (r < 0) {
             FileCalls.close(fd);
             throw error(r);
         }
-        int type = Short.toUnsignedInt(w.statx.get(JAVA_SHORT, FileStructs.STX_MODE)) & Linux.S_IFMT;
-        InodeTable.Inode in = inodes.found(fd, type, keyOf(w.statx));
-        int flags = submounts && type == Linux.S_IFDIR && in.key.mnt() != parent.inode().key.mnt() ? Attr.ATTR_SUBMOUNT : 0;
-        return new Entry(in.id, 0, attrOf(w.statx, flags), config.entryTimeout(), config.attrTimeout());
-    }
-
-    private static void statx(WorkerState w, int fd) throws FsException {
-        check(FileCalls.statx(fd, w.empty, STATX_FLAGS, STATX_MASK, w.statx));
-    }
-
-    private static InodeTable.Key keyOf(MemorySegment stx) {
-        long dev = ((long) stx.get(JAVA_INT, FileStructs.STX_DEV_MAJOR) << 32)
-                | Integer.toUnsignedLong(stx.get(JAVA_INT, FileStructs.STX_DEV_MINOR));
-        long mnt = (stx.get(JAVA_INT, FileStructs.STX_MASK) & FileCalls.STATX_MNT_ID) != 0
-                ? stx.get(JAVA_LONG, FileStructs.STX_MNT_ID)
-                : 0;
-        return new InodeTable.Key(dev, stx.get(JAVA_LONG, FileStructs.STX_INO), mnt);
-    }
-
-    private static Attr attrOf(MemorySegment s, int flags) {
-        return new Attr(
-                s.get(JAVA_LONG, FileStructs.STX_INO),
-                Short.toUnsignedInt(s.get(JAVA_SHORT, FileStructs.STX_MODE)),
-                s.get(JAVA_INT, FileStructs.STX_NLINK),
-                s.get(JAVA_INT, FileStructs.STX_UID),
-                s.get(JAVA_INT, FileStructs.STX_GID),
-                encodeDev(s.get(JAVA_INT, FileStructs.STX_RDEV_MAJOR), s.get(JAVA_INT, FileStructs.STX_RDEV_MINOR)),
-                s.get(JAVA_LONG, FileStructs.STX_SIZE),
-                s.get(JAVA_LONG, FileStructs.STX_BLOCKS),
-                s.get(JAVA_INT, FileStructs.STX_BLKSIZE),
-                s.get(JAVA_LONG, FileStructs.STX_ATIME + FileStructs.TS_SEC),
-                s.get(JAVA_INT, FileStructs.STX_ATIME + FileStructs.TS_NSEC),
-                s.get(JAVA_LONG, FileStructs.STX_MTIME + FileStructs.TS_SEC),
-                s.get(JAVA_INT, FileStructs.STX_MTIME + FileStructs.TS_NSEC),
-                s.get(JAVA_LONG, FileStructs.STX_CTIME + FileStructs.TS_SEC),
-                s.get(JAVA_INT, FileStructs.STX_CTIME + FileStructs.TS_NSEC),
-                flags);
-    }
-
-    /** The kernel's {@code new_encode_dev}: the 32-bit device number FUSE carries in {@code rdev}. */
-    static int encodeDev(int major, int minor) {
-        return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12);
-    }
-
-    private static void check(long result) throws FsException {
-        if (result < 0) {
-            throw error(result);
-        }
-    }
-
-    private static FsException error(long negativeErrno) {
-        return new FsException(Errno.of((int) -negativeErrno));
+        int type = StatxDecoder.type(w.statx);
+        InodeTable.Inode in = inodes.found(fd, type, StatxDecoder.key(w.statx));
+        boolean submount = submounts && type == Linux.S_IFDIR && in.key.mnt() != parent.inode().key.mnt();
+        return new Entry(in.id, 0, StatxDecoder.attr(w.statx, submount ? Attr.ATTR_SUBMOUNT : 0),
+                config.entryTimeout(), config.attrTimeout());
     }
 
     // ---- for tests ----

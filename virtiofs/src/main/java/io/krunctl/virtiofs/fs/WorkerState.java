@@ -3,6 +3,7 @@ package io.krunctl.virtiofs.fs;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 import io.krunctl.nativeio.FileStructs;
+import io.krunctl.nativeio.Statx;
 import io.krunctl.nativeio.Structs;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -30,7 +31,7 @@ final class WorkerState {
     /** "N" or "/proc/self/fd/N": a descriptor's entry in {@code /proc/self/fd}. */
     final MemorySegment procPath = arena.allocate(64);
     final MemorySegment empty = arena.allocate(1);
-    final MemorySegment statx = arena.allocate(FileStructs.STATX);
+    final MemorySegment statx = Statx.allocate(arena);
     final MemorySegment how = arena.allocate(FileStructs.OPEN_HOW);
     final MemorySegment times = arena.allocate(FileStructs.TIMESPEC, 2);
     final MemorySegment statfs = arena.allocate(FileStructs.STATFS);

@@ -649,9 +649,9 @@ class PassthroughFsTest {
 
         @Test
         void deviceNodesAreRefusedByDefaultButTheWhiteoutDevice() throws Exception {
-            assertErrno(Errno.EPERM, () -> fs.mknod(CTX, ROOT, n("sda"), Linux.S_IFBLK | 0666, PassthroughFs.encodeDev(8, 0),
+            assertErrno(Errno.EPERM, () -> fs.mknod(CTX, ROOT, n("sda"), Linux.S_IFBLK | 0666, StatxDecoder.encodeDev(8, 0),
                     0));
-            assertErrno(Errno.EPERM, () -> fs.mknod(CTX, ROOT, n("mem"), Linux.S_IFCHR | 0666, PassthroughFs.encodeDev(1, 1),
+            assertErrno(Errno.EPERM, () -> fs.mknod(CTX, ROOT, n("mem"), Linux.S_IFCHR | 0666, StatxDecoder.encodeDev(1, 1),
                     0));
             assertThat(share.resolve("sda")).doesNotExist();
             assumeTrue(IS_ROOT, "mknod of a device needs root");
@@ -664,7 +664,7 @@ class PassthroughFsTest {
             assumeTrue(IS_ROOT, "mknod of a device needs root");
             fs.close();
             fs = open(PassthroughConfig.defaults().withDeviceNodes(true));
-            int rdev = PassthroughFs.encodeDev(1, 3);
+            int rdev = StatxDecoder.encodeDev(1, 3);
             Entry e = fs.mknod(CTX, ROOT, n("null"), Linux.S_IFCHR | 0666, rdev, 0);
             assertThat(e.attr().mode()).isEqualTo(Linux.S_IFCHR | 0666);
             assertThat(e.attr().rdev()).isEqualTo(0x103);
@@ -676,7 +676,7 @@ class PassthroughFsTest {
 
         @Test
         void aLargeDeviceNumberRoundTrips() {
-            assertThat(PassthroughFs.encodeDev(300, 70000)).isEqualTo(0x11112c70);
+            assertThat(StatxDecoder.encodeDev(300, 70000)).isEqualTo(0x11112c70);
         }
 
         @Test
