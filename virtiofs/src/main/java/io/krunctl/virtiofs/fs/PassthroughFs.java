@@ -4,13 +4,13 @@ import static io.krunctl.virtiofs.fs.HostCall.check;
 import static io.krunctl.virtiofs.fs.HostCall.error;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import io.krunctl.nativeio.Fcntl;
 import io.krunctl.nativeio.FileCalls;
 import io.krunctl.nativeio.FileStructs;
 import io.krunctl.nativeio.NativeException;
 import io.krunctl.nativeio.Statx;
+import io.krunctl.virtiofs.fs.DirectoryListing.OpenDirectory;
 import io.krunctl.virtiofs.fs.HandleTable.OpenFile;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -98,22 +98,11 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     private static final int S_ISUID = 04000;
     private static final int S_ISGID = 02000;
     private static final int S_IXGRP = 00010;
-    /** getdents64 buffer per READDIR (the guest asks a page or more; entries left over are re-read). */
-    private static final int READDIR_BUFFER = 8192;
-    /** The handle the guest sends for a directory it never opened (see {@link #handlelessDirs}). */
-    private static final long NO_HANDLE = 0;
-    private static final int DIRECTORY_FLAGS = Fcntl.O_RDONLY | Fcntl.O_DIRECTORY | Fcntl.O_CLOEXEC;
-    /**
-     * Smaller for READDIRPLUS, whose entries are six times larger on the wire: a page of reply holds
-     * about 26, and so does 1 KiB of short host entries (one of the longest names, 280 bytes, always
-     * fits). A larger buffer would make every call re-read most of a big directory's remainder.
-     */
-    private static final int READDIRPLUS_BUFFER = 1024;
-
     private final Path rootPath;
     private final PassthroughConfig config;
     private final InodeTable inodes;
     private final HandleTable handles = new HandleTable();
+    private final DirectoryListing directories;
     /** {@code O_PATH} descriptor of {@code /proc/self/fd}: inodes are reopened relative to it. */
     private final int procSelfFd;
     private final boolean openat2;
@@ -167,6 +156,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         }
         this.procSelfFd = proc;
         this.inodes = new InodeTable(inodes, rootFd, StatxDecoder.key(w.statx));
+        this.directories = new DirectoryListing(handles, proc);
         this.openat2 = probeOpenat2(w, rootFd);
         this.fileOpenFlags = switch (config.cache()) {
             case NEVER -> OpenResult.DIRECT_IO;
@@ -769,8 +759,8 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     @Override
     public void fsyncdir(Context ctx, long inode, boolean dataOnly, long handle) throws FsException {
-        try (var dir = inodes.pin(inode); OpenDirectory open = openDirectory(dir, handle)) {
-            sync(open.file.fd, dataOnly);
+        try (var dir = inodes.pin(inode); OpenDirectory open = directories.open(dir, handle)) {
+            sync(open.fd(), dataOnly);
         }
     }
 
@@ -837,73 +827,22 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             if (handlelessDirs) {
                 throw new FsException(Errno.ENOSYS);
             }
-            int fd = openDirectory(in);
-            check(fd);
-            return new OpenResult(handles.add(fd, DIRECTORY_FLAGS).id, dirOpenFlags);
-        }
-    }
-
-    private int openDirectory(InodeTable.Lease in) {
-        return FileCalls.openat(procSelfFd, WorkerState.current().fdName(in.fd()), DIRECTORY_FLAGS, 0);
-    }
-
-    /**
-     * The open directory a listing or sync names: the guest's handle, or with {@link #NO_HANDLE}
-     * (handle-less directories) a descriptor opened for this one request. Close it when done.
-     */
-    private OpenDirectory openDirectory(InodeTable.Lease dir, long handle) throws FsException {
-        if (handle != NO_HANDLE) {
-            HandleTable.Lease lease = handles.pin(handle);
-            return new OpenDirectory(lease.file(), lease);
-        }
-        if (!dir.is(Linux.S_IFDIR)) {
-            throw new FsException(Errno.ENOTDIR);
-        }
-        int fd = openDirectory(dir);
-        check(fd);
-        OpenFile file = new OpenFile(NO_HANDLE, fd, DIRECTORY_FLAGS);
-        file.dirPosition = 0;
-        return new OpenDirectory(file, null);
-    }
-
-    /** A directory open for one request; closing gives back the guest's handle or closes our own. */
-    private static final class OpenDirectory implements AutoCloseable {
-        final OpenFile file;
-        /** The guest's handle, held for this request; null for a descriptor of our own. */
-        private final HandleTable.Lease lease;
-        private boolean closed;
-
-        OpenDirectory(OpenFile file, HandleTable.Lease lease) {
-            this.file = file;
-            this.lease = lease;
-        }
-
-        @Override
-        public void close() {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            if (lease != null) {
-                lease.close();
-            } else {
-                FileCalls.close(file.fd);
-            }
+            return new OpenResult(directories.openHandle(in), dirOpenFlags);
         }
     }
 
     @Override
     public void readdir(Context ctx, long inode, long handle, long offset, DirectorySink sink) throws FsException {
-        try (var dir = inodes.pin(inode); OpenDirectory open = openDirectory(dir, handle)) {
-            list(open.file, offset, READDIR_BUFFER, (w, e) -> sink.add(e));
+        try (var dir = inodes.pin(inode); OpenDirectory open = directories.open(dir, handle)) {
+            open.list(offset, DirectoryListing.READDIR_BUFFER, (w, e) -> sink.add(e));
         }
     }
 
     @Override
     public void readdirplus(Context ctx, long inode, long handle, long offset, DirectoryPlusSink sink)
             throws FsException {
-        try (var dir = inodes.pin(inode); OpenDirectory open = openDirectory(dir, handle)) {
-            list(open.file, offset, READDIRPLUS_BUFFER, (w, e) -> {
+        try (var dir = inodes.pin(inode); OpenDirectory open = directories.open(dir, handle)) {
+            open.list(offset, DirectoryListing.READDIRPLUS_BUFFER, (w, e) -> {
                 if (!sink.fits(e.name())) {
                     return false;
                 }
@@ -931,57 +870,6 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         } catch (FsException e) {
             return Entry.NONE;
         }
-    }
-
-    private interface Lister {
-        boolean add(WorkerState w, DirEntry entry) throws FsException;
-    }
-
-    /**
-     * Lists {@code file} from {@code offset} (a {@code d_off} cookie of the host's, 0 for the start)
-     * into {@code lister} until it is full or the directory ends. One listing at a time per handle:
-     * the descriptor's position is shared.
-     */
-    private static void list(OpenFile file, long offset, int bufferSize, Lister lister) throws FsException {
-        WorkerState w = WorkerState.current();
-        synchronized (file) {
-            if (file.dirPosition != offset) {
-                check(FileCalls.lseek(file.fd, offset, Fcntl.SEEK_SET));
-                file.dirPosition = offset;
-            }
-            MemorySegment buffer = w.dirents(bufferSize);
-            while (true) {
-                long n = FileCalls.getdents64(file.fd, buffer);
-                check(n);
-                if (n == 0) {
-                    return;
-                }
-                long last = file.dirPosition;
-                for (long at = 0; at < n; ) {
-                    int length = Short.toUnsignedInt(buffer.get(JAVA_SHORT, at + FileStructs.D_RECLEN));
-                    long next = buffer.get(JAVA_LONG, at + FileStructs.D_OFF);
-                    DirEntry entry = new DirEntry(buffer.get(JAVA_LONG, at + FileStructs.D_INO), next,
-                            Byte.toUnsignedInt(buffer.get(JAVA_BYTE, at + FileStructs.D_TYPE)),
-                            direntName(buffer, at + FileStructs.D_NAME, at + length));
-                    if (!lister.add(w, entry)) {
-                        // The descriptor is past entries the guest did not get; it will ask from `last`.
-                        file.dirPosition = -1;
-                        return;
-                    }
-                    last = next;
-                    at += length;
-                }
-                file.dirPosition = last;
-            }
-        }
-    }
-
-    private static Name direntName(MemorySegment buffer, long from, long end) {
-        long to = from;
-        while (to < end && buffer.get(JAVA_BYTE, to) != 0) {
-            to++;
-        }
-        return Name.of(buffer.asSlice(from, to - from).toArray(JAVA_BYTE));
     }
 
     @Override
