@@ -18,7 +18,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -529,10 +528,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             throw new FsException(Errno.E2BIG);
         }
         try (var in = inodes.pin(inode)) {
-            WorkerState w = WorkerState.current();
-            MemorySegment v = w.xattr().asSlice(0, value.length);
-            MemorySegment.copy(value, 0, v, JAVA_BYTE, 0, value.length);
-            check(FileCalls.setxattr(w.procPath(in.fd()), WorkerState.cString(w.name, name), v, flags));
+            ExtendedAttributes.set(WorkerState.current(), in.fd(), name, value, flags);
         }
     }
 
@@ -540,11 +536,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     public byte[] getxattr(Context ctx, long inode, Name name, int size) throws FsException {
         requireXattr();
         try (var in = inodes.pin(inode)) {
-            WorkerState w = WorkerState.current();
-            MemorySegment buffer = w.xattr();
-            long n = FileCalls.getxattr(w.procPath(in.fd()), WorkerState.cString(w.name, name), buffer);
-            check(n);
-            return buffer.asSlice(0, n).toArray(JAVA_BYTE);
+            return ExtendedAttributes.get(WorkerState.current(), in.fd(), name);
         }
     }
 
@@ -552,21 +544,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     public List<Name> listxattr(Context ctx, long inode, int size) throws FsException {
         requireXattr();
         try (var in = inodes.pin(inode)) {
-            WorkerState w = WorkerState.current();
-            MemorySegment buffer = w.xattr();
-            long n = FileCalls.listxattr(w.procPath(in.fd()), buffer);
-            check(n);
-            List<Name> names = new ArrayList<>();
-            long start = 0;
-            for (long i = 0; i < n; i++) {
-                if (buffer.get(JAVA_BYTE, i) == 0) {
-                    if (i > start) {
-                        names.add(Name.of(buffer.asSlice(start, i - start).toArray(JAVA_BYTE)));
-                    }
-                    start = i + 1;
-                }
-            }
-            return names;
+            return ExtendedAttributes.list(WorkerState.current(), in.fd());
         }
     }
 
@@ -574,8 +552,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     public void removexattr(Context ctx, long inode, Name name) throws FsException {
         requireXattr();
         try (var in = inodes.pin(inode)) {
-            WorkerState w = WorkerState.current();
-            check(FileCalls.removexattr(w.procPath(in.fd()), WorkerState.cString(w.name, name)));
+            ExtendedAttributes.remove(WorkerState.current(), in.fd(), name);
         }
     }
 
