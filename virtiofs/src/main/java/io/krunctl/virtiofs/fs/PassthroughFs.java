@@ -92,11 +92,6 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     private static final int NEG_ENOENT = -Errno.ENOENT.code();
     private static final int NEG_EACCES = -Errno.EACCES.code();
     private static final int NEG_EEXIST = -Errno.EEXIST.code();
-    private static final int NEG_EINVAL = -Errno.EINVAL.code();
-    private static final int NEG_EOPNOTSUPP = -Errno.EOPNOTSUPP.code();
-    private static final int S_ISUID = 04000;
-    private static final int S_ISGID = 02000;
-    private static final int S_IXGRP = 00010;
     private final Path rootPath;
     private final PassthroughConfig config;
     private final InodeTable inodes;
@@ -104,6 +99,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     private final DirectoryListing directories;
     /** {@code O_PATH} descriptor of {@code /proc/self/fd}: inodes are reopened relative to it. */
     private final int procSelfFd;
+    private final AttributeChanges attributes;
     private final boolean openat2;
     private final Credentials creds = Credentials.ofProcess();
     private final int fileOpenFlags;
@@ -156,6 +152,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         this.procSelfFd = proc;
         this.inodes = new InodeTable(inodes, rootFd, StatxDecoder.key(w.statx));
         this.directories = new DirectoryListing(handles, proc);
+        this.attributes = new AttributeChanges(proc);
         this.openat2 = probeOpenat2(w, rootFd);
         this.fileOpenFlags = switch (config.cache()) {
             case NEVER -> OpenResult.DIRECT_IO;
@@ -370,95 +367,8 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         try (var in = inodes.pin(inode);
                 var file = changes.has(SetAttr.HANDLE) ? handles.pin(changes.handle()) : null) {
             WorkerState w = WorkerState.current();
-            int fd = file != null ? file.fd() : -1;
-            if (changes.has(SetAttr.UID) || changes.has(SetAttr.GID)) {
-                int uid = changes.has(SetAttr.UID) ? changes.uid() : -1;
-                int gid = changes.has(SetAttr.GID) ? changes.gid() : -1;
-                check(fd >= 0 ? FileCalls.fchown(fd, uid, gid)
-                        : FileCalls.fchownat(in.fd(), w.empty, uid, gid, FileCalls.AT_EMPTY_PATH));
-            }
-            // After the owner: a chown clears set-id bits, and a mode the guest sends with it wins.
-            if (changes.has(SetAttr.MODE)) {
-                int mode = changes.mode() & Linux.PERMISSION_BITS;
-                check(fd >= 0 ? FileCalls.fchmod(fd, mode) : chmod(w, in, mode));
-            }
-            if (changes.has(SetAttr.SIZE)) {
-                if (!in.is(Linux.S_IFREG)) {
-                    throw new FsException(in.is(Linux.S_IFDIR) ? Errno.EISDIR : Errno.EINVAL);
-                }
-                boolean writable = file != null && (file.flags() & Fcntl.O_ACCMODE) != Fcntl.O_RDONLY;
-                check(writable ? FileCalls.ftruncate(fd, changes.size())
-                        : FileCalls.truncate(w.procPath(in.fd()), changes.size()));
-            }
-            // HANDLE_KILLPRIV_V2: the guest flags truncations and chowns by callers without
-            // CAP_FSETID. A root chown has cleared the bits on the host already; a truncation has
-            // not. A mode sent in the same request is the guest's own result and stands.
-            if (changes.has(SetAttr.KILL_SUIDGID) && !changes.has(SetAttr.MODE) && in.is(Linux.S_IFREG)) {
-                killSuidGid(w, in, fd);
-            }
-            if (changes.has(SetAttr.ATIME) || changes.has(SetAttr.MTIME) || changes.has(SetAttr.ATIME_NOW)
-                    || changes.has(SetAttr.MTIME_NOW)) {
-                MemorySegment t = w.times;
-                time(t, 0, changes.has(SetAttr.ATIME_NOW), changes.has(SetAttr.ATIME), changes.atime(),
-                        changes.atimeNanos());
-                time(t, 16, changes.has(SetAttr.MTIME_NOW), changes.has(SetAttr.MTIME), changes.mtime(),
-                        changes.mtimeNanos());
-                check(fd >= 0 ? FileCalls.futimens(fd, t) : utimes(w, in, t));
-            }
-            // CTIME: Linux sets a file's change time itself on every change above; nothing to do.
-            StatxDecoder.read(w, in.fd());
-            return new AttrReply(StatxDecoder.attr(w.statx, 0), config.attrTimeout());
-        }
-    }
-
-    private static void time(MemorySegment t, long at, boolean now, boolean set, long seconds, int nanos) {
-        if (now) {
-            t.set(JAVA_LONG, at, 0);
-            t.set(JAVA_LONG, at + 8, FileCalls.UTIME_NOW);
-        } else if (set) {
-            t.set(JAVA_LONG, at, seconds);
-            t.set(JAVA_LONG, at + 8, Integer.toUnsignedLong(nanos));
-        } else {
-            t.set(JAVA_LONG, at, 0);
-            t.set(JAVA_LONG, at + 8, FileCalls.UTIME_OMIT);
-        }
-    }
-
-    /**
-     * utimensat of an inode itself (a symlink too) with {@code AT_EMPTY_PATH}; kernels before 5.8
-     * refuse that flag here, and then a non-symlink goes through its /proc link.
-     */
-    private int utimes(WorkerState w, InodeTable.Lease in, MemorySegment times) {
-        int r = FileCalls.utimensat(in.fd(), w.empty, times, FileCalls.AT_EMPTY_PATH | FileCalls.AT_SYMLINK_NOFOLLOW);
-        if (r == NEG_EINVAL && !in.is(Linux.S_IFLNK)) {
-            r = FileCalls.utimensat(procSelfFd, w.fdName(in.fd()), times, 0);
-        }
-        return r;
-    }
-
-    /** chmod of an inode without an open file: through its /proc link, never for a symlink. */
-    private int chmod(WorkerState w, InodeTable.Lease in, int mode) {
-        if (in.is(Linux.S_IFLNK)) {
-            return NEG_EOPNOTSUPP;
-        }
-        return FileCalls.fchmodat(procSelfFd, w.fdName(in.fd()), mode, 0);
-    }
-
-    /**
-     * Clears set-user-id, and set-group-id if group-executable (the kernel's own rule), as
-     * HANDLE_KILLPRIV_V2 asks of the server after a write or truncation by an unprivileged caller.
-     */
-    private void killSuidGid(WorkerState w, InodeTable.Lease in, int fd) throws FsException {
-        int r = FileCalls.statx(fd >= 0 ? fd : in.fd(), w.empty, StatxDecoder.FLAGS, FileCalls.STATX_MODE, w.statx);
-        check(r);
-        int mode = Statx.mode(w.statx);
-        int kept = mode & ~S_ISUID;
-        if ((mode & S_IXGRP) != 0) {
-            kept &= ~S_ISGID;
-        }
-        if (kept != mode) {
-            int bits = kept & Linux.PERMISSION_BITS;
-            check(fd >= 0 ? FileCalls.fchmod(fd, bits) : chmod(w, in, bits));
+            attributes.apply(w, in, file, changes);
+            return new AttrReply(StatxDecoder.attr(StatxDecoder.read(w, in.fd()), 0), config.attrTimeout());
         }
     }
 
@@ -572,7 +482,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             OpenFile file = reopen(w, in, flags);
             if (killSuidGid && (flags & Fcntl.O_TRUNC) != 0) {
                 try {
-                    killSuidGid(w, in, file.fd);
+                    attributes.killSuidGid(w, in, file.fd);
                 } catch (FsException e) {
                     handles.remove(file.id);
                     throw e;
@@ -680,7 +590,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         try (var in = inodes.pin(entry.inode())) {
             OpenFile file = reopen(w, in, flags);
             if (killSuidGid && (flags & Fcntl.O_TRUNC) != 0) {
-                killSuidGid(w, in, file.fd);
+                attributes.killSuidGid(w, in, file.fd);
             }
             return new Created(entry, new OpenResult(file.id, openFlags(w, in, file.fd)));
         } catch (FsException e) {
@@ -716,7 +626,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         try (var file = handles.pin(handle)) {
             WorkerState w = WorkerState.current();
             if ((writeFlags & FsFlags.WRITE_KILL_SUIDGID) != 0) {
-                killSuidGid(w, null, file.fd());
+                attributes.killSuidGid(w, null, file.fd());
             }
             return Math.toIntExact(VectoredIo.write(w, file.fd(), source, offset));
         }
