@@ -1,5 +1,6 @@
 package io.krunctl.virtiofs.fs;
 
+import static io.krunctl.virtiofs.fs.ConfinedOpener.component;
 import static io.krunctl.virtiofs.fs.HostCall.check;
 import static io.krunctl.virtiofs.fs.HostCall.error;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -34,15 +35,13 @@ import org.apache.logging.log4j.Logger;
  * mount id) from {@code statx}, so hard links are one inode and mount points inside the tree are
  * crossed (each mount's files are distinct; with {@link PassthroughConfig#announceSubmounts()} the
  * guest sees them as submounts). Every name operation is an {@code *at} call relative to the parent
- * inode's descriptor with one path component: never empty, never containing '/', never "." or ".."
- * (the FUSE server rejects those already; this class checks again). Lookups go through
- * {@code openat2} with {@code RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS} where the
- * kernel has it. Nothing follows a symlink: a symlink inode is the link itself, READLINK reads its
- * text, and OPEN refuses it (ELOOP). Files are opened for I/O by reopening their inode through
- * {@code /proc/self/fd/N}, which only ever happens for regular files and directories (the type is
- * checked first): devices, FIFOs and sockets in the tree are never opened on the host (ENXIO),
- * whatever a guest sends. Renames and links take both ends as inode descriptors inside the tree, so
- * nothing can be moved or linked across its boundary. The guest may not create device nodes unless
+ * inode's descriptor with one path component, which never leads out of the tree
+ * ({@link ConfinedOpener}). Nothing follows a symlink: a symlink inode is the link itself, READLINK
+ * reads its text, and OPEN refuses it (ELOOP). Files are opened for I/O by reopening their inode
+ * through {@code /proc/self/fd/N}, which only ever happens for regular files and directories (the
+ * type is checked first): devices, FIFOs and sockets in the tree are never opened on the host
+ * (ENXIO), whatever a guest sends. Renames and links take both ends as inode descriptors inside
+ * the tree, so nothing can be moved or linked across its boundary. The guest may not create device nodes unless
  * {@link PassthroughConfig#deviceNodes()} allows it (see there).
  *
  * <h2>Ownership</h2>
@@ -76,9 +75,6 @@ import org.apache.logging.log4j.Logger;
 public final class PassthroughFs implements FileSystem, AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(PassthroughFs.class);
 
-    private static final int PATH_FLAGS = Fcntl.O_PATH | Fcntl.O_NOFOLLOW | Fcntl.O_CLOEXEC;
-    private static final long RESOLVE = FileCalls.RESOLVE_BENEATH | FileCalls.RESOLVE_NO_SYMLINKS
-            | FileCalls.RESOLVE_NO_MAGICLINKS;
     /**
      * Open flags never passed on: creating is CREATE's job, a terminal never becomes ours,
      * {@code O_DIRECT} would impose its alignment on guest buffers, {@code O_NOFOLLOW} would refuse
@@ -100,7 +96,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     /** {@code O_PATH} descriptor of {@code /proc/self/fd}: inodes are reopened relative to it. */
     private final int procSelfFd;
     private final AttributeChanges attributes;
-    private final boolean openat2;
+    private final ConfinedOpener names;
     private final Credentials creds = Credentials.ofProcess();
     private final int fileOpenFlags;
     private final int dirOpenFlags;
@@ -153,7 +149,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         this.inodes = new InodeTable(inodes, rootFd, StatxDecoder.key(w.statx));
         this.directories = new DirectoryListing(handles, proc);
         this.attributes = new AttributeChanges(proc);
-        this.openat2 = probeOpenat2(w, rootFd);
+        this.names = ConfinedOpener.probe(w, rootFd);
         this.fileOpenFlags = switch (config.cache()) {
             case NEVER -> OpenResult.DIRECT_IO;
             case AUTO -> 0;
@@ -161,23 +157,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         };
         this.dirOpenFlags = config.cache() == CachePolicy.ALWAYS ? OpenResult.CACHE_DIR | OpenResult.KEEP_CACHE : 0;
         LOG.debug("passthrough of {}: cache {}, openat2 {}, creates as the guest's user {}", rootPath,
-                config.cache(), openat2, creds.switchesIds());
-    }
-
-    private static boolean probeOpenat2(WorkerState w, int rootFd) {
-        int fd = FileCalls.openat2(rootFd, dot(w), pathHow(w));
-        if (fd >= 0) {
-            FileCalls.close(fd);
-            return true;
-        }
-        LOG.debug("openat2 unavailable (errno {}); lookups use openat with O_NOFOLLOW", -fd);
-        return false;
-    }
-
-    private static MemorySegment dot(WorkerState w) {
-        w.name.set(JAVA_BYTE, 0, (byte) '.');
-        w.name.set(JAVA_BYTE, 1, (byte) 0);
-        return w.name;
+                config.cache(), names.usesOpenat2(), creds.switchesIds());
     }
 
     /** The directory served. */
@@ -235,7 +215,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         try (var dir = inodes.pin(parent)) {
             WorkerState w = WorkerState.current();
             MemorySegment c = component(w.name, name);
-            int fd = openPath(w, dir.fd(), c);
+            int fd = names.openPath(w, dir.fd(), c);
             if (fd < 0) {
                 if (fd == NEG_ENOENT && !config.negativeTimeout().isZero()) {
                     // A negative entry: the guest remembers for a while that the name is absent.
@@ -557,7 +537,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             int hostFlags = hostOpenFlags(flags);
             int fd;
             try (var _ = creds.as(ctx)) {
-                fd = openCreate(w, dir.fd(), c, hostFlags, mode & Linux.PERMISSION_BITS);
+                fd = names.openCreate(w, dir.fd(), c, hostFlags, mode & Linux.PERMISSION_BITS);
             }
             if (fd == NEG_EEXIST && (flags & Fcntl.O_EXCL) == 0) {
                 return openExisting(w, dir, c, flags, killSuidGid);
@@ -584,7 +564,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     /** O_CREAT without O_EXCL found the name taken: open what is there, as OPEN would (never a device). */
     private Created openExisting(WorkerState w, InodeTable.Lease dir, MemorySegment c, int flags, boolean killSuidGid)
             throws FsException {
-        int pathFd = openPath(w, dir.fd(), c);
+        int pathFd = names.openPath(w, dir.fd(), c);
         check(pathFd);
         Entry entry = entryFor(w, dir, pathFd);
         try (var in = inodes.pin(entry.inode())) {
@@ -598,18 +578,6 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             inodes.forget(entry.inode(), 1);
             throw e;
         }
-    }
-
-    private int openCreate(WorkerState w, int dirFd, MemorySegment c, int flags, int mode) {
-        int all = flags | Fcntl.O_CREAT | Fcntl.O_EXCL | Fcntl.O_NOFOLLOW;
-        if (openat2) {
-            MemorySegment how = w.how;
-            how.set(JAVA_LONG, FileStructs.HOW_FLAGS, Integer.toUnsignedLong(all));
-            how.set(JAVA_LONG, FileStructs.HOW_MODE, mode);
-            how.set(JAVA_LONG, FileStructs.HOW_RESOLVE, RESOLVE);
-            return FileCalls.openat2(dirFd, c, how);
-        }
-        return FileCalls.openat(dirFd, c, all, mode);
     }
 
     @Override
@@ -752,7 +720,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     private Entry lookupListed(WorkerState w, InodeTable.Lease dir, Name name) {
         try {
             MemorySegment c = WorkerState.cString(w.name, name);
-            int fd = openPath(w, dir.fd(), c);
+            int fd = names.openPath(w, dir.fd(), c);
             return fd < 0 ? Entry.NONE : entryFor(w, dir, fd);
         } catch (FsException e) {
             return Entry.NONE;
@@ -766,30 +734,9 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     // ---- helpers ----
 
-    /** {@code name} as a C string in {@code buffer}, if it is one path component; EINVAL otherwise. */
-    private static MemorySegment component(MemorySegment buffer, Name name) throws FsException {
-        if (!name.isPathComponent()) {
-            throw new FsException(Errno.EINVAL);
-        }
-        return WorkerState.cString(buffer, name);
-    }
-
-    private static MemorySegment pathHow(WorkerState w) {
-        MemorySegment how = w.how;
-        how.set(JAVA_LONG, FileStructs.HOW_FLAGS, PATH_FLAGS);
-        how.set(JAVA_LONG, FileStructs.HOW_MODE, 0);
-        how.set(JAVA_LONG, FileStructs.HOW_RESOLVE, RESOLVE);
-        return how;
-    }
-
-    /** An {@code O_PATH} descriptor of the entry {@code c} of {@code dirFd}, never following it; or -errno. */
-    private int openPath(WorkerState w, int dirFd, MemorySegment c) {
-        return openat2 ? FileCalls.openat2(dirFd, c, pathHow(w)) : FileCalls.openat(dirFd, c, PATH_FLAGS, 0);
-    }
-
     /** The entry of the name the guest just created in {@code dir}. */
     private Entry lookupCreated(WorkerState w, InodeTable.Lease dir, MemorySegment c) throws FsException {
-        int fd = openPath(w, dir.fd(), c);
+        int fd = names.openPath(w, dir.fd(), c);
         check(fd);
         return entryFor(w, dir, fd);
     }
