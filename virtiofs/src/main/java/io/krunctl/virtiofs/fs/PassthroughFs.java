@@ -38,10 +38,10 @@ import org.apache.logging.log4j.Logger;
  * inode's descriptor with one path component, which never leads out of the tree
  * ({@link ConfinedOpener}). Nothing follows a symlink: a symlink inode is the link itself, READLINK
  * reads its text, and OPEN refuses it (ELOOP). Files are opened for I/O by reopening their inode
- * through {@code /proc/self/fd/N}, which only ever happens for regular files and directories (the
- * type is checked first): devices, FIFOs and sockets in the tree are never opened on the host
- * (ENXIO), whatever a guest sends. Renames and links take both ends as inode descriptors inside
- * the tree, so nothing can be moved or linked across its boundary. The guest may not create device nodes unless
+ * through {@code /proc/self/fd/N} ({@link FileOpener}), only ever for regular files and directories:
+ * devices, FIFOs and sockets in the tree are never opened on the host (ENXIO), whatever a guest
+ * sends. Renames and links take both ends as inode descriptors inside the tree, so nothing can be
+ * moved or linked across its boundary. The guest may not create device nodes unless
  * {@link PassthroughConfig#deviceNodes()} allows it (see there).
  *
  * <h2>Ownership</h2>
@@ -75,19 +75,11 @@ import org.apache.logging.log4j.Logger;
 public final class PassthroughFs implements FileSystem, AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(PassthroughFs.class);
 
-    /**
-     * Open flags never passed on: creating is CREATE's job, a terminal never becomes ours,
-     * {@code O_DIRECT} would impose its alignment on guest buffers, {@code O_NOFOLLOW} would refuse
-     * the {@code /proc/self/fd} link itself, and {@code O_PATH}/{@code O_TMPFILE} are not opens of
-     * this file.
-     */
-    private static final int OPEN_DROPPED = Fcntl.O_CREAT | Fcntl.O_EXCL | Fcntl.O_NOCTTY
-            | Fcntl.O_DIRECT | Fcntl.O_NOFOLLOW | Fcntl.O_PATH | Fcntl.O_TMPFILE_BIT;
     private static final int RENAME_FLAGS = FileCalls.RENAME_NOREPLACE | FileCalls.RENAME_EXCHANGE
             | FileCalls.RENAME_WHITEOUT;
     private static final int NEG_ENOENT = -Errno.ENOENT.code();
-    private static final int NEG_EACCES = -Errno.EACCES.code();
     private static final int NEG_EEXIST = -Errno.EEXIST.code();
+
     private final Path rootPath;
     private final PassthroughConfig config;
     private final InodeTable inodes;
@@ -95,14 +87,12 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     private final DirectoryListing directories;
     /** {@code O_PATH} descriptor of {@code /proc/self/fd}: inodes are reopened relative to it. */
     private final int procSelfFd;
-    private final AttributeChanges attributes;
     private final ConfinedOpener names;
+    private final AttributeChanges attributes;
+    private final FileOpener opener;
     private final Credentials creds = Credentials.ofProcess();
-    private final int fileOpenFlags;
-    private final int dirOpenFlags;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean submounts;
-    private volatile boolean writeback;
     /**
      * Directories are listed without an open handle: OPENDIR answers ENOSYS, which a kernel that
      * offered {@link InitFlags#NO_OPENDIR_SUPPORT} takes as "never send OPENDIR or RELEASEDIR
@@ -148,14 +138,9 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         this.procSelfFd = proc;
         this.inodes = new InodeTable(inodes, rootFd, StatxDecoder.key(w.statx));
         this.directories = new DirectoryListing(handles, proc);
-        this.attributes = new AttributeChanges(proc);
         this.names = ConfinedOpener.probe(w, rootFd);
-        this.fileOpenFlags = switch (config.cache()) {
-            case NEVER -> OpenResult.DIRECT_IO;
-            case AUTO -> 0;
-            case ALWAYS -> OpenResult.KEEP_CACHE;
-        };
-        this.dirOpenFlags = config.cache() == CachePolicy.ALWAYS ? OpenResult.CACHE_DIR | OpenResult.KEEP_CACHE : 0;
+        this.attributes = new AttributeChanges(proc);
+        this.opener = new FileOpener(handles, proc, config.cache());
         LOG.debug("passthrough of {}: cache {}, openat2 {}, creates as the guest's user {}", rootPath,
                 config.cache(), names.usesOpenat2(), creds.switchesIds());
     }
@@ -174,7 +159,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     @Override
     public long init(long capable) {
         submounts = config.announceSubmounts() && (capable & InitFlags.SUBMOUNTS) != 0;
-        writeback = config.writeback() && (capable & InitFlags.WRITEBACK_CACHE) != 0;
+        opener.writeback(config.writeback() && (capable & InitFlags.WRITEBACK_CACHE) != 0);
         long wanted = 0;
         if (config.cache() != CachePolicy.NEVER) {
             wanted |= InitFlags.DO_READDIRPLUS | InitFlags.READDIRPLUS_AUTO;
@@ -214,15 +199,12 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     public Entry lookup(Context ctx, long parent, Name name) throws FsException {
         try (var dir = inodes.pin(parent)) {
             WorkerState w = WorkerState.current();
-            MemorySegment c = component(w.name, name);
-            int fd = names.openPath(w, dir.fd(), c);
-            if (fd < 0) {
-                if (fd == NEG_ENOENT && !config.negativeTimeout().isZero()) {
-                    // A negative entry: the guest remembers for a while that the name is absent.
-                    return new Entry(0, 0, Attr.NONE, config.negativeTimeout(), Duration.ZERO);
-                }
-                throw error(fd);
+            int fd = names.openPath(w, dir.fd(), component(w.name, name));
+            if (fd == NEG_ENOENT && !config.negativeTimeout().isZero()) {
+                // A negative entry: the guest remembers for a while that the name is absent.
+                return new Entry(0, 0, Attr.NONE, config.negativeTimeout(), Duration.ZERO);
             }
+            check(fd);
             return entryFor(w, dir, fd);
         }
     }
@@ -312,8 +294,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     private void remove(long parent, Name name, int flags) throws FsException {
         try (var dir = inodes.pin(parent)) {
-            WorkerState w = WorkerState.current();
-            check(FileCalls.unlinkat(dir.fd(), component(w.name, name), flags));
+            check(FileCalls.unlinkat(dir.fd(), component(WorkerState.current().name, name), flags));
         }
     }
 
@@ -359,8 +340,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 throw new FsException(Errno.EINVAL);
             }
             WorkerState w = WorkerState.current();
-            long n = FileCalls.readlinkat(in.fd(), w.empty, w.name2);
-            check(n);
+            long n = check(FileCalls.readlinkat(in.fd(), w.empty, w.name2));
             return Name.of(w.name2.asSlice(0, n).toArray(JAVA_BYTE));
         }
     }
@@ -398,8 +378,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     @Override
     public StatFs statfs(Context ctx, long inode) throws FsException {
         try (var in = inodes.pin(inode)) {
-            WorkerState w = WorkerState.current();
-            MemorySegment s = w.statfs;
+            MemorySegment s = WorkerState.current().statfs;
             check(FileCalls.fstatfs(in.fd(), s));
             return new StatFs(s.get(JAVA_LONG, FileStructs.F_BLOCKS), s.get(JAVA_LONG, FileStructs.F_BFREE),
                     s.get(JAVA_LONG, FileStructs.F_BAVAIL), s.get(JAVA_LONG, FileStructs.F_FILES),
@@ -459,7 +438,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     public OpenResult open(Context ctx, long inode, int flags, boolean killSuidGid) throws FsException {
         try (var in = inodes.pin(inode)) {
             WorkerState w = WorkerState.current();
-            OpenFile file = reopen(w, in, flags);
+            OpenFile file = opener.reopen(w, in, flags);
             if (killSuidGid && (flags & Fcntl.O_TRUNC) != 0) {
                 try {
                     attributes.killSuidGid(w, in, file.fd);
@@ -468,64 +447,8 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                     throw e;
                 }
             }
-            return new OpenResult(file.id, openFlags(w, in, file.fd));
+            return new OpenResult(file.id, opener.openedFlags(w, in, file.fd));
         }
-    }
-
-    /**
-     * The FOPEN flags for {@code in}, just opened as {@code fd}. Under {@link CachePolicy#AUTO} a
-     * regular file the host left unchanged since the guest last opened it keeps the guest's cached
-     * pages ({@code FOPEN_KEEP_CACHE}): without it the guest kernel drops them on every open, and a
-     * program started a hundred times is read from the host a hundred times. A changed file is opened
-     * without it, which drops them.
-     */
-    private int openFlags(WorkerState w, InodeTable.Lease in, int fd) throws FsException {
-        if (config.cache() != CachePolicy.AUTO || !in.is(Linux.S_IFREG)) {
-            return fileOpenFlags;
-        }
-        long now = System.currentTimeMillis();
-        DataVersion version = DataVersion.of(StatxDecoder.read(w, fd));
-        return in.inode().reopenedUnchanged(version, version.settledBy(now)) ? OpenResult.KEEP_CACHE : fileOpenFlags;
-    }
-
-    /**
-     * Opens {@code in} for I/O through its {@code /proc/self/fd} link. Only regular files and
-     * directories: the link of a symlink inode would be followed, and a device, FIFO or socket the
-     * guest made (or found) in the tree must never be opened on the host.
-     */
-    private OpenFile reopen(WorkerState w, InodeTable.Lease in, int guestFlags) throws FsException {
-        if (in.is(Linux.S_IFLNK)) {
-            throw new FsException(Errno.ELOOP);
-        }
-        if (!in.is(Linux.S_IFREG) && !in.is(Linux.S_IFDIR)) {
-            throw new FsException(Errno.ENXIO);
-        }
-        int flags = hostOpenFlags(guestFlags);
-        int fd = FileCalls.openat(procSelfFd, w.fdName(in.fd()), flags, 0);
-        if (fd == NEG_EACCES && flags != baseOpenFlags(guestFlags)) {
-            // Writeback's read-write upgrade of a write-only open needs read permission, which only
-            // root is sure to have; the guest asked for less.
-            flags = baseOpenFlags(guestFlags);
-            fd = FileCalls.openat(procSelfFd, w.fdName(in.fd()), flags, 0);
-        }
-        check(fd);
-        return handles.add(fd, flags);
-    }
-
-    private static int baseOpenFlags(int guestFlags) {
-        return (guestFlags & ~OPEN_DROPPED) | Fcntl.O_CLOEXEC;
-    }
-
-    /** The guest's open flags as the host gets them; see {@link PassthroughConfig#writeback()}. */
-    private int hostOpenFlags(int guestFlags) {
-        int flags = baseOpenFlags(guestFlags);
-        if (writeback) {
-            if ((flags & Fcntl.O_ACCMODE) == Fcntl.O_WRONLY) {
-                flags = (flags & ~Fcntl.O_ACCMODE) | Fcntl.O_RDWR;
-            }
-            flags &= ~Fcntl.O_APPEND;
-        }
-        return flags;
     }
 
     @Override
@@ -534,7 +457,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         try (var dir = inodes.pin(parent)) {
             WorkerState w = WorkerState.current();
             MemorySegment c = component(w.name, name);
-            int hostFlags = hostOpenFlags(flags);
+            int hostFlags = opener.hostFlags(flags);
             int fd;
             try (var _ = creds.as(ctx)) {
                 fd = names.openCreate(w, dir.fd(), c, hostFlags, mode & Linux.PERMISSION_BITS);
@@ -557,7 +480,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 throw e;
             }
             OpenFile file = handles.add(fd, hostFlags);
-            return new Created(entry, new OpenResult(file.id, fileOpenFlags));
+            return new Created(entry, new OpenResult(file.id, opener.createdFlags()));
         }
     }
 
@@ -568,11 +491,11 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         check(pathFd);
         Entry entry = entryFor(w, dir, pathFd);
         try (var in = inodes.pin(entry.inode())) {
-            OpenFile file = reopen(w, in, flags);
+            OpenFile file = opener.reopen(w, in, flags);
             if (killSuidGid && (flags & Fcntl.O_TRUNC) != 0) {
                 attributes.killSuidGid(w, in, file.fd);
             }
-            return new Created(entry, new OpenResult(file.id, openFlags(w, in, file.fd)));
+            return new Created(entry, new OpenResult(file.id, opener.openedFlags(w, in, file.fd)));
         } catch (FsException e) {
             // The guest never gets this entry: give back the reference entryFor took for it.
             inodes.forget(entry.inode(), 1);
@@ -644,9 +567,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 // A directory's position belongs to its listing.
                 throw new FsException(Errno.EINVAL);
             }
-            long r = FileCalls.lseek(file.fd(), offset, whence);
-            check(r);
-            return r;
+            return check(FileCalls.lseek(file.fd(), offset, whence));
         }
     }
 
@@ -654,14 +575,11 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     public long copyFileRange(Context ctx, long inodeIn, long handleIn, long offsetIn, long inodeOut,
             long handleOut, long offsetOut, long length, long flags) throws FsException {
         try (var in = handles.pin(handleIn); var out = handles.pin(handleOut)) {
-            WorkerState w = WorkerState.current();
-            MemorySegment offsets = w.offsets;
+            MemorySegment offsets = WorkerState.current().offsets;
             offsets.set(JAVA_LONG, 0, offsetIn);
             offsets.set(JAVA_LONG, 8, offsetOut);
-            long r = FileCalls.copyFileRange(in.fd(), offsets.asSlice(0, 8), out.fd(), offsets.asSlice(8, 8), length,
-                    (int) flags);
-            check(r);
-            return r;
+            return check(FileCalls.copyFileRange(in.fd(), offsets.asSlice(0, 8), out.fd(), offsets.asSlice(8, 8),
+                    length, (int) flags));
         }
     }
 
@@ -682,7 +600,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             if (handlelessDirs) {
                 throw new FsException(Errno.ENOSYS);
             }
-            return new OpenResult(directories.openHandle(in), dirOpenFlags);
+            return new OpenResult(directories.openHandle(in), opener.directoryFlags());
         }
     }
 
@@ -719,8 +637,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     /** A listed name's lookup for readdirplus; {@link Entry#NONE} if it vanished meanwhile. */
     private Entry lookupListed(WorkerState w, InodeTable.Lease dir, Name name) {
         try {
-            MemorySegment c = WorkerState.cString(w.name, name);
-            int fd = names.openPath(w, dir.fd(), c);
+            int fd = names.openPath(w, dir.fd(), WorkerState.cString(w.name, name));
             return fd < 0 ? Entry.NONE : entryFor(w, dir, fd);
         } catch (FsException e) {
             return Entry.NONE;
