@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.krunctl.nativeio.Fcntl;
 import io.krunctl.nativeio.FileCalls;
-import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
@@ -23,11 +22,7 @@ class ConfinedOpenerTest {
 
     @BeforeEach
     void setUp() {
-        try (Arena a = Arena.ofConfined()) {
-            rootFd = FileCalls.openat(FileCalls.AT_FDCWD, a.allocateFrom(dir.toString()),
-                    Fcntl.O_PATH | Fcntl.O_DIRECTORY | Fcntl.O_CLOEXEC, 0);
-        }
-        assertThat(rootFd).isNotNegative();
+        rootFd = HostFds.open(dir, Fcntl.O_PATH | Fcntl.O_DIRECTORY);
         opener = ConfinedOpener.probe(w, rootFd);
     }
 

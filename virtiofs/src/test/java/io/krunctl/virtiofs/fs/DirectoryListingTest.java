@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.krunctl.nativeio.Fcntl;
 import io.krunctl.nativeio.FileCalls;
-import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,21 +23,13 @@ class DirectoryListingTest {
     private InodeTable inodes;
     private DirectoryListing listing;
 
-    private static int openPath(String path) {
-        try (Arena a = Arena.ofConfined()) {
-            int fd = FileCalls.openat(FileCalls.AT_FDCWD, a.allocateFrom(path), Fcntl.O_PATH | Fcntl.O_CLOEXEC, 0);
-            assertThat(fd).isNotNegative();
-            return fd;
-        }
-    }
-
     @BeforeEach
     void setUp() throws Exception {
         for (String name : List.of("a", "b", "c", "d")) {
             Files.createFile(dir.resolve(name));
         }
-        procSelfFd = openPath("/proc/self/fd");
-        inodes = new InodeTable(new InodeAllocator(), openPath(dir.toString()), new InodeTable.Key(1, 1, 1));
+        procSelfFd = HostFds.open(Path.of("/proc/self/fd"), Fcntl.O_PATH);
+        inodes = new InodeTable(new InodeAllocator(), HostFds.open(dir, Fcntl.O_PATH), new InodeTable.Key(1, 1, 1));
         listing = new DirectoryListing(handles, procSelfFd);
     }
 
@@ -81,7 +72,7 @@ class DirectoryListingTest {
                 open.list(0, DirectoryListing.READDIRPLUS_BUFFER, (w, e) -> entries.add(e));
             }
             assertThat(names(entries)).containsExactlyInAnyOrder("a", "b", "c", "d");
-            assertThat(Files.exists(Path.of("/proc/self/fd/" + fd))).isFalse();
+            assertThat(HostFds.isOpen(fd)).isFalse();
             assertThat(handles.size()).isZero();
         }
     }

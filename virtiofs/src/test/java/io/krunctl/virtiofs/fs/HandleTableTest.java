@@ -1,13 +1,11 @@
 package io.krunctl.virtiofs.fs;
 
 import static io.krunctl.virtiofs.fs.FsAssertions.assertErrno;
+import static io.krunctl.virtiofs.fs.HostFds.isOpen;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.krunctl.nativeio.Fcntl;
-import io.krunctl.nativeio.FileCalls;
-import java.lang.foreign.Arena;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -21,15 +19,7 @@ class HandleTableTest {
     }
 
     private static int openDevNull() {
-        try (Arena a = Arena.ofConfined()) {
-            int fd = FileCalls.openat(FileCalls.AT_FDCWD, a.allocateFrom("/dev/null"), Fcntl.O_RDONLY | Fcntl.O_CLOEXEC, 0);
-            assertThat(fd).isNotNegative();
-            return fd;
-        }
-    }
-
-    private static boolean isOpen(int fd) {
-        return Files.exists(Path.of("/proc/self/fd/" + fd));
+        return HostFds.open(Path.of("/dev/null"), Fcntl.O_RDONLY);
     }
 
     @Test

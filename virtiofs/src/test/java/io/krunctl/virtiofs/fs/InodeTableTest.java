@@ -1,13 +1,11 @@
 package io.krunctl.virtiofs.fs;
 
 import static io.krunctl.virtiofs.fs.FsAssertions.assertErrno;
+import static io.krunctl.virtiofs.fs.HostFds.isOpen;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.krunctl.nativeio.Fcntl;
-import io.krunctl.nativeio.FileCalls;
-import java.lang.foreign.Arena;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,16 +29,7 @@ class InodeTableTest {
     }
 
     private int open() {
-        try (Arena a = Arena.ofConfined()) {
-            int fd = FileCalls.openat(FileCalls.AT_FDCWD, a.allocateFrom(dir.toString()),
-                    Fcntl.O_PATH | Fcntl.O_CLOEXEC, 0);
-            assertThat(fd).isNotNegative();
-            return fd;
-        }
-    }
-
-    private static boolean isOpen(int fd) {
-        return Files.exists(Path.of("/proc/self/fd/" + fd));
+        return HostFds.open(dir, Fcntl.O_PATH);
     }
 
     @Test
