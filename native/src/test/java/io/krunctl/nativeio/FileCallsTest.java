@@ -211,7 +211,7 @@ class FileCallsTest {
 
     @Test
     void utimensatAndFchownatWorkOnOPathDescriptorsOfSymlinks() throws IOException {
-        assumeTrue(FileCalls.geteuid() == 0, "needs root to chown");
+        assumeTrue(ThreadCredentials.geteuid() == 0, "needs root to chown");
         Files.createSymbolicLink(dir.resolve("l"), Path.of("target"));
         int l = FileCalls.openat(dirFd, c("l"), Fcntl.O_PATH | Fcntl.O_NOFOLLOW | Fcntl.O_CLOEXEC, 0);
         MemorySegment times = arena.allocate(FileStructs.TIMESPEC, 2);
@@ -232,27 +232,27 @@ class FileCallsTest {
 
     @Test
     void fsuidChangesOnlyTheCallingThreadAndCapsetRestoresItsOverride() throws Exception {
-        assumeTrue(FileCalls.geteuid() == 0, "needs root to switch ids");
+        assumeTrue(ThreadCredentials.geteuid() == 0, "needs root to switch ids");
         CountDownLatch switched = new CountDownLatch(1);
         CountDownLatch mainCreated = new CountDownLatch(1);
         CompletableFuture<List<Integer>> other = CompletableFuture.supplyAsync(() -> {
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment header = a.allocate(FileStructs.CAP_HEADER);
-                header.set(JAVA_INT, 0, FileCalls.CAPABILITY_VERSION_3);
+                header.set(JAVA_INT, 0, ThreadCredentials.CAPABILITY_VERSION_3);
                 MemorySegment caps = a.allocate(FileStructs.CAP_DATA, 2);
-                FileCalls.capget(header, caps);
-                FileCalls.setfsgid(4321);
-                FileCalls.setfsuid(1234);
+                ThreadCredentials.capget(header, caps);
+                ThreadCredentials.setfsgid(4321);
+                ThreadCredentials.setfsuid(1234);
                 int flags = Fcntl.O_CREAT | Fcntl.O_EXCL | Fcntl.O_WRONLY | Fcntl.O_CLOEXEC;
                 // The temporary directory is 0700 root: without CAP_DAC_OVERRIDE uid 1234 may not create.
                 int denied = FileCalls.openat(dirFd, a.allocateFrom("theirs"), flags, 0644);
-                int raised = FileCalls.capset(header, caps);
+                int raised = ThreadCredentials.capset(header, caps);
                 switched.countDown();
                 int fd = FileCalls.openat(dirFd, a.allocateFrom("theirs"), flags, 0644);
                 FileCalls.close(fd);
                 mainCreated.await(10, TimeUnit.SECONDS);
-                int previousUid = FileCalls.setfsuid(0);
-                int previousGid = FileCalls.setfsgid(0);
+                int previousUid = ThreadCredentials.setfsuid(0);
+                int previousGid = ThreadCredentials.setfsgid(0);
                 return List.of(denied, raised, fd >= 0 ? 0 : fd, previousUid, previousGid);
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
@@ -273,12 +273,12 @@ class FileCallsTest {
     @Test
     void capgetReadsTheThreadsCapabilities() {
         MemorySegment header = arena.allocate(FileStructs.CAP_HEADER);
-        header.set(JAVA_INT, 0, FileCalls.CAPABILITY_VERSION_3);
+        header.set(JAVA_INT, 0, ThreadCredentials.CAPABILITY_VERSION_3);
         MemorySegment data = arena.allocate(FileStructs.CAP_DATA, 2);
-        assertThat(FileCalls.capget(header, data)).isZero();
+        assertThat(ThreadCredentials.capget(header, data)).isZero();
         int effective = data.get(JAVA_INT, FileStructs.CAP_EFFECTIVE);
-        assertThat(FileCalls.capset(header, data)).isZero();
-        if (FileCalls.geteuid() == 0) {
+        assertThat(ThreadCredentials.capset(header, data)).isZero();
+        if (ThreadCredentials.geteuid() == 0) {
             assertThat(effective & 0b11).as("CAP_CHOWN, CAP_DAC_OVERRIDE").isEqualTo(0b11);
         }
     }

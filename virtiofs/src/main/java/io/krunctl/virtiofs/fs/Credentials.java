@@ -2,8 +2,8 @@ package io.krunctl.virtiofs.fs;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
-import io.krunctl.nativeio.FileCalls;
 import io.krunctl.nativeio.FileStructs;
+import io.krunctl.nativeio.ThreadCredentials;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -45,7 +45,7 @@ final class Credentials {
 
     /** For this process: switches ids only if its effective uid is root. */
     static Credentials ofProcess() {
-        return new Credentials(FileCalls.geteuid() == 0);
+        return new Credentials(ThreadCredentials.geteuid() == 0);
     }
 
     boolean switchesIds() {
@@ -78,8 +78,8 @@ final class Credentials {
          * still applies to what this thread creates (and it is asked again next time).
          */
         void ownUmask() {
-            if (!ownUmask && FileCalls.unshare(FileCalls.CLONE_FS) == 0) {
-                FileCalls.umask(0);
+            if (!ownUmask && ThreadCredentials.unshare(ThreadCredentials.CLONE_FS) == 0) {
+                ThreadCredentials.umask(0);
                 ownUmask = true;
             }
         }
@@ -95,12 +95,12 @@ final class Credentials {
                 return false;
             }
             if (setGid) {
-                FileCalls.setfsgid(gid);
+                ThreadCredentials.setfsgid(gid);
             }
             if (setUid) {
-                FileCalls.setfsuid(uid);
+                ThreadCredentials.setfsuid(uid);
                 // Leaving fsuid 0 dropped CAP_DAC_OVERRIDE, CAP_FOWNER...; the guest has checked access.
-                FileCalls.capset(capHeader, capData);
+                ThreadCredentials.capset(capHeader, capData);
             }
             return true;
         }
@@ -113,9 +113,9 @@ final class Credentials {
         private boolean capabilitiesKnown() {
             if (capHeader == null) {
                 MemorySegment header = arena.allocate(FileStructs.CAP_HEADER);
-                header.set(JAVA_INT, 0, FileCalls.CAPABILITY_VERSION_3);
+                header.set(JAVA_INT, 0, ThreadCredentials.CAPABILITY_VERSION_3);
                 MemorySegment data = arena.allocate(FileStructs.CAP_DATA, 2);
-                capsReadable = FileCalls.capget(header, data) == 0;
+                capsReadable = ThreadCredentials.capget(header, data) == 0;
                 capHeader = header;
                 capData = data;
             }
@@ -124,8 +124,8 @@ final class Credentials {
 
         /** Back to root's filesystem ids (and with them the full effective capability set). */
         static void restore() {
-            FileCalls.setfsuid(0);
-            FileCalls.setfsgid(0);
+            ThreadCredentials.setfsuid(0);
+            ThreadCredentials.setfsgid(0);
         }
     }
 }

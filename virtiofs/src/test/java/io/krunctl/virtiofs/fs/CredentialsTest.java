@@ -3,22 +3,22 @@ package io.krunctl.virtiofs.fs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.krunctl.nativeio.FileCalls;
+import io.krunctl.nativeio.ThreadCredentials;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import org.junit.jupiter.api.Test;
 
 class CredentialsTest {
-    private static final boolean IS_ROOT = FileCalls.geteuid() == 0;
+    private static final boolean IS_ROOT = ThreadCredentials.geteuid() == 0;
 
     /** This thread's filesystem uid: an invalid id changes nothing and answers the current one. */
     private static int fsuid() {
-        return FileCalls.setfsuid(-1);
+        return ThreadCredentials.setfsuid(-1);
     }
 
     private static int fsgid() {
-        return FileCalls.setfsgid(-1);
+        return ThreadCredentials.setfsgid(-1);
     }
 
     /** Runs {@code body} on a platform thread of its own: a switch must not touch the test runner's. */

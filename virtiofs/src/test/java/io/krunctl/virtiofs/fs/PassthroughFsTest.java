@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.krunctl.nativeio.Fcntl;
 import io.krunctl.nativeio.FileCalls;
+import io.krunctl.nativeio.ThreadCredentials;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -49,7 +50,7 @@ class PassthroughFsTest {
      * that the handle-based paths stay tested; {@code HandlelessDirectories} covers the other.
      */
     static final long OPENS_DIRECTORIES = ALL_CAPABLE & ~InitFlags.NO_OPENDIR_SUPPORT;
-    static final boolean IS_ROOT = FileCalls.geteuid() == 0;
+    static final boolean IS_ROOT = ThreadCredentials.geteuid() == 0;
 
     @TempDir
     Path tmp;
@@ -770,7 +771,7 @@ class PassthroughFsTest {
         void idmappedRequestsWithoutIdsCreateAsThisProcess() throws Exception {
             Context unmapped = new Context(Context.INVALID_ID, Context.INVALID_ID, 1);
             fs.mkdir(unmapped, ROOT, n("d"), 0755, 0);
-            assertThat(uid(share.resolve("d"))).isEqualTo(FileCalls.geteuid());
+            assertThat(uid(share.resolve("d"))).isEqualTo(ThreadCredentials.geteuid());
         }
     }
 
