@@ -1,6 +1,14 @@
 package io.krunctl.nativeio;
 
-/** Linux x86_64 {@code errno} values ({@code asm-generic/errno-base.h}, {@code errno.h}). */
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Linux x86_64 {@code errno} values ({@code asm-generic/errno-base.h}, {@code errno.h}): the one
+ * table of them. The FUSE layer's {@code Errno} record takes its constants from here.
+ */
 public final class Errno {
     public static final int EPERM = 1;
     public static final int ENOENT = 2;
@@ -37,6 +45,7 @@ public final class Errno {
     public static final int ENOTEMPTY = 39;
     public static final int ELOOP = 40;
     public static final int ENODATA = 61;
+    public static final int EPROTO = 71;
     public static final int EOVERFLOW = 75;
     public static final int ENOTSOCK = 88;
     public static final int EOPNOTSUPP = 95;
@@ -45,7 +54,31 @@ public final class Errno {
     public static final int ENOTCONN = 107;
     public static final int ETIMEDOUT = 110;
     public static final int ECONNREFUSED = 111;
+    public static final int ESTALE = 116;
+
+    /** Symbolic names by value, read from the constants above so each name is written once. */
+    private static final Map<Integer, String> NAMES = names();
 
     private Errno() {
+    }
+
+    /** The symbolic name ({@code "ENOENT"}), or {@code "errno 123"} for a value without a constant here. */
+    public static String name(int errno) {
+        String name = NAMES.get(errno);
+        return name != null ? name : "errno " + errno;
+    }
+
+    private static Map<Integer, String> names() {
+        Map<Integer, String> names = new HashMap<>();
+        for (Field f : Errno.class.getFields()) {
+            if (f.getType() == int.class && Modifier.isStatic(f.getModifiers())) {
+                try {
+                    names.put(f.getInt(null), f.getName());
+                } catch (IllegalAccessException e) {
+                    throw new AssertionError("public constant " + f.getName(), e);
+                }
+            }
+        }
+        return Map.copyOf(names);
     }
 }

@@ -10,8 +10,8 @@ import java.lang.foreign.MemorySegment;
  */
 public final class EventFd implements AutoCloseable {
     public static final int EFD_SEMAPHORE = 0x1;
-    public static final int EFD_NONBLOCK = Libc.O_NONBLOCK;
-    public static final int EFD_CLOEXEC = Libc.O_CLOEXEC;
+    public static final int EFD_NONBLOCK = Fcntl.O_NONBLOCK;
+    public static final int EFD_CLOEXEC = Fcntl.O_CLOEXEC;
 
     private final Fd fd;
 

@@ -16,9 +16,8 @@ import java.lang.invoke.MethodHandle;
  * {@code fchmodat}, {@code fchownat}, {@code utimensat}), file data ({@code pread}/{@code pwrite} and
  * their vectored forms straight on caller segments, {@code fallocate}, {@code ftruncate},
  * {@code fsync}, {@code lseek} with {@code SEEK_DATA}/{@code SEEK_HOLE}, {@code copy_file_range}),
- * {@code getdents64}, {@code fstatfs}, extended attributes by path, and the per-thread credential
- * calls ({@code setfsuid}/{@code setfsgid}/{@code capget}/{@code capset} as raw system calls, which
- * unlike the C library's {@code setresuid} affect the calling thread only).
+ * {@code getdents64}, {@code fstatfs} and extended attributes by path. Who the calling thread is for
+ * the file system is {@link ThreadCredentials}' facility.
  *
  * <h2>Error convention</h2>
  * Unlike {@link Libc}, these calls do not throw: each returns its non-negative result or
@@ -35,25 +34,6 @@ public final class FileCalls {
     public static final int AT_SYMLINK_FOLLOW = 0x400;
     public static final int AT_EMPTY_PATH = 0x1000;
     public static final int AT_STATX_SYNC_AS_STAT = 0;
-
-    public static final int O_RDONLY = 0;
-    public static final int O_WRONLY = 01;
-    public static final int O_RDWR = 02;
-    public static final int O_ACCMODE = 03;
-    public static final int O_CREAT = 0100;
-    public static final int O_EXCL = 0200;
-    public static final int O_NOCTTY = 0400;
-    public static final int O_TRUNC = 01000;
-    public static final int O_APPEND = 02000;
-    public static final int O_NONBLOCK = 04000;
-    public static final int O_DIRECT = 040000;
-    public static final int O_DIRECTORY = 0200000;
-    public static final int O_NOFOLLOW = 0400000;
-    public static final int O_NOATIME = 01000000;
-    public static final int O_CLOEXEC = 02000000;
-    public static final int O_PATH = 010000000;
-    /** {@code __O_TMPFILE} without the {@code O_DIRECTORY} bit that {@code O_TMPFILE} adds. */
-    public static final int O_TMPFILE_BIT = 020000000;
 
     /** {@code open_how.resolve} bits ({@code <linux/openat2.h>}). */
     public static final long RESOLVE_NO_XDEV = 0x01;
@@ -72,10 +52,6 @@ public final class FileCalls {
     public static final long UTIME_NOW = (1L << 30) - 1;
     public static final long UTIME_OMIT = (1L << 30) - 2;
 
-    public static final int SEEK_SET = 0;
-    public static final int SEEK_DATA = 3;
-    public static final int SEEK_HOLE = 4;
-
     public static final int RENAME_NOREPLACE = 1;
     public static final int RENAME_EXCHANGE = 2;
     public static final int RENAME_WHITEOUT = 4;
@@ -83,16 +59,6 @@ public final class FileCalls {
     public static final int XATTR_CREATE = 1;
     public static final int XATTR_REPLACE = 2;
 
-    /** {@code unshare} flag: give the calling thread its own cwd, root and umask. */
-    public static final int CLONE_FS = 0x200;
-
-    /** {@code _LINUX_CAPABILITY_VERSION_3}: two {@link FileStructs#CAP_DATA} words of 32 capabilities. */
-    public static final int CAPABILITY_VERSION_3 = 0x20080522;
-
-    static final long SYS_CAPGET = 125;
-    static final long SYS_CAPSET = 126;
-    static final long SYS_SETFSUID = 122;
-    static final long SYS_SETFSGID = 123;
     static final long SYS_OPENAT2 = 437;
 
     private static final MethodHandle H_OPENAT = Linkage.withErrno("openat",
@@ -159,8 +125,6 @@ public final class FileCalls {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle H_CLOSE = Linkage.withErrno("close",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle H_UNSHARE = Linkage.withErrno("unshare",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     /** {@code ssize_t readlinkat(int, const char *, char *, size_t)}. */
     private static final MethodHandle H_READLINKAT = Linkage.withErrno("readlinkat",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
@@ -168,21 +132,10 @@ public final class FileCalls {
     private static final MethodHandle H_SYSCALL_OPENAT2 = Linkage.withErrno("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG),
             Linker.Option.firstVariadicArg(1));
-    /** {@code long syscall(long, ...)} with one integer argument ({@code setfsuid}, {@code setfsgid}). */
-    private static final MethodHandle H_SYSCALL_LONG = Linkage.plain("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1));
-    /** {@code long syscall(long, ...)} with two pointers ({@code capget}, {@code capset}). */
-    private static final MethodHandle H_SYSCALL_PTR_PTR = Linkage.withErrno("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS), Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle H_UMASK = Linkage.plain("umask",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle H_GETEUID = Linkage.plain("geteuid",
-            FunctionDescriptor.of(JAVA_INT));
-
     private FileCalls() {
     }
 
-    /** {@code openat(dirfd, path, flags, mode)}; the new descriptor. Always pass {@link #O_CLOEXEC}. */
+    /** {@code openat(dirfd, path, flags, mode)}; the new descriptor. Always pass {@link Fcntl#O_CLOEXEC}. */
     public static int openat(int dirfd, MemorySegment path, int flags, int mode) {
         MemorySegment err = Linkage.errnoSegment();
         while (true) {
@@ -458,7 +411,7 @@ public final class FileCalls {
         }
     }
 
-    /** {@code lseek(fd, offset, whence)}; the new offset. {@link #SEEK_DATA}/{@link #SEEK_HOLE} answer ENXIO past the data. */
+    /** {@code lseek(fd, offset, whence)}; the new offset. {@link Fcntl#SEEK_DATA}/{@link Fcntl#SEEK_HOLE} answer ENXIO past the data. */
     public static long lseek(int fd, long offset, int whence) {
         MemorySegment err = Linkage.errnoSegment();
         long r;
@@ -674,18 +627,6 @@ public final class FileCalls {
         return errno == Errno.EINTR ? 0 : -errno;
     }
 
-    /** {@code unshare(flags)} for the calling thread; 0. */
-    public static int unshare(int flags) {
-        MemorySegment err = Linkage.errnoSegment();
-        int r;
-        try {
-            r = (int) H_UNSHARE.invokeExact(err, flags);
-        } catch (Throwable t) {
-            throw Linkage.rethrow(t);
-        }
-        return r >= 0 ? r : -Linkage.errno(err);
-    }
-
     /** {@code readlinkat(dirfd, path, buffer, buffer.byteSize())}: the target's length (not terminated). */
     public static long readlinkat(int dirfd, MemorySegment path, MemorySegment buffer) {
         MemorySegment err = Linkage.errnoSegment();
@@ -719,71 +660,6 @@ public final class FileCalls {
             if (errno != Errno.EINTR) {
                 return -errno;
             }
-        }
-    }
-
-    /**
-     * The raw {@code setfsuid} system call, for the calling thread only; returns the previous
-     * filesystem uid (the call reports no errors: an unprivileged caller's change is silently
-     * ignored, so compare a second call's answer to check). Changing it from 0 to non-zero drops
-     * the file-system capabilities from the thread's effective set; back to 0 raises them again.
-     */
-    public static int setfsuid(int uid) {
-        try {
-            return (int) (long) H_SYSCALL_LONG.invokeExact(SYS_SETFSUID, Integer.toUnsignedLong(uid));
-        } catch (Throwable t) {
-            throw Linkage.rethrow(t);
-        }
-    }
-
-    /** The raw {@code setfsgid} system call, for the calling thread only; see {@link #setfsuid}. */
-    public static int setfsgid(int gid) {
-        try {
-            return (int) (long) H_SYSCALL_LONG.invokeExact(SYS_SETFSGID, Integer.toUnsignedLong(gid));
-        } catch (Throwable t) {
-            throw Linkage.rethrow(t);
-        }
-    }
-
-    /**
-     * {@code capget(header, data)} for the calling thread: {@code header} a {@link FileStructs#CAP_HEADER}
-     * with version {@link #CAPABILITY_VERSION_3} and pid 0, {@code data} two {@link FileStructs#CAP_DATA}.
-     */
-    public static int capget(MemorySegment header, MemorySegment data) {
-        return capCall(SYS_CAPGET, header, data);
-    }
-
-    /** {@code capset(header, data)} for the calling thread; see {@link #capget}. */
-    public static int capset(MemorySegment header, MemorySegment data) {
-        return capCall(SYS_CAPSET, header, data);
-    }
-
-    private static int capCall(long number, MemorySegment header, MemorySegment data) {
-        MemorySegment err = Linkage.errnoSegment();
-        long r;
-        try {
-            r = (long) H_SYSCALL_PTR_PTR.invokeExact(err, number, header, data);
-        } catch (Throwable t) {
-            throw Linkage.rethrow(t);
-        }
-        return r >= 0 ? (int) r : -Linkage.errno(err);
-    }
-
-    /** {@code umask(mask)}; the previous mask. Per process, unless the thread unshared {@link #CLONE_FS}. */
-    public static int umask(int mask) {
-        try {
-            return (int) H_UMASK.invokeExact(mask);
-        } catch (Throwable t) {
-            throw Linkage.rethrow(t);
-        }
-    }
-
-    /** {@code geteuid()}. */
-    public static int geteuid() {
-        try {
-            return (int) H_GETEUID.invokeExact();
-        } catch (Throwable t) {
-            throw Linkage.rethrow(t);
         }
     }
 }

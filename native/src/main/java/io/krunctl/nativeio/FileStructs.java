@@ -9,9 +9,9 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.StructLayout;
 
 /**
- * Linux x86_64 layouts of the structs {@link FileCalls} exchanges with the kernel, with explicit
- * padding; sizes and offsets are pinned by tests against the values a C compiler gives for
- * {@code <linux/stat.h>}, {@code <linux/openat2.h>}, {@code <sys/statfs.h>} and
+ * Linux x86_64 layouts of the structs {@link FileCalls} and {@link ThreadCredentials} exchange with
+ * the kernel, with explicit padding; sizes and offsets are pinned by tests against the values a C
+ * compiler gives for {@code <linux/stat.h>}, {@code <linux/openat2.h>}, {@code <sys/statfs.h>} and
  * {@code <linux/capability.h>}.
  *
  * <p>Fields are read with the plain {@code ValueLayout} accessors at the {@code *_OFFSET} constants

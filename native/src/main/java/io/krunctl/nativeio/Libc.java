@@ -19,7 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Every call that fails throws {@link NativeException} with the call's name and {@code errno}.
  * Calls that may be interrupted by a signal ({@code EINTR}) are retried. Buffers must be native
- * segments.
+ * segments. The calls {@link FileCalls} also needs ({@code close}, {@code pread}/{@code pwrite},
+ * {@code lseek}, {@code ftruncate}) are its {@code -errno} forms, thrown here: each C function is
+ * linked once.
  */
 public final class Libc {
     public static final int PROT_NONE = 0;
@@ -34,19 +36,6 @@ public final class Libc {
     public static final int MFD_CLOEXEC = 0x1;
     public static final int MFD_ALLOW_SEALING = 0x2;
 
-    public static final int O_NONBLOCK = 0x800;
-    public static final int O_CLOEXEC = 0x80000;
-    public static final int F_GETFD = 1;
-    public static final int F_SETFD = 2;
-    public static final int F_GETFL = 3;
-    public static final int F_SETFL = 4;
-    public static final int F_DUPFD_CLOEXEC = 1030;
-    public static final int FD_CLOEXEC = 1;
-
-    public static final int SEEK_SET = 0;
-    public static final int SEEK_CUR = 1;
-    public static final int SEEK_END = 2;
-
     public static final short POLLIN = 0x001;
     public static final short POLLPRI = 0x002;
     public static final short POLLOUT = 0x004;
@@ -57,18 +46,10 @@ public final class Libc {
     /** {@code MAP_FAILED}, i.e. {@code (void *) -1}. */
     private static final long MAP_FAILED = -1L;
 
-    private static final MethodHandle CLOSE = Linkage.withErrno("close",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle READ = Linkage.withErrno("read",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle WRITE = Linkage.withErrno("write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle PREAD = Linkage.withErrno("pread",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle PWRITE = Linkage.withErrno("pwrite",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle LSEEK = Linkage.withErrno("lseek",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle POLL = Linkage.withErrno("poll",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle EVENTFD = Linkage.withErrno("eventfd",
@@ -79,13 +60,8 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle MEMFD_CREATE = Linkage.withErrno("memfd_create",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle FTRUNCATE = Linkage.withErrno("ftruncate",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
-    /** {@code int fcntl(int fd, int cmd, ...)} called without the optional argument. */
-    private static final MethodHandle FCNTL = Linkage.withErrno("fcntl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
     /** {@code int fcntl(int fd, int cmd, ...)} with one {@code int} variadic argument. */
-    private static final MethodHandle FCNTL_INT = Linkage.withErrno("fcntl",
+    private static final MethodHandle FCNTL = Linkage.withErrno("fcntl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle DUP = Linkage.withErrno("dup",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT));
@@ -100,19 +76,7 @@ public final class Libc {
 
     /** Closes {@code fd}. {@code EINTR} counts as success: Linux releases the descriptor anyway. */
     public static void close(int fd) throws NativeException {
-        MemorySegment err = Linkage.errnoSegment();
-        int r;
-        try {
-            r = (int) CLOSE.invokeExact(err, fd);
-        } catch (Throwable t) {
-            throw Linkage.rethrow(t);
-        }
-        if (r < 0) {
-            int errno = Linkage.errno(err);
-            if (errno != Errno.EINTR) {
-                throw new NativeException("close", errno);
-            }
-        }
+        check("close", FileCalls.close(fd));
     }
 
     /** Reads up to {@code buf.byteSize()} bytes; returns the count, 0 at end of file. */
@@ -157,57 +121,17 @@ public final class Libc {
 
     /** Reads up to {@code buf.byteSize()} bytes at {@code offset}; returns the count, 0 at end of file. */
     public static long pread(int fd, MemorySegment buf, long offset) throws NativeException {
-        MemorySegment err = Linkage.errnoSegment();
-        while (true) {
-            long r;
-            try {
-                r = (long) PREAD.invokeExact(err, fd, buf, buf.byteSize(), offset);
-            } catch (Throwable t) {
-                throw Linkage.rethrow(t);
-            }
-            if (r >= 0) {
-                return r;
-            }
-            int errno = Linkage.errno(err);
-            if (errno != Errno.EINTR) {
-                throw new NativeException("pread", errno);
-            }
-        }
+        return check("pread", FileCalls.pread(fd, buf, offset));
     }
 
     /** Writes up to {@code buf.byteSize()} bytes at {@code offset}; returns the count written. */
     public static long pwrite(int fd, MemorySegment buf, long offset) throws NativeException {
-        MemorySegment err = Linkage.errnoSegment();
-        while (true) {
-            long r;
-            try {
-                r = (long) PWRITE.invokeExact(err, fd, buf, buf.byteSize(), offset);
-            } catch (Throwable t) {
-                throw Linkage.rethrow(t);
-            }
-            if (r >= 0) {
-                return r;
-            }
-            int errno = Linkage.errno(err);
-            if (errno != Errno.EINTR) {
-                throw new NativeException("pwrite", errno);
-            }
-        }
+        return check("pwrite", FileCalls.pwrite(fd, buf, offset));
     }
 
     /** {@code lseek(fd, offset, whence)}; returns the resulting offset. */
     public static long lseek(int fd, long offset, int whence) throws NativeException {
-        MemorySegment err = Linkage.errnoSegment();
-        long r;
-        try {
-            r = (long) LSEEK.invokeExact(err, fd, offset, whence);
-        } catch (Throwable t) {
-            throw Linkage.rethrow(t);
-        }
-        if (r < 0) {
-            throw new NativeException("lseek", Linkage.errno(err));
-        }
-        return r;
+        return check("lseek", FileCalls.lseek(fd, offset, whence));
     }
 
     /**
@@ -324,37 +248,15 @@ public final class Libc {
 
     /** {@code ftruncate(fd, length)}. */
     public static void ftruncate(int fd, long length) throws NativeException {
-        MemorySegment err = Linkage.errnoSegment();
-        while (true) {
-            int r;
-            try {
-                r = (int) FTRUNCATE.invokeExact(err, fd, length);
-            } catch (Throwable t) {
-                throw Linkage.rethrow(t);
-            }
-            if (r == 0) {
-                return;
-            }
-            int errno = Linkage.errno(err);
-            if (errno != Errno.EINTR) {
-                throw new NativeException("ftruncate", errno);
-            }
-        }
+        check("ftruncate", FileCalls.ftruncate(fd, length));
     }
 
-    /** {@code fcntl(fd, cmd)} for commands without an argument ({@code F_GETFD}, {@code F_GETFL}). */
+    /**
+     * {@code fcntl(fd, cmd)} for commands without an argument ({@code F_GETFD}, {@code F_GETFL}): the
+     * kernel ignores the argument of such commands, so the one handle passes 0.
+     */
     public static int fcntl(int fd, int cmd) throws NativeException {
-        MemorySegment err = Linkage.errnoSegment();
-        int r;
-        try {
-            r = (int) FCNTL.invokeExact(err, fd, cmd);
-        } catch (Throwable t) {
-            throw Linkage.rethrow(t);
-        }
-        if (r < 0) {
-            throw new NativeException("fcntl", Linkage.errno(err));
-        }
-        return r;
+        return fcntl(fd, cmd, 0);
     }
 
     /** {@code fcntl(fd, cmd, arg)} for commands with an {@code int} argument. */
@@ -362,7 +264,7 @@ public final class Libc {
         MemorySegment err = Linkage.errnoSegment();
         int r;
         try {
-            r = (int) FCNTL_INT.invokeExact(err, fd, cmd, arg);
+            r = (int) FCNTL.invokeExact(err, fd, cmd, arg);
         } catch (Throwable t) {
             throw Linkage.rethrow(t);
         }
@@ -385,6 +287,14 @@ public final class Libc {
             throw new NativeException("dup", Linkage.errno(err));
         }
         return r;
+    }
+
+    /** {@code result} if it is not negative; otherwise it is {@code -errno}, thrown for {@code call}. */
+    private static long check(String call, long result) throws NativeException {
+        if (result < 0) {
+            throw new NativeException(call, (int) -result);
+        }
+        return result;
     }
 
     /** The C library's description of {@code errno}, e.g. "Bad file descriptor". */

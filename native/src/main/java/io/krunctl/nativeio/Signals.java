@@ -28,7 +28,7 @@ public final class Signals {
     public static final int SIGWINCH = 28;
 
     /** {@code SFD_CLOEXEC}. */
-    private static final int SFD_CLOEXEC = Libc.O_CLOEXEC;
+    private static final int SFD_CLOEXEC = Fcntl.O_CLOEXEC;
     private static final int SIG_BLOCK = 0;
     private static final int SIG_UNBLOCK = 1;
     /** glibc's {@code sigset_t} is 1024 bits; the kernel reads the first 64. */

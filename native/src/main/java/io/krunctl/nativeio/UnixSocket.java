@@ -24,8 +24,8 @@ import java.util.Arrays;
 public final class UnixSocket {
     public static final int AF_UNIX = 1;
     public static final int SOCK_STREAM = 1;
-    public static final int SOCK_NONBLOCK = Libc.O_NONBLOCK;
-    public static final int SOCK_CLOEXEC = Libc.O_CLOEXEC;
+    public static final int SOCK_NONBLOCK = Fcntl.O_NONBLOCK;
+    public static final int SOCK_CLOEXEC = Fcntl.O_CLOEXEC;
     public static final int SOL_SOCKET = 1;
     public static final int SCM_RIGHTS = 1;
     public static final int MSG_CTRUNC = 0x8;

@@ -34,7 +34,7 @@ class FileCallsTest {
     @BeforeEach
     void openDir() {
         dirFd = FileCalls.openat(FileCalls.AT_FDCWD, c(dir.toString()),
-                FileCalls.O_PATH | FileCalls.O_DIRECTORY | FileCalls.O_CLOEXEC, 0);
+                Fcntl.O_PATH | Fcntl.O_DIRECTORY | Fcntl.O_CLOEXEC, 0);
         assertThat(dirFd).isNotNegative();
     }
 
@@ -54,14 +54,14 @@ class FileCallsTest {
 
     private int create(String name, String content) throws IOException {
         Files.writeString(dir.resolve(name), content);
-        int fd = FileCalls.openat(dirFd, c(name), FileCalls.O_RDWR | FileCalls.O_CLOEXEC, 0);
+        int fd = FileCalls.openat(dirFd, c(name), Fcntl.O_RDWR | Fcntl.O_CLOEXEC, 0);
         assertThat(fd).isNotNegative();
         return fd;
     }
 
     @Test
     void failuresReturnNegativeErrnoInsteadOfThrowing() {
-        assertThat(FileCalls.openat(dirFd, c("missing"), FileCalls.O_RDONLY | FileCalls.O_CLOEXEC, 0))
+        assertThat(FileCalls.openat(dirFd, c("missing"), Fcntl.O_RDONLY | Fcntl.O_CLOEXEC, 0))
                 .isEqualTo(-Errno.ENOENT);
         assertThat(FileCalls.close(-1)).isEqualTo(-Errno.EBADF);
         assertThat(FileCalls.mkdirat(dirFd, c("d"), 0755)).isZero();
@@ -73,7 +73,7 @@ class FileCallsTest {
     void statxOnAnOPathDescriptorReportsTypeSizeInodeAndMountId() throws IOException {
         int fd = create("f", "hello");
         FileCalls.close(fd);
-        int path = FileCalls.openat(dirFd, c("f"), FileCalls.O_PATH | FileCalls.O_NOFOLLOW | FileCalls.O_CLOEXEC, 0);
+        int path = FileCalls.openat(dirFd, c("f"), Fcntl.O_PATH | Fcntl.O_NOFOLLOW | Fcntl.O_CLOEXEC, 0);
         MemorySegment stx = arena.allocate(FileStructs.STATX);
         int r = FileCalls.statx(path, empty(), FileCalls.AT_EMPTY_PATH | FileCalls.AT_SYMLINK_NOFOLLOW,
                 FileCalls.STATX_BASIC_STATS | FileCalls.STATX_MNT_ID, stx);
@@ -90,7 +90,7 @@ class FileCallsTest {
     void openat2ResolvesOnlyBeneathAndWithoutSymlinks() throws IOException {
         Files.createSymbolicLink(dir.resolve("link"), Path.of("/etc/passwd"));
         MemorySegment how = arena.allocate(FileStructs.OPEN_HOW);
-        how.set(JAVA_LONG, FileStructs.HOW_FLAGS, FileCalls.O_PATH | FileCalls.O_NOFOLLOW | FileCalls.O_CLOEXEC);
+        how.set(JAVA_LONG, FileStructs.HOW_FLAGS, Fcntl.O_PATH | Fcntl.O_NOFOLLOW | Fcntl.O_CLOEXEC);
         how.set(JAVA_LONG, FileStructs.HOW_RESOLVE, FileCalls.RESOLVE_BENEATH | FileCalls.RESOLVE_NO_SYMLINKS
                 | FileCalls.RESOLVE_NO_MAGICLINKS);
         assertThat(FileCalls.openat2(dirFd, c("../x"), how)).isEqualTo(-Errno.EXDEV);
@@ -98,7 +98,7 @@ class FileCallsTest {
         // O_PATH|O_NOFOLLOW opens the last component's link itself; through it, nothing resolves.
         int link = FileCalls.openat2(dirFd, c("link"), how);
         assertThat(link).isNotNegative();
-        how.set(JAVA_LONG, FileStructs.HOW_FLAGS, FileCalls.O_RDONLY | FileCalls.O_CLOEXEC);
+        how.set(JAVA_LONG, FileStructs.HOW_FLAGS, Fcntl.O_RDONLY | Fcntl.O_CLOEXEC);
         assertThat(FileCalls.openat2(dirFd, c("link"), how)).isEqualTo(-Errno.ELOOP);
         MemorySegment target = arena.allocate(256);
         long n = FileCalls.readlinkat(link, empty(), target);
@@ -139,7 +139,7 @@ class FileCallsTest {
         for (String n : List.of("a", "bb", "ccc")) {
             Files.writeString(dir.resolve(n), n);
         }
-        int fd = FileCalls.openat(dirFd, c("."), FileCalls.O_RDONLY | FileCalls.O_DIRECTORY | FileCalls.O_CLOEXEC, 0);
+        int fd = FileCalls.openat(dirFd, c("."), Fcntl.O_RDONLY | Fcntl.O_DIRECTORY | Fcntl.O_CLOEXEC, 0);
         MemorySegment buf = arena.allocate(4096, 8);
         List<String> names = new ArrayList<>();
         long n;
@@ -168,10 +168,10 @@ class FileCallsTest {
     void seekDataAndHoleFindTheHole() throws IOException {
         int fd = create("sparse", "");
         assertThat(FileCalls.pwrite(fd, arena.allocate(4096), 1 << 20)).isEqualTo(4096);
-        long data = FileCalls.lseek(fd, 0, FileCalls.SEEK_DATA);
+        long data = FileCalls.lseek(fd, 0, Fcntl.SEEK_DATA);
         assertThat(data).isEqualTo(1 << 20);
-        assertThat(FileCalls.lseek(fd, 0, FileCalls.SEEK_HOLE)).isZero();
-        assertThat(FileCalls.lseek(fd, (1 << 20) + 8192, FileCalls.SEEK_DATA)).isEqualTo(-Errno.ENXIO);
+        assertThat(FileCalls.lseek(fd, 0, Fcntl.SEEK_HOLE)).isZero();
+        assertThat(FileCalls.lseek(fd, (1 << 20) + 8192, Fcntl.SEEK_DATA)).isEqualTo(-Errno.ENXIO);
         FileCalls.close(fd);
     }
 
@@ -211,9 +211,9 @@ class FileCallsTest {
 
     @Test
     void utimensatAndFchownatWorkOnOPathDescriptorsOfSymlinks() throws IOException {
-        assumeTrue(FileCalls.geteuid() == 0, "needs root to chown");
+        assumeTrue(ThreadCredentials.geteuid() == 0, "needs root to chown");
         Files.createSymbolicLink(dir.resolve("l"), Path.of("target"));
-        int l = FileCalls.openat(dirFd, c("l"), FileCalls.O_PATH | FileCalls.O_NOFOLLOW | FileCalls.O_CLOEXEC, 0);
+        int l = FileCalls.openat(dirFd, c("l"), Fcntl.O_PATH | Fcntl.O_NOFOLLOW | Fcntl.O_CLOEXEC, 0);
         MemorySegment times = arena.allocate(FileStructs.TIMESPEC, 2);
         times.set(JAVA_LONG, 0, 1000);
         times.set(JAVA_LONG, 8, FileCalls.UTIME_OMIT);
@@ -232,27 +232,27 @@ class FileCallsTest {
 
     @Test
     void fsuidChangesOnlyTheCallingThreadAndCapsetRestoresItsOverride() throws Exception {
-        assumeTrue(FileCalls.geteuid() == 0, "needs root to switch ids");
+        assumeTrue(ThreadCredentials.geteuid() == 0, "needs root to switch ids");
         CountDownLatch switched = new CountDownLatch(1);
         CountDownLatch mainCreated = new CountDownLatch(1);
         CompletableFuture<List<Integer>> other = CompletableFuture.supplyAsync(() -> {
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment header = a.allocate(FileStructs.CAP_HEADER);
-                header.set(JAVA_INT, 0, FileCalls.CAPABILITY_VERSION_3);
+                header.set(JAVA_INT, 0, ThreadCredentials.CAPABILITY_VERSION_3);
                 MemorySegment caps = a.allocate(FileStructs.CAP_DATA, 2);
-                FileCalls.capget(header, caps);
-                FileCalls.setfsgid(4321);
-                FileCalls.setfsuid(1234);
-                int flags = FileCalls.O_CREAT | FileCalls.O_EXCL | FileCalls.O_WRONLY | FileCalls.O_CLOEXEC;
+                ThreadCredentials.capget(header, caps);
+                ThreadCredentials.setfsgid(4321);
+                ThreadCredentials.setfsuid(1234);
+                int flags = Fcntl.O_CREAT | Fcntl.O_EXCL | Fcntl.O_WRONLY | Fcntl.O_CLOEXEC;
                 // The temporary directory is 0700 root: without CAP_DAC_OVERRIDE uid 1234 may not create.
                 int denied = FileCalls.openat(dirFd, a.allocateFrom("theirs"), flags, 0644);
-                int raised = FileCalls.capset(header, caps);
+                int raised = ThreadCredentials.capset(header, caps);
                 switched.countDown();
                 int fd = FileCalls.openat(dirFd, a.allocateFrom("theirs"), flags, 0644);
                 FileCalls.close(fd);
                 mainCreated.await(10, TimeUnit.SECONDS);
-                int previousUid = FileCalls.setfsuid(0);
-                int previousGid = FileCalls.setfsgid(0);
+                int previousUid = ThreadCredentials.setfsuid(0);
+                int previousGid = ThreadCredentials.setfsgid(0);
                 return List.of(denied, raised, fd >= 0 ? 0 : fd, previousUid, previousGid);
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
@@ -260,7 +260,7 @@ class FileCallsTest {
         }, r -> Thread.ofPlatform().start(r));
         switched.await(10, TimeUnit.SECONDS);
         int fd = FileCalls.openat(dirFd, c("mine"),
-                FileCalls.O_CREAT | FileCalls.O_EXCL | FileCalls.O_WRONLY | FileCalls.O_CLOEXEC, 0644);
+                Fcntl.O_CREAT | Fcntl.O_EXCL | Fcntl.O_WRONLY | Fcntl.O_CLOEXEC, 0644);
         assertThat(fd).isNotNegative();
         FileCalls.close(fd);
         mainCreated.countDown();
@@ -273,12 +273,12 @@ class FileCallsTest {
     @Test
     void capgetReadsTheThreadsCapabilities() {
         MemorySegment header = arena.allocate(FileStructs.CAP_HEADER);
-        header.set(JAVA_INT, 0, FileCalls.CAPABILITY_VERSION_3);
+        header.set(JAVA_INT, 0, ThreadCredentials.CAPABILITY_VERSION_3);
         MemorySegment data = arena.allocate(FileStructs.CAP_DATA, 2);
-        assertThat(FileCalls.capget(header, data)).isZero();
+        assertThat(ThreadCredentials.capget(header, data)).isZero();
         int effective = data.get(JAVA_INT, FileStructs.CAP_EFFECTIVE);
-        assertThat(FileCalls.capset(header, data)).isZero();
-        if (FileCalls.geteuid() == 0) {
+        assertThat(ThreadCredentials.capset(header, data)).isZero();
+        if (ThreadCredentials.geteuid() == 0) {
             assertThat(effective & 0b11).as("CAP_CHOWN, CAP_DAC_OVERRIDE").isEqualTo(0b11);
         }
     }

@@ -25,14 +25,27 @@ class LibcTest {
 
     @Test
     void errnoIsCapturedPerCallNotLeakedFromEarlierCalls() throws Exception {
-        assertThatThrownBy(() -> Libc.fcntl(-1, Libc.F_GETFD))
+        assertThatThrownBy(() -> Libc.fcntl(-1, Fcntl.F_GETFD))
                 .isInstanceOfSatisfying(NativeException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EBADF));
         try (EventFd e = EventFd.create(0)) {
-            int flags = Libc.fcntl(e.fd(), Libc.F_GETFD);
-            assertThat(flags & Libc.FD_CLOEXEC).isEqualTo(Libc.FD_CLOEXEC);
+            int flags = Libc.fcntl(e.fd(), Fcntl.F_GETFD);
+            assertThat(flags & Fcntl.FD_CLOEXEC).isEqualTo(Fcntl.FD_CLOEXEC);
         }
-        assertThatThrownBy(() -> Libc.lseek(-1, 0, Libc.SEEK_SET))
+        assertThatThrownBy(() -> Libc.lseek(-1, 0, Fcntl.SEEK_SET))
                 .isInstanceOfSatisfying(NativeException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EBADF));
+    }
+
+    @Test
+    void callsSharedWithFileCallsThrowUnderTheirOwnName() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(8);
+            assertThatThrownBy(() -> Libc.pread(-1, buffer, 0)).isInstanceOfSatisfying(NativeException.class,
+                    e -> assertThat(e.call() + " " + e.errno()).isEqualTo("pread " + Errno.EBADF));
+            assertThatThrownBy(() -> Libc.pwrite(-1, buffer, 0)).isInstanceOfSatisfying(NativeException.class,
+                    e -> assertThat(e.call() + " " + e.errno()).isEqualTo("pwrite " + Errno.EBADF));
+            assertThatThrownBy(() -> Libc.ftruncate(-1, 0)).isInstanceOfSatisfying(NativeException.class,
+                    e -> assertThat(e.call() + " " + e.errno()).isEqualTo("ftruncate " + Errno.EBADF));
+        }
     }
 
     @Test
@@ -44,10 +57,10 @@ class LibcTest {
     @Test
     void variadicFcntlSetsAndClearsFlags() throws Exception {
         try (EventFd e = EventFd.create(0)) {
-            int fl = Libc.fcntl(e.fd(), Libc.F_GETFL);
-            assertThat(fl & Libc.O_NONBLOCK).isZero();
-            Libc.fcntl(e.fd(), Libc.F_SETFL, fl | Libc.O_NONBLOCK);
-            assertThat(Libc.fcntl(e.fd(), Libc.F_GETFL) & Libc.O_NONBLOCK).isEqualTo(Libc.O_NONBLOCK);
+            int fl = Libc.fcntl(e.fd(), Fcntl.F_GETFL);
+            assertThat(fl & Fcntl.O_NONBLOCK).isZero();
+            Libc.fcntl(e.fd(), Fcntl.F_SETFL, fl | Fcntl.O_NONBLOCK);
+            assertThat(Libc.fcntl(e.fd(), Fcntl.F_GETFL) & Fcntl.O_NONBLOCK).isEqualTo(Fcntl.O_NONBLOCK);
             // Now non-blocking: an empty counter reads as 0 instead of blocking.
             assertThat(e.read()).isZero();
         }
@@ -105,7 +118,7 @@ class LibcTest {
                 Arena arena = Arena.ofShared();
                 Arena scratch = Arena.ofConfined()) {
             Libc.ftruncate(memfd.get(), 2 * 4096);
-            assertThat(Libc.lseek(memfd.get(), 0, Libc.SEEK_END)).isEqualTo(2 * 4096);
+            assertThat(Libc.lseek(memfd.get(), 0, Fcntl.SEEK_END)).isEqualTo(2 * 4096);
             MemorySegment map = Libc.mmap(2 * 4096, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED,
                     memfd.get(), 0, arena);
             assertThat(map.byteSize()).isEqualTo(2 * 4096);
@@ -138,14 +151,14 @@ class LibcTest {
 
     @Test
     void fdCloseIsIdempotentAndReleaseHandsOverOwnership() throws Exception {
-        Fd fd = Fd.adopt(Libc.eventfd(0, Libc.O_CLOEXEC));
+        Fd fd = Fd.adopt(Libc.eventfd(0, Fcntl.O_CLOEXEC));
         assertThat(fd.isOpen()).isTrue();
         fd.close();
         fd.close();
         assertThat(fd.isOpen()).isFalse();
         assertThatThrownBy(fd::get).isInstanceOf(IllegalStateException.class);
 
-        Fd other = Fd.adopt(Libc.eventfd(0, Libc.O_CLOEXEC));
+        Fd other = Fd.adopt(Libc.eventfd(0, Fcntl.O_CLOEXEC));
         int raw = other.release();
         assertThat(other.isOpen()).isFalse();
         Libc.close(raw);

@@ -35,7 +35,7 @@ class UnixSocketTest {
             assertThat(in.get(JAVA_INT, 0)).isEqualTo(5);
             try (Fd received = Fd.adopt(got.fds()[0])) {
                 assertThat(received.get()).isNotEqualTo(event.fd());
-                assertThat(Libc.fcntl(received.get(), Libc.F_GETFD) & Libc.FD_CLOEXEC).isEqualTo(Libc.FD_CLOEXEC);
+                assertThat(Libc.fcntl(received.get(), Fcntl.F_GETFD) & Fcntl.FD_CLOEXEC).isEqualTo(Fcntl.FD_CLOEXEC);
                 // Same eventfd object: a write through the received number is read from the original.
                 EventFd.write(received.get(), 3);
                 assertThat(event.read()).isEqualTo(3);

@@ -1,5 +1,6 @@
 package io.krunctl.virtiofs.fs;
 
+import io.krunctl.nativeio.Fcntl;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -349,7 +350,7 @@ public final class AugmentFs implements FileSystem {
             throw new FsException(Errno.EISDIR);
         }
         // O_TRUNC asks for a write as much as O_WRONLY does; a read-only file refuses both.
-        if ((flags & Linux.O_ACCMODE) != Linux.O_RDONLY || (flags & Linux.O_TRUNC) != 0) {
+        if ((flags & Fcntl.O_ACCMODE) != Fcntl.O_RDONLY || (flags & Fcntl.O_TRUNC) != 0) {
             throw new FsException(Errno.EACCES);
         }
         node.opens.incrementAndGet();
@@ -433,11 +434,11 @@ public final class AugmentFs implements FileSystem {
         long size = file.data().byteSize();
         // A virtual file is all data, no holes; offsets at or past the end have neither.
         return switch (whence) {
-            case Linux.SEEK_DATA, Linux.SEEK_HOLE -> {
+            case Fcntl.SEEK_DATA, Fcntl.SEEK_HOLE -> {
                 if (offset < 0 || offset >= size) {
                     throw new FsException(Errno.ENXIO);
                 }
-                yield whence == Linux.SEEK_DATA ? offset : size;
+                yield whence == Fcntl.SEEK_DATA ? offset : size;
             }
             default -> throw new FsException(Errno.EINVAL);
         };

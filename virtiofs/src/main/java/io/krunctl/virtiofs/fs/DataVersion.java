@@ -1,9 +1,6 @@
 package io.krunctl.virtiofs.fs;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
-import io.krunctl.nativeio.FileStructs;
+import io.krunctl.nativeio.Statx;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -22,12 +19,8 @@ record DataVersion(long size, long mtimeSec, int mtimeNsec, long ctimeSec, int c
 
     /** The version a {@code statx} buffer describes. */
     static DataVersion of(MemorySegment statx) {
-        return new DataVersion(
-                statx.get(JAVA_LONG, FileStructs.STX_SIZE),
-                statx.get(JAVA_LONG, FileStructs.STX_MTIME + FileStructs.TS_SEC),
-                statx.get(JAVA_INT, FileStructs.STX_MTIME + FileStructs.TS_NSEC),
-                statx.get(JAVA_LONG, FileStructs.STX_CTIME + FileStructs.TS_SEC),
-                statx.get(JAVA_INT, FileStructs.STX_CTIME + FileStructs.TS_NSEC));
+        return new DataVersion(Statx.size(statx), Statx.mtimeSec(statx), Statx.mtimeNsec(statx),
+                Statx.ctimeSec(statx), Statx.ctimeNsec(statx));
     }
 
     /**

@@ -57,16 +57,55 @@ final class HandleTable {
         return file;
     }
 
-    /** The open file {@code handle} for one request, returned through {@link #release}; EBADF if unknown. */
-    OpenFile acquire(long handle) throws FsException {
+    /**
+     * The open file {@code handle} held for one request, as a lease to close when the request is
+     * done ({@code try (var file = handles.pin(handle))}); EBADF if unknown.
+     */
+    Lease pin(long handle) throws FsException {
         OpenFile file = open.get(handle);
         if (file == null || !file.tryRef()) {
             throw new FsException(Errno.EBADF);
         }
-        return file;
+        return new Lease(file);
     }
 
-    void release(OpenFile file) {
+    /**
+     * One request's use of an open file: its descriptor stays open until the lease is closed, even
+     * if the guest releases the handle meanwhile. Confined to the request's thread; closing twice
+     * releases once.
+     */
+    static final class Lease implements AutoCloseable {
+        private final OpenFile file;
+        private boolean closed;
+
+        private Lease(OpenFile file) {
+            this.file = file;
+        }
+
+        OpenFile file() {
+            return file;
+        }
+
+        /** The file's descriptor, valid until {@link #close()}. */
+        int fd() {
+            return file.fd;
+        }
+
+        /** The host open flags actually used. */
+        int flags() {
+            return file.flags;
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                release(file);
+            }
+        }
+    }
+
+    private static void release(OpenFile file) {
         if (file.refs.decrementAndGet() == 0) {
             FileCalls.close(file.fd);
         }

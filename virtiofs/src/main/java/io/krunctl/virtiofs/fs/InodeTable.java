@@ -95,20 +95,49 @@ final class InodeTable {
     }
 
     /**
-     * The inode {@code id} with one more in-flight reference, which the caller returns through
-     * {@link #release}; EBADF for a node id the guest does not hold.
+     * The inode {@code id} held for one request, as a lease to close when the request is done
+     * ({@code try (var dir = inodes.pin(parent))}); EBADF for a node id the guest does not hold.
      */
-    Inode acquire(long id) throws FsException {
+    Lease pin(long id) throws FsException {
         Inode inode = byId.get(id);
         if (inode == null || !inode.tryRef()) {
             throw new FsException(Errno.EBADF);
         }
-        return inode;
+        return new Lease(inode);
     }
 
-    /** Ends a use begun by {@link #acquire}. */
-    void release(Inode inode) {
-        unref(inode, 1);
+    /**
+     * One request's use of an inode: its descriptor stays open until the lease is closed, whatever
+     * the guest forgets meanwhile. Confined to the request's thread; closing twice releases once.
+     */
+    final class Lease implements AutoCloseable {
+        private final Inode inode;
+        private boolean closed;
+
+        private Lease(Inode inode) {
+            this.inode = inode;
+        }
+
+        Inode inode() {
+            return inode;
+        }
+
+        /** The inode's {@code O_PATH} descriptor, valid until {@link #close()}. */
+        int fd() {
+            return inode.fd;
+        }
+
+        boolean is(int fileType) {
+            return inode.is(fileType);
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                unref(inode, 1);
+            }
+        }
     }
 
     /**

@@ -1,8 +1,10 @@
 package io.krunctl.virtiofs.fs;
 
 /**
- * Linux x86_64 constants that FUSE carries verbatim from the guest's syscalls (open flags, mode bits,
- * access masks, lseek whences), so filesystems compare against the same numbers the guest used.
+ * Linux x86_64 constants that FUSE carries verbatim from the guest's syscalls (mode bits, access
+ * masks, directory entry types), so filesystems compare against the same numbers the guest used.
+ * Open flags and lseek whences are {@link io.krunctl.nativeio.Fcntl}'s: the host's values, which a
+ * Linux x86_64 guest shares.
  */
 public final class Linux {
     public static final int S_IFMT = 0170000;
@@ -16,26 +18,10 @@ public final class Linux {
     /** Permission, setuid, setgid and sticky bits: everything but the file type. */
     public static final int PERMISSION_BITS = 07777;
 
-    public static final int O_ACCMODE = 03;
-    public static final int O_RDONLY = 0;
-    public static final int O_WRONLY = 01;
-    public static final int O_RDWR = 02;
-    public static final int O_CREAT = 0100;
-    public static final int O_EXCL = 0200;
-    public static final int O_TRUNC = 01000;
-    public static final int O_APPEND = 02000;
-    public static final int O_DIRECTORY = 0200000;
-
     public static final int F_OK = 0;
     public static final int X_OK = 1;
     public static final int W_OK = 2;
     public static final int R_OK = 4;
-
-    public static final int SEEK_SET = 0;
-    public static final int SEEK_CUR = 1;
-    public static final int SEEK_END = 2;
-    public static final int SEEK_DATA = 3;
-    public static final int SEEK_HOLE = 4;
 
     /** {@code d_type} values: the file type bits shifted down, as {@code IFTODT} does. */
     public static final int DT_UNKNOWN = 0;

@@ -1,24 +1,24 @@
 package io.krunctl.virtiofs.fs;
 
+import static io.krunctl.virtiofs.fs.ConfinedOpener.component;
+import static io.krunctl.virtiofs.fs.HostCall.check;
+import static io.krunctl.virtiofs.fs.HostCall.error;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import io.krunctl.nativeio.Fcntl;
 import io.krunctl.nativeio.FileCalls;
 import io.krunctl.nativeio.FileStructs;
 import io.krunctl.nativeio.NativeException;
-import io.krunctl.nativeio.Structs;
+import io.krunctl.nativeio.Statx;
+import io.krunctl.virtiofs.fs.DirectoryListing.OpenDirectory;
 import io.krunctl.virtiofs.fs.HandleTable.OpenFile;
-import io.krunctl.virtiofs.fs.InodeTable.Inode;
-import java.util.function.IntSupplier;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -35,15 +35,13 @@ import org.apache.logging.log4j.Logger;
  * mount id) from {@code statx}, so hard links are one inode and mount points inside the tree are
  * crossed (each mount's files are distinct; with {@link PassthroughConfig#announceSubmounts()} the
  * guest sees them as submounts). Every name operation is an {@code *at} call relative to the parent
- * inode's descriptor with one path component: never empty, never containing '/', never "." or ".."
- * (the FUSE server rejects those already; this class checks again). Lookups go through
- * {@code openat2} with {@code RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS} where the
- * kernel has it. Nothing follows a symlink: a symlink inode is the link itself, READLINK reads its
- * text, and OPEN refuses it (ELOOP). Files are opened for I/O by reopening their inode through
- * {@code /proc/self/fd/N}, which only ever happens for regular files and directories (the type is
- * checked first): devices, FIFOs and sockets in the tree are never opened on the host (ENXIO),
- * whatever a guest sends. Renames and links take both ends as inode descriptors inside the tree, so
- * nothing can be moved or linked across its boundary. The guest may not create device nodes unless
+ * inode's descriptor with one path component, which never leads out of the tree
+ * ({@link ConfinedOpener}). Nothing follows a symlink: a symlink inode is the link itself, READLINK
+ * reads its text, and OPEN refuses it (ELOOP). Files are opened for I/O by reopening their inode
+ * through {@code /proc/self/fd/N} ({@link FileOpener}), only ever for regular files and directories:
+ * devices, FIFOs and sockets in the tree are never opened on the host (ENXIO), whatever a guest
+ * sends. Renames and links take both ends as inode descriptors inside the tree, so nothing can be
+ * moved or linked across its boundary. The guest may not create device nodes unless
  * {@link PassthroughConfig#deviceNodes()} allows it (see there).
  *
  * <h2>Ownership</h2>
@@ -52,7 +50,7 @@ import org.apache.logging.log4j.Logger;
  * are created with the caller's uid and gid as the thread's filesystem ids, with the file-system
  * capabilities kept, so ownership (including set-group-id directories) is exactly what the kernel
  * gives that user, atomically, and the host never refuses what the guest allowed (see
- * {@link WorkerState}). Without root, files belong to this process's user, as in libkrun.
+ * {@link Credentials}). Without root, files belong to this process's user, as in libkrun.
  *
  * <h2>What the guest does not get</h2>
  * <ul>
@@ -70,62 +68,31 @@ import org.apache.logging.log4j.Logger;
  * them on the host by itself.
  *
  * <p>Thread-safe: any number of worker threads may call it. Call it from platform threads (see
- * {@link WorkerState}). {@link #close()} releases every descriptor once the device has stopped.
+ * {@link Credentials}). {@link #close()} releases every descriptor once the device has stopped.
+ * Every inode and handle a request uses is held by a lease ({@link InodeTable#pin},
+ * {@link HandleTable#pin}) for exactly the request.
  */
 public final class PassthroughFs implements FileSystem, AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(PassthroughFs.class);
 
-    private static final int PATH_FLAGS = FileCalls.O_PATH | FileCalls.O_NOFOLLOW | FileCalls.O_CLOEXEC;
-    private static final long RESOLVE = FileCalls.RESOLVE_BENEATH | FileCalls.RESOLVE_NO_SYMLINKS
-            | FileCalls.RESOLVE_NO_MAGICLINKS;
-    private static final int STATX_FLAGS = FileCalls.AT_EMPTY_PATH | FileCalls.AT_SYMLINK_NOFOLLOW
-            | FileCalls.AT_STATX_SYNC_AS_STAT;
-    private static final int STATX_MASK = FileCalls.STATX_BASIC_STATS | FileCalls.STATX_MNT_ID;
-    /**
-     * Open flags never passed on: creating is CREATE's job, a terminal never becomes ours,
-     * {@code O_DIRECT} would impose its alignment on guest buffers, {@code O_NOFOLLOW} would refuse
-     * the {@code /proc/self/fd} link itself, and {@code O_PATH}/{@code O_TMPFILE} are not opens of
-     * this file.
-     */
-    private static final int OPEN_DROPPED = FileCalls.O_CREAT | FileCalls.O_EXCL | FileCalls.O_NOCTTY
-            | FileCalls.O_DIRECT | FileCalls.O_NOFOLLOW | FileCalls.O_PATH | FileCalls.O_TMPFILE_BIT;
     private static final int RENAME_FLAGS = FileCalls.RENAME_NOREPLACE | FileCalls.RENAME_EXCHANGE
             | FileCalls.RENAME_WHITEOUT;
-    private static final int NEG_ENOENT = -io.krunctl.nativeio.Errno.ENOENT;
-    private static final int NEG_EACCES = -io.krunctl.nativeio.Errno.EACCES;
-    private static final int NEG_EEXIST = -io.krunctl.nativeio.Errno.EEXIST;
-    private static final int NEG_EINVAL = -io.krunctl.nativeio.Errno.EINVAL;
-    private static final int NEG_EOPNOTSUPP = -io.krunctl.nativeio.Errno.EOPNOTSUPP;
-    private static final int S_ISUID = 04000;
-    private static final int S_ISGID = 02000;
-    private static final int S_IXGRP = 00010;
-    /** getdents64 buffer per READDIR (the guest asks a page or more; entries left over are re-read). */
-    private static final int READDIR_BUFFER = 8192;
-    /** The handle the guest sends for a directory it never opened (see {@link #handlelessDirs}). */
-    private static final long NO_HANDLE = 0;
-    private static final int DIRECTORY_FLAGS = FileCalls.O_RDONLY | FileCalls.O_DIRECTORY | FileCalls.O_CLOEXEC;
-    /**
-     * Smaller for READDIRPLUS, whose entries are six times larger on the wire: a page of reply holds
-     * about 26, and so does 1 KiB of short host entries (one of the longest names, 280 bytes, always
-     * fits). A larger buffer would make every call re-read most of a big directory's remainder.
-     */
-    private static final int READDIRPLUS_BUFFER = 1024;
-    /** {@code IOV_MAX}: the most buffers one {@code preadv}/{@code pwritev} takes. */
-    private static final int IOV_MAX = 1024;
+    private static final int NEG_ENOENT = -Errno.ENOENT.code();
+    private static final int NEG_EEXIST = -Errno.EEXIST.code();
 
     private final Path rootPath;
     private final PassthroughConfig config;
     private final InodeTable inodes;
     private final HandleTable handles = new HandleTable();
+    private final DirectoryListing directories;
     /** {@code O_PATH} descriptor of {@code /proc/self/fd}: inodes are reopened relative to it. */
     private final int procSelfFd;
-    private final boolean openat2;
-    private final boolean switchCredentials;
-    private final int fileOpenFlags;
-    private final int dirOpenFlags;
+    private final ConfinedOpener names;
+    private final AttributeChanges attributes;
+    private final FileOpener opener;
+    private final Credentials creds = Credentials.ofProcess();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean submounts;
-    private volatile boolean writeback;
     /**
      * Directories are listed without an open handle: OPENDIR answers ENOSYS, which a kernel that
      * offered {@link InitFlags#NO_OPENDIR_SUPPORT} takes as "never send OPENDIR or RELEASEDIR
@@ -146,7 +113,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         this.rootPath = root.toAbsolutePath();
         this.config = Objects.requireNonNull(config, "config");
         Objects.requireNonNull(inodes, "inodes");
-        int dirFlags = FileCalls.O_PATH | FileCalls.O_DIRECTORY | FileCalls.O_CLOEXEC;
+        int dirFlags = Fcntl.O_PATH | Fcntl.O_DIRECTORY | Fcntl.O_CLOEXEC;
         int proc;
         int rootFd;
         try (Arena arena = Arena.ofConfined()) {
@@ -162,40 +129,20 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             }
         }
         WorkerState w = WorkerState.current();
-        int r = FileCalls.statx(rootFd, w.empty, STATX_FLAGS, STATX_MASK, w.statx);
+        int r = FileCalls.statx(rootFd, w.empty, StatxDecoder.FLAGS, StatxDecoder.MASK, w.statx);
         if (r < 0) {
             FileCalls.close(rootFd);
             FileCalls.close(proc);
             throw new NativeException("statx(" + rootPath + ")", -r);
         }
         this.procSelfFd = proc;
-        this.inodes = new InodeTable(inodes, rootFd, keyOf(w.statx));
-        this.openat2 = probeOpenat2(w, rootFd);
-        this.switchCredentials = FileCalls.geteuid() == 0;
-        this.fileOpenFlags = switch (config.cache()) {
-            case NEVER -> OpenResult.DIRECT_IO;
-            case AUTO -> 0;
-            case ALWAYS -> OpenResult.KEEP_CACHE;
-        };
-        this.dirOpenFlags = config.cache() == CachePolicy.ALWAYS ? OpenResult.CACHE_DIR | OpenResult.KEEP_CACHE : 0;
+        this.inodes = new InodeTable(inodes, rootFd, StatxDecoder.key(w.statx));
+        this.directories = new DirectoryListing(handles, proc);
+        this.names = ConfinedOpener.probe(w, rootFd);
+        this.attributes = new AttributeChanges(proc);
+        this.opener = new FileOpener(handles, proc, config.cache());
         LOG.debug("passthrough of {}: cache {}, openat2 {}, creates as the guest's user {}", rootPath,
-                config.cache(), openat2, switchCredentials);
-    }
-
-    private static boolean probeOpenat2(WorkerState w, int rootFd) {
-        int fd = FileCalls.openat2(rootFd, dot(w), pathHow(w));
-        if (fd >= 0) {
-            FileCalls.close(fd);
-            return true;
-        }
-        LOG.debug("openat2 unavailable (errno {}); lookups use openat with O_NOFOLLOW", -fd);
-        return false;
-    }
-
-    private static MemorySegment dot(WorkerState w) {
-        w.name.set(JAVA_BYTE, 0, (byte) '.');
-        w.name.set(JAVA_BYTE, 1, (byte) 0);
-        return w.name;
+                config.cache(), names.usesOpenat2(), creds.switchesIds());
     }
 
     /** The directory served. */
@@ -212,7 +159,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     @Override
     public long init(long capable) {
         submounts = config.announceSubmounts() && (capable & InitFlags.SUBMOUNTS) != 0;
-        writeback = config.writeback() && (capable & InitFlags.WRITEBACK_CACHE) != 0;
+        opener.writeback(config.writeback() && (capable & InitFlags.WRITEBACK_CACHE) != 0);
         long wanted = 0;
         if (config.cache() != CachePolicy.NEVER) {
             wanted |= InitFlags.DO_READDIRPLUS | InitFlags.READDIRPLUS_AUTO;
@@ -250,21 +197,15 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     @Override
     public Entry lookup(Context ctx, long parent, Name name) throws FsException {
-        Inode dir = inodes.acquire(parent);
-        try {
+        try (var dir = inodes.pin(parent)) {
             WorkerState w = WorkerState.current();
-            MemorySegment c = component(w.name, name);
-            int fd = openPath(w, dir.fd, c);
-            if (fd < 0) {
-                if (fd == NEG_ENOENT && !config.negativeTimeout().isZero()) {
-                    // A negative entry: the guest remembers for a while that the name is absent.
-                    return new Entry(0, 0, Attr.NONE, config.negativeTimeout(), Duration.ZERO);
-                }
-                throw error(fd);
+            int fd = names.openPath(w, dir.fd(), component(w.name, name));
+            if (fd == NEG_ENOENT && !config.negativeTimeout().isZero()) {
+                // A negative entry: the guest remembers for a while that the name is absent.
+                return new Entry(0, 0, Attr.NONE, config.negativeTimeout(), Duration.ZERO);
             }
+            check(fd);
             return entryFor(w, dir, fd);
-        } finally {
-            inodes.release(dir);
         }
     }
 
@@ -287,73 +228,57 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 && !(type == Linux.S_IFCHR && rdev == 0)) {
             throw new FsException(Errno.EPERM);
         }
-        Inode dir = inodes.acquire(parent);
-        try {
+        try (var dir = inodes.pin(parent)) {
             WorkerState w = WorkerState.current();
             MemorySegment c = component(w.name, name);
-            w.ownUmask();
-            int r = asCaller(ctx, w, () -> FileCalls.mknodat(dir.fd, c, mode, Integer.toUnsignedLong(rdev)));
-            check(r);
+            try (var _ = creds.as(ctx)) {
+                check(FileCalls.mknodat(dir.fd(), c, mode, Integer.toUnsignedLong(rdev)));
+            }
             return lookupCreated(w, dir, c);
-        } finally {
-            inodes.release(dir);
         }
     }
 
     @Override
     public Entry mkdir(Context ctx, long parent, Name name, int mode, int umask) throws FsException {
-        Inode dir = inodes.acquire(parent);
-        try {
+        try (var dir = inodes.pin(parent)) {
             WorkerState w = WorkerState.current();
             MemorySegment c = component(w.name, name);
-            w.ownUmask();
-            int r = asCaller(ctx, w, () -> FileCalls.mkdirat(dir.fd, c, mode & Linux.PERMISSION_BITS));
-            check(r);
+            try (var _ = creds.as(ctx)) {
+                check(FileCalls.mkdirat(dir.fd(), c, mode & Linux.PERMISSION_BITS));
+            }
             return lookupCreated(w, dir, c);
-        } finally {
-            inodes.release(dir);
         }
     }
 
     @Override
     public Entry symlink(Context ctx, Name target, long parent, Name name) throws FsException {
-        Inode dir = inodes.acquire(parent);
-        try {
+        try (var dir = inodes.pin(parent)) {
             WorkerState w = WorkerState.current();
             MemorySegment c = component(w.name, name);
             if (target.isEmpty()) {
                 throw new FsException(Errno.ENOENT);
             }
             MemorySegment text = WorkerState.cString(w.name2, target);
-            int r = asCaller(ctx, w, () -> FileCalls.symlinkat(text, dir.fd, c));
-            check(r);
+            try (var _ = creds.as(ctx)) {
+                check(FileCalls.symlinkat(text, dir.fd(), c));
+            }
             return lookupCreated(w, dir, c);
-        } finally {
-            inodes.release(dir);
         }
     }
 
     @Override
     public Entry link(Context ctx, long inode, long newParent, Name newName) throws FsException {
-        Inode source = inodes.acquire(inode);
-        try {
-            Inode dir = inodes.acquire(newParent);
-            try {
-                WorkerState w = WorkerState.current();
-                MemorySegment c = component(w.name, newName);
-                int r = FileCalls.linkat(source.fd, w.empty, dir.fd, c, FileCalls.AT_EMPTY_PATH);
-                if (r == NEG_ENOENT && !switchCredentials) {
-                    // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link names the same inode.
-                    r = FileCalls.linkat(FileCalls.AT_FDCWD, w.procPath(source.fd), dir.fd, c,
-                            FileCalls.AT_SYMLINK_FOLLOW);
-                }
-                check(r);
-                return lookupCreated(w, dir, c);
-            } finally {
-                inodes.release(dir);
+        try (var source = inodes.pin(inode); var dir = inodes.pin(newParent)) {
+            WorkerState w = WorkerState.current();
+            MemorySegment c = component(w.name, newName);
+            int r = FileCalls.linkat(source.fd(), w.empty, dir.fd(), c, FileCalls.AT_EMPTY_PATH);
+            if (r == NEG_ENOENT && !creds.switchesIds()) {
+                // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link names the same inode.
+                r = FileCalls.linkat(FileCalls.AT_FDCWD, w.procPath(source.fd()), dir.fd(), c,
+                        FileCalls.AT_SYMLINK_FOLLOW);
             }
-        } finally {
-            inodes.release(source);
+            check(r);
+            return lookupCreated(w, dir, c);
         }
     }
 
@@ -368,12 +293,8 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     }
 
     private void remove(long parent, Name name, int flags) throws FsException {
-        Inode dir = inodes.acquire(parent);
-        try {
-            WorkerState w = WorkerState.current();
-            check(FileCalls.unlinkat(dir.fd, component(w.name, name), flags));
-        } finally {
-            inodes.release(dir);
+        try (var dir = inodes.pin(parent)) {
+            check(FileCalls.unlinkat(dir.fd(), component(WorkerState.current().name, name), flags));
         }
     }
 
@@ -383,19 +304,11 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         if ((flags & ~RENAME_FLAGS) != 0) {
             throw new FsException(Errno.EINVAL);
         }
-        Inode from = inodes.acquire(oldParent);
-        try {
-            Inode to = inodes.acquire(newParent);
-            try {
-                WorkerState w = WorkerState.current();
-                MemorySegment a = component(w.name, oldName);
-                MemorySegment b = component(w.name2, newName);
-                check(FileCalls.renameat2(from.fd, a, to.fd, b, flags));
-            } finally {
-                inodes.release(to);
-            }
-        } finally {
-            inodes.release(from);
+        try (var from = inodes.pin(oldParent); var to = inodes.pin(newParent)) {
+            WorkerState w = WorkerState.current();
+            MemorySegment a = component(w.name, oldName);
+            MemorySegment b = component(w.name2, newName);
+            check(FileCalls.renameat2(from.fd(), a, to.fd(), b, flags));
         }
     }
 
@@ -403,148 +316,44 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     @Override
     public AttrReply getattr(Context ctx, long inode, OptionalLong handle) throws FsException {
-        Inode in = inodes.acquire(inode);
-        try {
+        try (var in = inodes.pin(inode)) {
             WorkerState w = WorkerState.current();
-            statx(w, in.fd);
-            return new AttrReply(attrOf(w.statx, 0), config.attrTimeout());
-        } finally {
-            inodes.release(in);
+            StatxDecoder.read(w, in.fd());
+            return new AttrReply(StatxDecoder.attr(w.statx, 0), config.attrTimeout());
         }
     }
 
     @Override
     public AttrReply setattr(Context ctx, long inode, SetAttr changes) throws FsException {
-        Inode in = inodes.acquire(inode);
-        OpenFile file = null;
-        try {
-            if (changes.has(SetAttr.HANDLE)) {
-                file = handles.acquire(changes.handle());
-            }
+        try (var in = inodes.pin(inode);
+                var file = changes.has(SetAttr.HANDLE) ? handles.pin(changes.handle()) : null) {
             WorkerState w = WorkerState.current();
-            int fd = file != null ? file.fd : -1;
-            if (changes.has(SetAttr.UID) || changes.has(SetAttr.GID)) {
-                int uid = changes.has(SetAttr.UID) ? changes.uid() : -1;
-                int gid = changes.has(SetAttr.GID) ? changes.gid() : -1;
-                check(fd >= 0 ? FileCalls.fchown(fd, uid, gid)
-                        : FileCalls.fchownat(in.fd, w.empty, uid, gid, FileCalls.AT_EMPTY_PATH));
-            }
-            // After the owner: a chown clears set-id bits, and a mode the guest sends with it wins.
-            if (changes.has(SetAttr.MODE)) {
-                int mode = changes.mode() & Linux.PERMISSION_BITS;
-                check(fd >= 0 ? FileCalls.fchmod(fd, mode) : chmod(w, in, mode));
-            }
-            if (changes.has(SetAttr.SIZE)) {
-                if (!in.is(Linux.S_IFREG)) {
-                    throw new FsException(in.is(Linux.S_IFDIR) ? Errno.EISDIR : Errno.EINVAL);
-                }
-                boolean writable = file != null && (file.flags & FileCalls.O_ACCMODE) != FileCalls.O_RDONLY;
-                check(writable ? FileCalls.ftruncate(fd, changes.size())
-                        : FileCalls.truncate(w.procPath(in.fd), changes.size()));
-            }
-            // HANDLE_KILLPRIV_V2: the guest flags truncations and chowns by callers without
-            // CAP_FSETID. A root chown has cleared the bits on the host already; a truncation has
-            // not. A mode sent in the same request is the guest's own result and stands.
-            if (changes.has(SetAttr.KILL_SUIDGID) && !changes.has(SetAttr.MODE) && in.is(Linux.S_IFREG)) {
-                killSuidGid(w, in, fd);
-            }
-            if (changes.has(SetAttr.ATIME) || changes.has(SetAttr.MTIME) || changes.has(SetAttr.ATIME_NOW)
-                    || changes.has(SetAttr.MTIME_NOW)) {
-                MemorySegment t = w.times;
-                time(t, 0, changes.has(SetAttr.ATIME_NOW), changes.has(SetAttr.ATIME), changes.atime(),
-                        changes.atimeNanos());
-                time(t, 16, changes.has(SetAttr.MTIME_NOW), changes.has(SetAttr.MTIME), changes.mtime(),
-                        changes.mtimeNanos());
-                check(fd >= 0 ? FileCalls.futimens(fd, t) : utimes(w, in, t));
-            }
-            // CTIME: Linux sets a file's change time itself on every change above; nothing to do.
-            statx(w, in.fd);
-            return new AttrReply(attrOf(w.statx, 0), config.attrTimeout());
-        } finally {
-            if (file != null) {
-                handles.release(file);
-            }
-            inodes.release(in);
-        }
-    }
-
-    private static void time(MemorySegment t, long at, boolean now, boolean set, long seconds, int nanos) {
-        if (now) {
-            t.set(JAVA_LONG, at, 0);
-            t.set(JAVA_LONG, at + 8, FileCalls.UTIME_NOW);
-        } else if (set) {
-            t.set(JAVA_LONG, at, seconds);
-            t.set(JAVA_LONG, at + 8, Integer.toUnsignedLong(nanos));
-        } else {
-            t.set(JAVA_LONG, at, 0);
-            t.set(JAVA_LONG, at + 8, FileCalls.UTIME_OMIT);
-        }
-    }
-
-    /**
-     * utimensat of an inode itself (a symlink too) with {@code AT_EMPTY_PATH}; kernels before 5.8
-     * refuse that flag here, and then a non-symlink goes through its /proc link.
-     */
-    private int utimes(WorkerState w, Inode in, MemorySegment times) {
-        int r = FileCalls.utimensat(in.fd, w.empty, times, FileCalls.AT_EMPTY_PATH | FileCalls.AT_SYMLINK_NOFOLLOW);
-        if (r == NEG_EINVAL && !in.is(Linux.S_IFLNK)) {
-            r = FileCalls.utimensat(procSelfFd, w.fdName(in.fd), times, 0);
-        }
-        return r;
-    }
-
-    /** chmod of an inode without an open file: through its /proc link, never for a symlink. */
-    private int chmod(WorkerState w, Inode in, int mode) {
-        if (in.is(Linux.S_IFLNK)) {
-            return NEG_EOPNOTSUPP;
-        }
-        return FileCalls.fchmodat(procSelfFd, w.fdName(in.fd), mode, 0);
-    }
-
-    /**
-     * Clears set-user-id, and set-group-id if group-executable (the kernel's own rule), as
-     * HANDLE_KILLPRIV_V2 asks of the server after a write or truncation by an unprivileged caller.
-     */
-    private void killSuidGid(WorkerState w, Inode in, int fd) throws FsException {
-        int r = FileCalls.statx(fd >= 0 ? fd : in.fd, w.empty, STATX_FLAGS, FileCalls.STATX_MODE, w.statx);
-        check(r);
-        int mode = Short.toUnsignedInt(w.statx.get(JAVA_SHORT, FileStructs.STX_MODE));
-        int kept = mode & ~S_ISUID;
-        if ((mode & S_IXGRP) != 0) {
-            kept &= ~S_ISGID;
-        }
-        if (kept != mode) {
-            int bits = kept & Linux.PERMISSION_BITS;
-            check(fd >= 0 ? FileCalls.fchmod(fd, bits) : chmod(w, in, bits));
+            attributes.apply(w, in, file, changes);
+            return new AttrReply(StatxDecoder.attr(StatxDecoder.read(w, in.fd()), 0), config.attrTimeout());
         }
     }
 
     @Override
     public Name readlink(Context ctx, long inode) throws FsException {
-        Inode in = inodes.acquire(inode);
-        try {
+        try (var in = inodes.pin(inode)) {
             if (!in.is(Linux.S_IFLNK)) {
                 throw new FsException(Errno.EINVAL);
             }
             WorkerState w = WorkerState.current();
-            long n = FileCalls.readlinkat(in.fd, w.empty, w.name2);
-            check(n);
+            long n = check(FileCalls.readlinkat(in.fd(), w.empty, w.name2));
             return Name.of(w.name2.asSlice(0, n).toArray(JAVA_BYTE));
-        } finally {
-            inodes.release(in);
         }
     }
 
     @Override
     public void access(Context ctx, long inode, int mask) throws FsException {
-        Inode in = inodes.acquire(inode);
-        try {
+        try (var in = inodes.pin(inode)) {
             WorkerState w = WorkerState.current();
-            statx(w, in.fd);
+            StatxDecoder.read(w, in.fd());
             if (mask == Linux.F_OK || ctx.uid() == Context.INVALID_ID) {
                 return;
             }
-            int mode = Short.toUnsignedInt(w.statx.get(JAVA_SHORT, FileStructs.STX_MODE));
+            int mode = Statx.mode(w.statx);
             if (ctx.uid() == 0) {
                 // root may do anything but execute a file nobody may execute
                 if ((mask & Linux.X_OK) != 0 && !in.is(Linux.S_IFDIR) && (mode & 0111) == 0) {
@@ -553,9 +362,9 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 return;
             }
             int bits;
-            if (ctx.uid() == w.statx.get(JAVA_INT, FileStructs.STX_UID)) {
+            if (ctx.uid() == Statx.uid(w.statx)) {
                 bits = mode >> 6;
-            } else if (ctx.gid() == w.statx.get(JAVA_INT, FileStructs.STX_GID)) {
+            } else if (ctx.gid() == Statx.gid(w.statx)) {
                 bits = mode >> 3;
             } else {
                 bits = mode;
@@ -563,24 +372,18 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             if ((mask & ~bits & 7) != 0) {
                 throw new FsException(Errno.EACCES);
             }
-        } finally {
-            inodes.release(in);
         }
     }
 
     @Override
     public StatFs statfs(Context ctx, long inode) throws FsException {
-        Inode in = inodes.acquire(inode);
-        try {
-            WorkerState w = WorkerState.current();
-            MemorySegment s = w.statfs;
-            check(FileCalls.fstatfs(in.fd, s));
+        try (var in = inodes.pin(inode)) {
+            MemorySegment s = WorkerState.current().statfs;
+            check(FileCalls.fstatfs(in.fd(), s));
             return new StatFs(s.get(JAVA_LONG, FileStructs.F_BLOCKS), s.get(JAVA_LONG, FileStructs.F_BFREE),
                     s.get(JAVA_LONG, FileStructs.F_BAVAIL), s.get(JAVA_LONG, FileStructs.F_FILES),
                     s.get(JAVA_LONG, FileStructs.F_FFREE), (int) s.get(JAVA_LONG, FileStructs.F_BSIZE),
                     (int) s.get(JAVA_LONG, FileStructs.F_NAMELEN), (int) s.get(JAVA_LONG, FileStructs.F_FRSIZE));
-        } finally {
-            inodes.release(in);
         }
     }
 
@@ -593,66 +396,32 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         if (value.length > WorkerState.XATTR_MAX) {
             throw new FsException(Errno.E2BIG);
         }
-        Inode in = inodes.acquire(inode);
-        try {
-            WorkerState w = WorkerState.current();
-            MemorySegment v = w.xattr().asSlice(0, value.length);
-            MemorySegment.copy(value, 0, v, JAVA_BYTE, 0, value.length);
-            check(FileCalls.setxattr(w.procPath(in.fd), WorkerState.cString(w.name, name), v, flags));
-        } finally {
-            inodes.release(in);
+        try (var in = inodes.pin(inode)) {
+            ExtendedAttributes.set(WorkerState.current(), in.fd(), name, value, flags);
         }
     }
 
     @Override
     public byte[] getxattr(Context ctx, long inode, Name name, int size) throws FsException {
         requireXattr();
-        Inode in = inodes.acquire(inode);
-        try {
-            WorkerState w = WorkerState.current();
-            MemorySegment buffer = w.xattr();
-            long n = FileCalls.getxattr(w.procPath(in.fd), WorkerState.cString(w.name, name), buffer);
-            check(n);
-            return buffer.asSlice(0, n).toArray(JAVA_BYTE);
-        } finally {
-            inodes.release(in);
+        try (var in = inodes.pin(inode)) {
+            return ExtendedAttributes.get(WorkerState.current(), in.fd(), name);
         }
     }
 
     @Override
     public List<Name> listxattr(Context ctx, long inode, int size) throws FsException {
         requireXattr();
-        Inode in = inodes.acquire(inode);
-        try {
-            WorkerState w = WorkerState.current();
-            MemorySegment buffer = w.xattr();
-            long n = FileCalls.listxattr(w.procPath(in.fd), buffer);
-            check(n);
-            List<Name> names = new ArrayList<>();
-            long start = 0;
-            for (long i = 0; i < n; i++) {
-                if (buffer.get(JAVA_BYTE, i) == 0) {
-                    if (i > start) {
-                        names.add(Name.of(buffer.asSlice(start, i - start).toArray(JAVA_BYTE)));
-                    }
-                    start = i + 1;
-                }
-            }
-            return names;
-        } finally {
-            inodes.release(in);
+        try (var in = inodes.pin(inode)) {
+            return ExtendedAttributes.list(WorkerState.current(), in.fd());
         }
     }
 
     @Override
     public void removexattr(Context ctx, long inode, Name name) throws FsException {
         requireXattr();
-        Inode in = inodes.acquire(inode);
-        try {
-            WorkerState w = WorkerState.current();
-            check(FileCalls.removexattr(w.procPath(in.fd), WorkerState.cString(w.name, name)));
-        } finally {
-            inodes.release(in);
+        try (var in = inodes.pin(inode)) {
+            ExtendedAttributes.remove(WorkerState.current(), in.fd(), name);
         }
     }
 
@@ -667,97 +436,38 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     @Override
     public OpenResult open(Context ctx, long inode, int flags, boolean killSuidGid) throws FsException {
-        Inode in = inodes.acquire(inode);
-        try {
+        try (var in = inodes.pin(inode)) {
             WorkerState w = WorkerState.current();
-            OpenFile file = reopen(w, in, flags);
-            if (killSuidGid && (flags & FileCalls.O_TRUNC) != 0) {
+            OpenFile file = opener.reopen(w, in, flags);
+            if (killSuidGid && (flags & Fcntl.O_TRUNC) != 0) {
                 try {
-                    killSuidGid(w, in, file.fd);
+                    attributes.killSuidGid(w, in, file.fd);
                 } catch (FsException e) {
                     handles.remove(file.id);
                     throw e;
                 }
             }
-            return new OpenResult(file.id, openFlags(w, in, file.fd));
-        } finally {
-            inodes.release(in);
+            return new OpenResult(file.id, opener.openedFlags(w, in, file.fd));
         }
-    }
-
-    /**
-     * The FOPEN flags for {@code in}, just opened as {@code fd}. Under {@link CachePolicy#AUTO} a
-     * regular file the host left unchanged since the guest last opened it keeps the guest's cached
-     * pages ({@code FOPEN_KEEP_CACHE}): without it the guest kernel drops them on every open, and a
-     * program started a hundred times is read from the host a hundred times. A changed file is opened
-     * without it, which drops them.
-     */
-    private int openFlags(WorkerState w, Inode in, int fd) throws FsException {
-        if (config.cache() != CachePolicy.AUTO || !in.is(Linux.S_IFREG)) {
-            return fileOpenFlags;
-        }
-        long now = System.currentTimeMillis();
-        statx(w, fd);
-        DataVersion version = DataVersion.of(w.statx);
-        return in.reopenedUnchanged(version, version.settledBy(now)) ? OpenResult.KEEP_CACHE : fileOpenFlags;
-    }
-
-    /**
-     * Opens {@code in} for I/O through its {@code /proc/self/fd} link. Only regular files and
-     * directories: the link of a symlink inode would be followed, and a device, FIFO or socket the
-     * guest made (or found) in the tree must never be opened on the host.
-     */
-    private OpenFile reopen(WorkerState w, Inode in, int guestFlags) throws FsException {
-        if (in.is(Linux.S_IFLNK)) {
-            throw new FsException(Errno.ELOOP);
-        }
-        if (!in.is(Linux.S_IFREG) && !in.is(Linux.S_IFDIR)) {
-            throw new FsException(Errno.ENXIO);
-        }
-        int flags = hostOpenFlags(guestFlags);
-        int fd = FileCalls.openat(procSelfFd, w.fdName(in.fd), flags, 0);
-        if (fd == NEG_EACCES && flags != baseOpenFlags(guestFlags)) {
-            // Writeback's read-write upgrade of a write-only open needs read permission, which only
-            // root is sure to have; the guest asked for less.
-            flags = baseOpenFlags(guestFlags);
-            fd = FileCalls.openat(procSelfFd, w.fdName(in.fd), flags, 0);
-        }
-        check(fd);
-        return handles.add(fd, flags);
-    }
-
-    private static int baseOpenFlags(int guestFlags) {
-        return (guestFlags & ~OPEN_DROPPED) | FileCalls.O_CLOEXEC;
-    }
-
-    /** The guest's open flags as the host gets them; see {@link PassthroughConfig#writeback()}. */
-    private int hostOpenFlags(int guestFlags) {
-        int flags = baseOpenFlags(guestFlags);
-        if (writeback) {
-            if ((flags & FileCalls.O_ACCMODE) == FileCalls.O_WRONLY) {
-                flags = (flags & ~FileCalls.O_ACCMODE) | FileCalls.O_RDWR;
-            }
-            flags &= ~FileCalls.O_APPEND;
-        }
-        return flags;
     }
 
     @Override
     public Created create(Context ctx, long parent, Name name, int mode, int flags, int umask, boolean killSuidGid)
             throws FsException {
-        Inode dir = inodes.acquire(parent);
-        try {
+        try (var dir = inodes.pin(parent)) {
             WorkerState w = WorkerState.current();
             MemorySegment c = component(w.name, name);
-            int hostFlags = hostOpenFlags(flags);
-            w.ownUmask();
-            int fd = asCaller(ctx, w, () -> openCreate(w, dir.fd, c, hostFlags, mode & Linux.PERMISSION_BITS));
-            if (fd == NEG_EEXIST && (flags & Linux.O_EXCL) == 0) {
+            int hostFlags = opener.hostFlags(flags);
+            int fd;
+            try (var _ = creds.as(ctx)) {
+                fd = names.openCreate(w, dir.fd(), c, hostFlags, mode & Linux.PERMISSION_BITS);
+            }
+            if (fd == NEG_EEXIST && (flags & Fcntl.O_EXCL) == 0) {
                 return openExisting(w, dir, c, flags, killSuidGid);
             }
             check(fd);
             // The inode of exactly the file just made: its open descriptor's /proc link, as O_PATH.
-            int pathFd = FileCalls.openat(procSelfFd, w.fdName(fd), FileCalls.O_PATH | FileCalls.O_CLOEXEC, 0);
+            int pathFd = FileCalls.openat(procSelfFd, w.fdName(fd), Fcntl.O_PATH | Fcntl.O_CLOEXEC, 0);
             if (pathFd < 0) {
                 FileCalls.close(fd);
                 throw error(pathFd);
@@ -770,180 +480,47 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 throw e;
             }
             OpenFile file = handles.add(fd, hostFlags);
-            return new Created(entry, new OpenResult(file.id, fileOpenFlags));
-        } finally {
-            inodes.release(dir);
+            return new Created(entry, new OpenResult(file.id, opener.createdFlags()));
         }
     }
 
     /** O_CREAT without O_EXCL found the name taken: open what is there, as OPEN would (never a device). */
-    private Created openExisting(WorkerState w, Inode dir, MemorySegment c, int flags, boolean killSuidGid)
+    private Created openExisting(WorkerState w, InodeTable.Lease dir, MemorySegment c, int flags, boolean killSuidGid)
             throws FsException {
-        int pathFd = openPath(w, dir.fd, c);
+        int pathFd = names.openPath(w, dir.fd(), c);
         check(pathFd);
         Entry entry = entryFor(w, dir, pathFd);
-        Inode in = inodes.acquire(entry.inode());
-        try {
-            OpenFile file = reopen(w, in, flags);
-            if (killSuidGid && (flags & FileCalls.O_TRUNC) != 0) {
-                killSuidGid(w, in, file.fd);
+        try (var in = inodes.pin(entry.inode())) {
+            OpenFile file = opener.reopen(w, in, flags);
+            if (killSuidGid && (flags & Fcntl.O_TRUNC) != 0) {
+                attributes.killSuidGid(w, in, file.fd);
             }
-            return new Created(entry, new OpenResult(file.id, openFlags(w, in, file.fd)));
+            return new Created(entry, new OpenResult(file.id, opener.openedFlags(w, in, file.fd)));
         } catch (FsException e) {
+            // The guest never gets this entry: give back the reference entryFor took for it.
             inodes.forget(entry.inode(), 1);
             throw e;
-        } finally {
-            inodes.release(in);
         }
-    }
-
-    private int openCreate(WorkerState w, int dirFd, MemorySegment c, int flags, int mode) {
-        int all = flags | FileCalls.O_CREAT | FileCalls.O_EXCL | FileCalls.O_NOFOLLOW;
-        if (openat2) {
-            MemorySegment how = w.how;
-            how.set(JAVA_LONG, FileStructs.HOW_FLAGS, Integer.toUnsignedLong(all));
-            how.set(JAVA_LONG, FileStructs.HOW_MODE, mode);
-            how.set(JAVA_LONG, FileStructs.HOW_RESOLVE, RESOLVE);
-            return FileCalls.openat2(dirFd, c, how);
-        }
-        return FileCalls.openat(dirFd, c, all, mode);
     }
 
     @Override
     public int read(Context ctx, long inode, long handle, long offset, List<MemorySegment> destination, int flags)
             throws FsException {
-        OpenFile file = handles.acquire(handle);
-        try {
-            return Math.toIntExact(transfer(WorkerState.current(), file.fd, destination, offset, false));
-        } finally {
-            handles.release(file);
+        try (var file = handles.pin(handle)) {
+            return Math.toIntExact(VectoredIo.read(WorkerState.current(), file.fd(), destination, offset));
         }
     }
 
     @Override
     public int write(Context ctx, long inode, long handle, long offset, List<MemorySegment> source, int writeFlags,
             int flags) throws FsException {
-        OpenFile file = handles.acquire(handle);
-        try {
+        try (var file = handles.pin(handle)) {
             WorkerState w = WorkerState.current();
             if ((writeFlags & FsFlags.WRITE_KILL_SUIDGID) != 0) {
-                killSuidGid(w, null, file.fd);
+                attributes.killSuidGid(w, null, file.fd());
             }
-            return Math.toIntExact(transfer(w, file.fd, source, offset, true));
-        } finally {
-            handles.release(file);
+            return Math.toIntExact(VectoredIo.write(w, file.fd(), source, offset));
         }
-    }
-
-    /**
-     * Moves bytes between {@code fd} at {@code offset} and the segments, in order, with one
-     * {@code preadv}/{@code pwritev} straight on them (guest memory) when they are native. A short
-     * read is the end of the file; a short write is continued until done or failed.
-     */
-    private static long transfer(WorkerState w, int fd, List<MemorySegment> segments, long offset, boolean write)
-            throws FsException {
-        int count = segments.size();
-        long total = 0;
-        boolean allNative = true;
-        for (int i = 0; i < count; i++) {
-            MemorySegment s = segments.get(i);
-            total += s.byteSize();
-            allNative &= s.isNative();
-        }
-        if (total == 0) {
-            return 0;
-        }
-        if (!allNative) {
-            return bounced(w, fd, segments, offset, write);
-        }
-        if (count > IOV_MAX) {
-            // More buffers than one vectored call takes (never from a Linux guest: 1 MiB is 257 pages).
-            long done = 0;
-            for (int from = 0; from < count; from += IOV_MAX) {
-                List<MemorySegment> part = segments.subList(from, Math.min(count, from + IOV_MAX));
-                long size = 0;
-                for (MemorySegment s : part) {
-                    size += s.byteSize();
-                }
-                long n = transfer(w, fd, part, offset + done, write);
-                done += n;
-                if (n < size) {
-                    break;
-                }
-            }
-            return done;
-        }
-        long done;
-        if (count == 1) {
-            MemorySegment s = segments.get(0);
-            done = write ? FileCalls.pwrite(fd, s, offset) : FileCalls.pread(fd, s, offset);
-        } else {
-            MemorySegment iov = w.iov(count);
-            for (int i = 0; i < count; i++) {
-                MemorySegment s = segments.get(i);
-                long at = i * Structs.IOVEC.byteSize();
-                Structs.IOV_BASE.set(iov, at, s);
-                Structs.IOV_LEN.set(iov, at, s.byteSize());
-            }
-            done = write ? FileCalls.pwritev(fd, iov, count, offset) : FileCalls.preadv(fd, iov, count, offset);
-        }
-        check(done);
-        if (!write || done == total || done == 0) {
-            return done;
-        }
-        return continueWrite(fd, segments, offset, done);
-    }
-
-    private static long continueWrite(int fd, List<MemorySegment> segments, long offset, long done) {
-        long position = done;
-        long start = 0;
-        for (MemorySegment s : segments) {
-            long end = start + s.byteSize();
-            while (position < end) {
-                long n = FileCalls.pwrite(fd, s.asSlice(position - start), offset + position);
-                if (n <= 0) {
-                    return position;
-                }
-                position += n;
-            }
-            start = end;
-        }
-        return position;
-    }
-
-    /** The slow path for heap segments (tests, never guest memory): through a native buffer. */
-    private static long bounced(WorkerState w, int fd, List<MemorySegment> segments, long offset, boolean write)
-            throws FsException {
-        long position = 0;
-        for (MemorySegment s : segments) {
-            long size = s.byteSize();
-            long within = 0;
-            while (within < size) {
-                MemorySegment buffer = w.bounce(size - within);
-                long n;
-                if (write) {
-                    MemorySegment.copy(s, within, buffer, 0, buffer.byteSize());
-                    n = FileCalls.pwrite(fd, buffer, offset + position);
-                } else {
-                    n = FileCalls.pread(fd, buffer, offset + position);
-                    if (n > 0) {
-                        MemorySegment.copy(buffer, 0, s, within, n);
-                    }
-                }
-                if (n < 0) {
-                    if (position > 0) {
-                        return position;
-                    }
-                    throw error(n);
-                }
-                if (n == 0) {
-                    return position;
-                }
-                within += n;
-                position += n;
-            }
-        }
-        return position;
     }
 
     @Override
@@ -953,26 +530,15 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     @Override
     public void fsync(Context ctx, long inode, boolean dataOnly, long handle) throws FsException {
-        OpenFile file = handles.acquire(handle);
-        try {
-            sync(file.fd, dataOnly);
-        } finally {
-            handles.release(file);
+        try (var file = handles.pin(handle)) {
+            sync(file.fd(), dataOnly);
         }
     }
 
     @Override
     public void fsyncdir(Context ctx, long inode, boolean dataOnly, long handle) throws FsException {
-        Inode dir = inodes.acquire(inode);
-        try {
-            OpenFile file = acquireDirectory(dir, handle);
-            try {
-                sync(file.fd, dataOnly);
-            } finally {
-                releaseDirectory(file);
-            }
-        } finally {
-            inodes.release(dir);
+        try (var dir = inodes.pin(inode); OpenDirectory open = directories.open(dir, handle)) {
+            sync(open.fd(), dataOnly);
         }
     }
 
@@ -983,11 +549,8 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     @Override
     public void fallocate(Context ctx, long inode, long handle, int mode, long offset, long length)
             throws FsException {
-        OpenFile file = handles.acquire(handle);
-        try {
-            check(FileCalls.fallocate(file.fd, mode, offset, length));
-        } finally {
-            handles.release(file);
+        try (var file = handles.pin(handle)) {
+            check(FileCalls.fallocate(file.fd(), mode, offset, length));
         }
     }
 
@@ -999,40 +562,24 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     @Override
     public long lseek(Context ctx, long inode, long handle, long offset, int whence) throws FsException {
-        OpenFile file = handles.acquire(handle);
-        try {
-            if ((file.flags & FileCalls.O_DIRECTORY) != 0) {
+        try (var file = handles.pin(handle)) {
+            if ((file.flags() & Fcntl.O_DIRECTORY) != 0) {
                 // A directory's position belongs to its listing.
                 throw new FsException(Errno.EINVAL);
             }
-            long r = FileCalls.lseek(file.fd, offset, whence);
-            check(r);
-            return r;
-        } finally {
-            handles.release(file);
+            return check(FileCalls.lseek(file.fd(), offset, whence));
         }
     }
 
     @Override
     public long copyFileRange(Context ctx, long inodeIn, long handleIn, long offsetIn, long inodeOut,
             long handleOut, long offsetOut, long length, long flags) throws FsException {
-        OpenFile in = handles.acquire(handleIn);
-        try {
-            OpenFile out = handles.acquire(handleOut);
-            try {
-                WorkerState w = WorkerState.current();
-                MemorySegment offsets = w.offsets;
-                offsets.set(JAVA_LONG, 0, offsetIn);
-                offsets.set(JAVA_LONG, 8, offsetOut);
-                long r = FileCalls.copyFileRange(in.fd, offsets.asSlice(0, 8), out.fd, offsets.asSlice(8, 8), length,
-                        (int) flags);
-                check(r);
-                return r;
-            } finally {
-                handles.release(out);
-            }
-        } finally {
-            handles.release(in);
+        try (var in = handles.pin(handleIn); var out = handles.pin(handleOut)) {
+            MemorySegment offsets = WorkerState.current().offsets;
+            offsets.set(JAVA_LONG, 0, offsetIn);
+            offsets.set(JAVA_LONG, 8, offsetOut);
+            return check(FileCalls.copyFileRange(in.fd(), offsets.asSlice(0, 8), out.fd(), offsets.asSlice(8, 8),
+                    length, (int) flags));
         }
     }
 
@@ -1046,159 +593,55 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     @Override
     public OpenResult opendir(Context ctx, long inode, int flags) throws FsException {
-        Inode in = inodes.acquire(inode);
-        try {
+        try (var in = inodes.pin(inode)) {
             if (!in.is(Linux.S_IFDIR)) {
                 throw new FsException(Errno.ENOTDIR);
             }
             if (handlelessDirs) {
                 throw new FsException(Errno.ENOSYS);
             }
-            int fd = openDirectory(in);
-            check(fd);
-            return new OpenResult(handles.add(fd, DIRECTORY_FLAGS).id, dirOpenFlags);
-        } finally {
-            inodes.release(in);
-        }
-    }
-
-    private int openDirectory(Inode in) {
-        return FileCalls.openat(procSelfFd, WorkerState.current().fdName(in.fd), DIRECTORY_FLAGS, 0);
-    }
-
-    /**
-     * The open directory a listing or sync names: the guest's handle, or with {@link #NO_HANDLE}
-     * (handle-less directories) a descriptor opened for this one request. Give it back through
-     * {@link #releaseDirectory}.
-     */
-    private OpenFile acquireDirectory(Inode dir, long handle) throws FsException {
-        if (handle != NO_HANDLE) {
-            return handles.acquire(handle);
-        }
-        if (!dir.is(Linux.S_IFDIR)) {
-            throw new FsException(Errno.ENOTDIR);
-        }
-        int fd = openDirectory(dir);
-        check(fd);
-        OpenFile file = new OpenFile(NO_HANDLE, fd, DIRECTORY_FLAGS);
-        file.dirPosition = 0;
-        return file;
-    }
-
-    private void releaseDirectory(OpenFile file) {
-        if (file.id == NO_HANDLE) {
-            FileCalls.close(file.fd);
-        } else {
-            handles.release(file);
+            return new OpenResult(directories.openHandle(in), opener.directoryFlags());
         }
     }
 
     @Override
     public void readdir(Context ctx, long inode, long handle, long offset, DirectorySink sink) throws FsException {
-        Inode dir = inodes.acquire(inode);
-        try {
-            OpenFile file = acquireDirectory(dir, handle);
-            try {
-                list(file, offset, READDIR_BUFFER, (w, e) -> sink.add(e));
-            } finally {
-                releaseDirectory(file);
-            }
-        } finally {
-            inodes.release(dir);
+        try (var dir = inodes.pin(inode); OpenDirectory open = directories.open(dir, handle)) {
+            open.list(offset, DirectoryListing.READDIR_BUFFER, (w, e) -> sink.add(e));
         }
     }
 
     @Override
     public void readdirplus(Context ctx, long inode, long handle, long offset, DirectoryPlusSink sink)
             throws FsException {
-        Inode dir = inodes.acquire(inode);
-        try {
-            OpenFile file = acquireDirectory(dir, handle);
-            try {
-                list(file, offset, READDIRPLUS_BUFFER, (w, e) -> {
-                    if (!sink.fits(e.name())) {
-                        return false;
+        try (var dir = inodes.pin(inode); OpenDirectory open = directories.open(dir, handle)) {
+            open.list(offset, DirectoryListing.READDIRPLUS_BUFFER, (w, e) -> {
+                if (!sink.fits(e.name())) {
+                    return false;
+                }
+                Entry attributes = e.name().isDotOrDotDot() ? Entry.NONE : lookupListed(w, dir, e.name());
+                boolean added = false;
+                try {
+                    added = sink.add(e, attributes);
+                } finally {
+                    if (!added && attributes.inode() != 0) {
+                        // The guest never got this entry: give back the reference taken for it.
+                        inodes.forget(attributes.inode(), 1);
                     }
-                    Entry attributes = e.name().isDotOrDotDot() ? Entry.NONE : lookupListed(w, dir, e.name());
-                    boolean added = false;
-                    try {
-                        added = sink.add(e, attributes);
-                    } finally {
-                        if (!added && attributes.inode() != 0) {
-                            // The guest never got this entry: give back the reference taken for it.
-                            inodes.forget(attributes.inode(), 1);
-                        }
-                    }
-                    return added;
-                });
-            } finally {
-                releaseDirectory(file);
-            }
-        } finally {
-            inodes.release(dir);
+                }
+                return added;
+            });
         }
     }
 
     /** A listed name's lookup for readdirplus; {@link Entry#NONE} if it vanished meanwhile. */
-    private Entry lookupListed(WorkerState w, Inode dir, Name name) {
+    private Entry lookupListed(WorkerState w, InodeTable.Lease dir, Name name) {
         try {
-            MemorySegment c = WorkerState.cString(w.name, name);
-            int fd = openPath(w, dir.fd, c);
+            int fd = names.openPath(w, dir.fd(), WorkerState.cString(w.name, name));
             return fd < 0 ? Entry.NONE : entryFor(w, dir, fd);
         } catch (FsException e) {
             return Entry.NONE;
         }
-    }
-
-    private interface Lister {
-        boolean add(WorkerState w, DirEntry entry) throws FsException;
-    }
-
-    /**
-     * Lists {@code file} from {@code offset} (a {@code d_off} cookie of the host's, 0 for the start)
-     * into {@code lister} until it is full or the directory ends. One listing at a time per handle:
-     * the descriptor's position is shared.
-     */
-    private static void list(OpenFile file, long offset, int bufferSize, Lister lister) throws FsException {
-        WorkerState w = WorkerState.current();
-        synchronized (file) {
-            if (file.dirPosition != offset) {
-                check(FileCalls.lseek(file.fd, offset, FileCalls.SEEK_SET));
-                file.dirPosition = offset;
-            }
-            MemorySegment buffer = w.dirents(bufferSize);
-            while (true) {
-                long n = FileCalls.getdents64(file.fd, buffer);
-                check(n);
-                if (n == 0) {
-                    return;
-                }
-                long last = file.dirPosition;
-                for (long at = 0; at < n; ) {
-                    int length = Short.toUnsignedInt(buffer.get(JAVA_SHORT, at + FileStructs.D_RECLEN));
-                    long next = buffer.get(JAVA_LONG, at + FileStructs.D_OFF);
-                    DirEntry entry = new DirEntry(buffer.get(JAVA_LONG, at + FileStructs.D_INO), next,
-                            Byte.toUnsignedInt(buffer.get(JAVA_BYTE, at + FileStructs.D_TYPE)),
-                            direntName(buffer, at + FileStructs.D_NAME, at + length));
-                    if (!lister.add(w, entry)) {
-                        // The descriptor is past entries the guest did not get; it will ask from `last`.
-                        file.dirPosition = -1;
-                        return;
-                    }
-                    last = next;
-                    at += length;
-                }
-                file.dirPosition = last;
-            }
-        }
-    }
-
-    private static Name direntName(MemorySegment buffer, long from, long end) {
-        long to = from;
-        while (to < end && buffer.get(JAVA_BYTE, to) != 0) {
-            to++;
-        }
-        return Name.of(buffer.asSlice(from, to - from).toArray(JAVA_BYTE));
     }
 
     @Override
@@ -1208,108 +651,25 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
 
     // ---- helpers ----
 
-    /** {@code name} as a C string in {@code buffer}, if it is one path component; EINVAL otherwise. */
-    private static MemorySegment component(MemorySegment buffer, Name name) throws FsException {
-        if (!name.isPathComponent()) {
-            throw new FsException(Errno.EINVAL);
-        }
-        return WorkerState.cString(buffer, name);
-    }
-
-    private static MemorySegment pathHow(WorkerState w) {
-        MemorySegment how = w.how;
-        how.set(JAVA_LONG, FileStructs.HOW_FLAGS, PATH_FLAGS);
-        how.set(JAVA_LONG, FileStructs.HOW_MODE, 0);
-        how.set(JAVA_LONG, FileStructs.HOW_RESOLVE, RESOLVE);
-        return how;
-    }
-
-    /** An {@code O_PATH} descriptor of the entry {@code c} of {@code dirFd}, never following it; or -errno. */
-    private int openPath(WorkerState w, int dirFd, MemorySegment c) {
-        return openat2 ? FileCalls.openat2(dirFd, c, pathHow(w)) : FileCalls.openat(dirFd, c, PATH_FLAGS, 0);
-    }
-
-    /**
-     * Runs a creating call with the guest caller's filesystem uid and gid on this worker thread, so
-     * the host kernel sets ownership (and set-group-id inheritance) itself, then switches back.
-     */
-    private int asCaller(Context ctx, WorkerState w, IntSupplier call) {
-        boolean switched = switchCredentials && w.become(ctx.uid(), ctx.gid());
-        try {
-            return call.getAsInt();
-        } finally {
-            if (switched) {
-                w.restore();
-            }
-        }
-    }
-
     /** The entry of the name the guest just created in {@code dir}. */
-    private Entry lookupCreated(WorkerState w, Inode dir, MemorySegment c) throws FsException {
-        int fd = openPath(w, dir.fd, c);
+    private Entry lookupCreated(WorkerState w, InodeTable.Lease dir, MemorySegment c) throws FsException {
+        int fd = names.openPath(w, dir.fd(), c);
         check(fd);
         return entryFor(w, dir, fd);
     }
 
     /** Registers {@code fd} (an O_PATH descriptor found in {@code parent}, now owned here) as an inode. */
-    private Entry entryFor(WorkerState w, Inode parent, int fd) throws FsException {
-        int r = FileCalls.statx(fd, w.empty, STATX_FLAGS, STATX_MASK, w.statx);
+    private Entry entryFor(WorkerState w, InodeTable.Lease parent, int fd) throws FsException {
+        int r = FileCalls.statx(fd, w.empty, StatxDecoder.FLAGS, StatxDecoder.MASK, w.statx);
         if (r < 0) {
             FileCalls.close(fd);
             throw error(r);
         }
-        int type = Short.toUnsignedInt(w.statx.get(JAVA_SHORT, FileStructs.STX_MODE)) & Linux.S_IFMT;
-        Inode in = inodes.found(fd, type, keyOf(w.statx));
-        int flags = submounts && type == Linux.S_IFDIR && in.key.mnt() != parent.key.mnt() ? Attr.ATTR_SUBMOUNT : 0;
-        return new Entry(in.id, 0, attrOf(w.statx, flags), config.entryTimeout(), config.attrTimeout());
-    }
-
-    private static void statx(WorkerState w, int fd) throws FsException {
-        check(FileCalls.statx(fd, w.empty, STATX_FLAGS, STATX_MASK, w.statx));
-    }
-
-    private static InodeTable.Key keyOf(MemorySegment stx) {
-        long dev = ((long) stx.get(JAVA_INT, FileStructs.STX_DEV_MAJOR) << 32)
-                | Integer.toUnsignedLong(stx.get(JAVA_INT, FileStructs.STX_DEV_MINOR));
-        long mnt = (stx.get(JAVA_INT, FileStructs.STX_MASK) & FileCalls.STATX_MNT_ID) != 0
-                ? stx.get(JAVA_LONG, FileStructs.STX_MNT_ID)
-                : 0;
-        return new InodeTable.Key(dev, stx.get(JAVA_LONG, FileStructs.STX_INO), mnt);
-    }
-
-    private static Attr attrOf(MemorySegment s, int flags) {
-        return new Attr(
-                s.get(JAVA_LONG, FileStructs.STX_INO),
-                Short.toUnsignedInt(s.get(JAVA_SHORT, FileStructs.STX_MODE)),
-                s.get(JAVA_INT, FileStructs.STX_NLINK),
-                s.get(JAVA_INT, FileStructs.STX_UID),
-                s.get(JAVA_INT, FileStructs.STX_GID),
-                encodeDev(s.get(JAVA_INT, FileStructs.STX_RDEV_MAJOR), s.get(JAVA_INT, FileStructs.STX_RDEV_MINOR)),
-                s.get(JAVA_LONG, FileStructs.STX_SIZE),
-                s.get(JAVA_LONG, FileStructs.STX_BLOCKS),
-                s.get(JAVA_INT, FileStructs.STX_BLKSIZE),
-                s.get(JAVA_LONG, FileStructs.STX_ATIME + FileStructs.TS_SEC),
-                s.get(JAVA_INT, FileStructs.STX_ATIME + FileStructs.TS_NSEC),
-                s.get(JAVA_LONG, FileStructs.STX_MTIME + FileStructs.TS_SEC),
-                s.get(JAVA_INT, FileStructs.STX_MTIME + FileStructs.TS_NSEC),
-                s.get(JAVA_LONG, FileStructs.STX_CTIME + FileStructs.TS_SEC),
-                s.get(JAVA_INT, FileStructs.STX_CTIME + FileStructs.TS_NSEC),
-                flags);
-    }
-
-    /** The kernel's {@code new_encode_dev}: the 32-bit device number FUSE carries in {@code rdev}. */
-    static int encodeDev(int major, int minor) {
-        return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12);
-    }
-
-    private static void check(long result) throws FsException {
-        if (result < 0) {
-            throw error(result);
-        }
-    }
-
-    private static FsException error(long negativeErrno) {
-        return new FsException(Errno.of((int) -negativeErrno));
+        int type = StatxDecoder.type(w.statx);
+        InodeTable.Inode in = inodes.found(fd, type, StatxDecoder.key(w.statx));
+        boolean submount = submounts && type == Linux.S_IFDIR && in.key.mnt() != parent.inode().key.mnt();
+        return new Entry(in.id, 0, StatxDecoder.attr(w.statx, submount ? Attr.ATTR_SUBMOUNT : 0),
+                config.entryTimeout(), config.attrTimeout());
     }
 
     // ---- for tests ----

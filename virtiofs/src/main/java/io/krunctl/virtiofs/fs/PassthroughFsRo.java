@@ -1,5 +1,6 @@
 package io.krunctl.virtiofs.fs;
 
+import io.krunctl.nativeio.Fcntl;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -77,7 +78,7 @@ public final class PassthroughFsRo implements FileSystem, AutoCloseable {
 
     @Override
     public OpenResult open(Context ctx, long inode, int flags, boolean killSuidGid) throws FsException {
-        if ((flags & Linux.O_ACCMODE) != Linux.O_RDONLY || (flags & (Linux.O_TRUNC | Linux.O_APPEND)) != 0) {
+        if ((flags & Fcntl.O_ACCMODE) != Fcntl.O_RDONLY || (flags & (Fcntl.O_TRUNC | Fcntl.O_APPEND)) != 0) {
             throw readOnly();
         }
         return fs.open(ctx, inode, flags, false);

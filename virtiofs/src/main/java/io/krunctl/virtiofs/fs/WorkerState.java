@@ -1,29 +1,19 @@
 package io.krunctl.virtiofs.fs;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 
-import io.krunctl.nativeio.FileCalls;
 import io.krunctl.nativeio.FileStructs;
+import io.krunctl.nativeio.Statx;
 import io.krunctl.nativeio.Structs;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 
 /**
- * What one worker thread needs to call the host for {@link PassthroughFs}: native scratch buffers
- * (names, {@code statx}, {@code iovec}s, listings, xattr values), so requests allocate no native
- * memory, and the thread's own file-creation credentials.
- *
- * <h2>Per-thread state of the calling thread</h2>
- * The first time a thread creates a file through {@link PassthroughFs} it gets its own filesystem
- * context ({@code unshare(CLONE_FS)}) with umask 0: the guest already applied its umask to the modes
- * it sends, and the process's umask must not apply a second time. Creations on behalf of a guest
- * user switch the thread's filesystem uid and gid ({@code setfsuid}/{@code setfsgid}, raw system
- * calls that affect this thread alone) for the one system call, with the file-system capabilities
- * raised again so the host does not re-check permissions the guest kernel has checked (it knows the
- * caller's supplementary groups; FUSE does not send them). Both need a platform thread: a virtual
- * thread would change its carrier.
+ * Native scratch buffers of one worker thread for {@link PassthroughFs} (names, {@code statx},
+ * {@code iovec}s, listings, xattr values), so requests allocate no native memory. Each thread has
+ * its own ({@link #current()}); a buffer is reused by the thread's next request. Who the host sees
+ * creating files is {@link Credentials}' concern.
  */
 final class WorkerState {
     /** PATH_MAX, terminator included. */
@@ -41,7 +31,7 @@ final class WorkerState {
     /** "N" or "/proc/self/fd/N": a descriptor's entry in {@code /proc/self/fd}. */
     final MemorySegment procPath = arena.allocate(64);
     final MemorySegment empty = arena.allocate(1);
-    final MemorySegment statx = arena.allocate(FileStructs.STATX);
+    final MemorySegment statx = Statx.allocate(arena);
     final MemorySegment how = arena.allocate(FileStructs.OPEN_HOW);
     final MemorySegment times = arena.allocate(FileStructs.TIMESPEC, 2);
     final MemorySegment statfs = arena.allocate(FileStructs.STATFS);
@@ -50,11 +40,6 @@ final class WorkerState {
     private MemorySegment dirents;
     private MemorySegment xattr;
     private MemorySegment bounce;
-
-    private boolean ownUmask;
-    private MemorySegment capHeader;
-    private MemorySegment capData;
-    private boolean capsReadable;
 
     static WorkerState current() {
         return CURRENT.get();
@@ -127,65 +112,5 @@ final class WorkerState {
             bounce = arena.allocate(Math.max(size, 64 * 1024));
         }
         return bounce.asSlice(0, size);
-    }
-
-    /**
-     * Gives this thread its own umask of 0, once. Returns false if the kernel refused, in which case
-     * the process's umask still applies to what this thread creates.
-     */
-    boolean ownUmask() {
-        if (!ownUmask) {
-            if (FileCalls.unshare(FileCalls.CLONE_FS) != 0) {
-                return false;
-            }
-            FileCalls.umask(0);
-            ownUmask = true;
-        }
-        return true;
-    }
-
-    /**
-     * Makes this thread create files as {@code uid}/{@code gid} (either may be -1 or 0: unchanged);
-     * returns whether anything changed, in which case {@link #restore()} must follow. Only for a
-     * process whose filesystem ids are root.
-     */
-    boolean become(int uid, int gid) {
-        boolean setUid = uid != 0 && uid != Context.INVALID_ID;
-        boolean setGid = gid != 0 && gid != Context.INVALID_ID;
-        if ((!setUid && !setGid) || !capabilitiesKnown()) {
-            return false;
-        }
-        if (setGid) {
-            FileCalls.setfsgid(gid);
-        }
-        if (setUid) {
-            FileCalls.setfsuid(uid);
-            // Leaving fsuid 0 dropped CAP_DAC_OVERRIDE, CAP_FOWNER...; the guest has checked access.
-            FileCalls.capset(capHeader, capData);
-        }
-        return true;
-    }
-
-    /**
-     * Reads this thread's capabilities once, to raise them again after an fsuid change. If they
-     * cannot be read, ids are never switched: a capset of unknown sets could drop CAP_SETUID and
-     * leave the thread unable to switch back.
-     */
-    private boolean capabilitiesKnown() {
-        if (capHeader == null) {
-            MemorySegment header = arena.allocate(FileStructs.CAP_HEADER);
-            header.set(JAVA_INT, 0, FileCalls.CAPABILITY_VERSION_3);
-            MemorySegment data = arena.allocate(FileStructs.CAP_DATA, 2);
-            capsReadable = FileCalls.capget(header, data) == 0;
-            capHeader = header;
-            capData = data;
-        }
-        return capsReadable;
-    }
-
-    /** Back to root's filesystem ids (and with them the full effective capability set). */
-    void restore() {
-        FileCalls.setfsuid(0);
-        FileCalls.setfsgid(0);
     }
 }

@@ -1,5 +1,6 @@
 package io.krunctl.virtiofs.vhostuser;
 
+import io.krunctl.nativeio.Fcntl;
 import io.krunctl.nativeio.Libc;
 import io.krunctl.nativeio.NativeException;
 import java.lang.foreign.Arena;
@@ -98,7 +99,7 @@ final class GuestMemory {
     private static void checkFileSize(int fd, long end, RegionSpec s) throws VhostUserException {
         long fileSize;
         try {
-            fileSize = Libc.lseek(fd, 0, Libc.SEEK_END);
+            fileSize = Libc.lseek(fd, 0, Fcntl.SEEK_END);
         } catch (NativeException e) {
             return; // Not seekable: nothing to check against.
         }

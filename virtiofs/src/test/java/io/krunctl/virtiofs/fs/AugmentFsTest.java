@@ -1,8 +1,9 @@
 package io.krunctl.virtiofs.fs;
 
+import static io.krunctl.virtiofs.fs.FsAssertions.assertErrno;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.krunctl.nativeio.Fcntl;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -19,7 +20,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
@@ -45,11 +45,6 @@ class AugmentFsTest {
 
     private AugmentFs overNull() {
         return new AugmentFs(new NullFs(), inodes, bootEntries(), exitCodes::add);
-    }
-
-    private static void assertErrno(Errno expected, ThrowingCallable call) {
-        assertThatThrownBy(call).isInstanceOfSatisfying(FsException.class,
-                e -> assertThat(e.errno()).isEqualTo(expected));
     }
 
     private static String read(FileSystem fs, long inode, long offset, int... segmentSizes) throws FsException {
@@ -256,21 +251,21 @@ class AugmentFsTest {
             AugmentFs fs = overNull();
             long inode = fs.lookup(CTX, ROOT, Name.of("init.krun")).inode();
 
-            OpenResult open = fs.open(CTX, inode, Linux.O_RDONLY, false);
+            OpenResult open = fs.open(CTX, inode, Fcntl.O_RDONLY, false);
             assertThat(open.handle()).isEqualTo(AugmentFs.VIRTUAL_HANDLE);
             assertThat(read(fs, inode, 0, 4096)).hasSize(1000);
             fs.release(CTX, inode, open.handle(), 0, 0, 0);
 
             assertErrno(Errno.ENOENT, () -> fs.getattr(CTX, inode, OptionalLong.empty()));
-            assertErrno(Errno.ENOENT, () -> fs.open(CTX, inode, Linux.O_RDONLY, false));
+            assertErrno(Errno.ENOENT, () -> fs.open(CTX, inode, Fcntl.O_RDONLY, false));
         }
 
         @Test
         void theInodeOutlivesAllButItsLastOpen() throws FsException {
             AugmentFs fs = overNull();
             long inode = fs.lookup(CTX, ROOT, Name.of("init.krun")).inode();
-            fs.open(CTX, inode, Linux.O_RDONLY, false);
-            fs.open(CTX, inode, Linux.O_RDONLY, false);
+            fs.open(CTX, inode, Fcntl.O_RDONLY, false);
+            fs.open(CTX, inode, Fcntl.O_RDONLY, false);
 
             fs.release(CTX, inode, 0, 0, 0, 0);
             assertThat(fs.getattr(CTX, inode, OptionalLong.empty()).attr().size()).isEqualTo(1000);
@@ -399,7 +394,7 @@ class AugmentFsTest {
         void virtualDirectoriesListTheirChildren() throws FsException {
             AugmentFs fs = overNull();
             long etc = fs.lookup(CTX, ROOT, Name.of("etc")).inode();
-            OpenResult dir = fs.opendir(CTX, etc, Linux.O_DIRECTORY);
+            OpenResult dir = fs.opendir(CTX, etc, Fcntl.O_DIRECTORY);
             List<DirEntry> listed = new ArrayList<>();
 
             fs.readdir(CTX, etc, dir.handle(), 0, listed::add);
@@ -474,8 +469,8 @@ class AugmentFsTest {
             AugmentFs fs = overNull();
             long data = fs.lookup(CTX, ROOT, Name.of("data")).inode();
 
-            assertThat(fs.open(CTX, data, Linux.O_RDONLY, false).openFlags()).isEqualTo(OpenResult.KEEP_CACHE);
-            assertThat(fs.open(CTX, data, Linux.O_RDONLY, false).openFlags()).isEqualTo(OpenResult.KEEP_CACHE);
+            assertThat(fs.open(CTX, data, Fcntl.O_RDONLY, false).openFlags()).isEqualTo(OpenResult.KEEP_CACHE);
+            assertThat(fs.open(CTX, data, Fcntl.O_RDONLY, false).openFlags()).isEqualTo(OpenResult.KEEP_CACHE);
         }
 
         @Test
@@ -483,12 +478,12 @@ class AugmentFsTest {
             AugmentFs fs = overNull();
             long data = fs.lookup(CTX, ROOT, Name.of("data")).inode();
 
-            assertThat(fs.lseek(CTX, data, 0, 100, Linux.SEEK_DATA)).isEqualTo(100);
-            assertThat(fs.lseek(CTX, data, 0, 100, Linux.SEEK_HOLE)).isEqualTo(512);
-            assertErrno(Errno.ENXIO, () -> fs.lseek(CTX, data, 0, 512, Linux.SEEK_DATA));
-            assertErrno(Errno.ENXIO, () -> fs.lseek(CTX, data, 0, 600, Linux.SEEK_HOLE));
-            assertErrno(Errno.EINVAL, () -> fs.lseek(CTX, data, 0, 0, Linux.SEEK_SET));
-            assertErrno(Errno.EINVAL, () -> fs.lseek(CTX, data, 0, 0, Linux.SEEK_END));
+            assertThat(fs.lseek(CTX, data, 0, 100, Fcntl.SEEK_DATA)).isEqualTo(100);
+            assertThat(fs.lseek(CTX, data, 0, 100, Fcntl.SEEK_HOLE)).isEqualTo(512);
+            assertErrno(Errno.ENXIO, () -> fs.lseek(CTX, data, 0, 512, Fcntl.SEEK_DATA));
+            assertErrno(Errno.ENXIO, () -> fs.lseek(CTX, data, 0, 600, Fcntl.SEEK_HOLE));
+            assertErrno(Errno.EINVAL, () -> fs.lseek(CTX, data, 0, 0, Fcntl.SEEK_SET));
+            assertErrno(Errno.EINVAL, () -> fs.lseek(CTX, data, 0, 0, Fcntl.SEEK_END));
         }
 
         @Test
@@ -526,10 +521,10 @@ class AugmentFsTest {
 
         @Test
         void opensForWritingAreRefused() {
-            assertErrno(Errno.EACCES, () -> fs.open(CTX, file, Linux.O_WRONLY, false));
-            assertErrno(Errno.EACCES, () -> fs.open(CTX, file, Linux.O_RDWR, false));
-            assertErrno(Errno.EACCES, () -> fs.open(CTX, file, Linux.O_RDONLY | Linux.O_TRUNC, false));
-            assertErrno(Errno.EISDIR, () -> fs.open(CTX, dir, Linux.O_RDONLY, false));
+            assertErrno(Errno.EACCES, () -> fs.open(CTX, file, Fcntl.O_WRONLY, false));
+            assertErrno(Errno.EACCES, () -> fs.open(CTX, file, Fcntl.O_RDWR, false));
+            assertErrno(Errno.EACCES, () -> fs.open(CTX, file, Fcntl.O_RDONLY | Fcntl.O_TRUNC, false));
+            assertErrno(Errno.EISDIR, () -> fs.open(CTX, dir, Fcntl.O_RDONLY, false));
             assertErrno(Errno.ENOTDIR, () -> fs.opendir(CTX, file, 0));
         }
 
@@ -560,7 +555,7 @@ class AugmentFsTest {
         void namesTakenByVirtualEntriesCannotBeCreatedRemovedOrRenamed() {
             assertErrno(Errno.EEXIST, () -> fs.mkdir(CTX, ROOT, Name.of("dev"), 0755, 022));
             assertErrno(Errno.EEXIST, () -> fs.mknod(CTX, ROOT, Name.of("data"), Linux.S_IFREG | 0644, 0, 022));
-            assertErrno(Errno.EEXIST, () -> fs.create(CTX, ROOT, Name.of("data"), 0644, Linux.O_RDWR, 022, false));
+            assertErrno(Errno.EEXIST, () -> fs.create(CTX, ROOT, Name.of("data"), 0644, Fcntl.O_RDWR, 022, false));
             assertErrno(Errno.EEXIST, () -> fs.symlink(CTX, Name.of("/x"), ROOT, Name.of("etc")));
             assertErrno(Errno.EPERM, () -> fs.unlink(CTX, ROOT, Name.of("data")));
             assertErrno(Errno.EPERM, () -> fs.rmdir(CTX, ROOT, Name.of("dev")));
@@ -571,7 +566,7 @@ class AugmentFsTest {
         @Test
         void virtualDirectoriesTakeNoNewEntries() {
             assertErrno(Errno.EPERM, () -> fs.mkdir(CTX, dir, Name.of("pts"), 0755, 022));
-            assertErrno(Errno.EPERM, () -> fs.create(CTX, dir, Name.of("null"), 0666, Linux.O_RDWR, 022, false));
+            assertErrno(Errno.EPERM, () -> fs.create(CTX, dir, Name.of("null"), 0666, Fcntl.O_RDWR, 022, false));
             assertErrno(Errno.ENOENT, () -> fs.unlink(CTX, dir, Name.of("null")));
         }
 

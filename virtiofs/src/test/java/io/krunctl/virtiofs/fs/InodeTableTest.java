@@ -1,11 +1,11 @@
 package io.krunctl.virtiofs.fs;
 
+import static io.krunctl.virtiofs.fs.FsAssertions.assertErrno;
+import static io.krunctl.virtiofs.fs.HostFds.isOpen;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.krunctl.nativeio.FileCalls;
-import java.lang.foreign.Arena;
-import java.nio.file.Files;
+import io.krunctl.nativeio.Fcntl;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,16 +29,7 @@ class InodeTableTest {
     }
 
     private int open() {
-        try (Arena a = Arena.ofConfined()) {
-            int fd = FileCalls.openat(FileCalls.AT_FDCWD, a.allocateFrom(dir.toString()),
-                    FileCalls.O_PATH | FileCalls.O_CLOEXEC, 0);
-            assertThat(fd).isNotNegative();
-            return fd;
-        }
-    }
-
-    private static boolean isOpen(int fd) {
-        return Files.exists(Path.of("/proc/self/fd/" + fd));
+        return HostFds.open(dir, Fcntl.O_PATH);
     }
 
     @Test
@@ -71,19 +62,43 @@ class InodeTableTest {
         table.forget(a.id, 1);
         assertThat(isOpen(fd)).isFalse();
         assertThat(table.size()).isEqualTo(1);
-        assertThatThrownBy(() -> table.acquire(a.id))
-                .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EBADF));
+        assertErrno(Errno.EBADF, () -> table.pin(a.id));
     }
 
     @Test
     void aForgetDuringAnOperationClosesOnlyAfterIt() throws FsException {
         int fd = open();
         InodeTable.Inode a = table.found(fd, Linux.S_IFDIR, new InodeTable.Key(1, 7, 1));
-        InodeTable.Inode inUse = table.acquire(a.id);
-        // A hostile guest forgets far more than it holds while its own request runs.
-        table.forget(a.id, 1_000_000);
-        assertThat(isOpen(fd)).as("still used by the request").isTrue();
-        table.release(inUse);
+        try (var inUse = table.pin(a.id)) {
+            // A hostile guest forgets far more than it holds while its own request runs.
+            table.forget(a.id, 1_000_000);
+            assertThat(isOpen(inUse.fd())).as("still used by the request").isTrue();
+        }
+        assertThat(isOpen(fd)).isFalse();
+    }
+
+    @Test
+    void aLeaseIsGivenBackWhenTheRequestFails() throws FsException {
+        int fd = open();
+        InodeTable.Inode a = table.found(fd, Linux.S_IFDIR, new InodeTable.Key(1, 7, 1));
+        assertThatThrownBy(() -> {
+            try (var _ = table.pin(a.id)) {
+                throw new FsException(Errno.EIO);
+            }
+        }).isInstanceOf(FsException.class);
+        table.forget(a.id, 1);
+        assertThat(isOpen(fd)).as("no reference left behind").isFalse();
+    }
+
+    @Test
+    void closingALeaseTwiceGivesBackOneReference() throws FsException {
+        int fd = open();
+        InodeTable.Inode a = table.found(fd, Linux.S_IFDIR, new InodeTable.Key(1, 7, 1));
+        var lease = table.pin(a.id);
+        lease.close();
+        lease.close();
+        assertThat(isOpen(fd)).as("the guest's lookup still holds it").isTrue();
+        table.forget(a.id, 1);
         assertThat(isOpen(fd)).isFalse();
     }
 
@@ -93,8 +108,9 @@ class InodeTableTest {
         table.forget(a.id, 1);
         InodeTable.Inode b = table.found(open(), Linux.S_IFDIR, new InodeTable.Key(1, 7, 1));
         assertThat(b.id).isNotEqualTo(a.id);
-        assertThat(table.acquire(b.id)).isSameAs(b);
-        table.release(b);
+        try (var lease = table.pin(b.id)) {
+            assertThat(lease.inode()).isSameAs(b);
+        }
     }
 
     @Test
@@ -102,8 +118,9 @@ class InodeTableTest {
         int rootFd = table.root().fd;
         table.forget(InodeAllocator.ROOT_ID, 5);
         table.forgetAll();
-        assertThat(table.acquire(InodeAllocator.ROOT_ID)).isSameAs(table.root());
-        table.release(table.root());
+        try (var lease = table.pin(InodeAllocator.ROOT_ID)) {
+            assertThat(lease.inode()).isSameAs(table.root());
+        }
         assertThat(isOpen(rootFd)).isTrue();
     }
 }

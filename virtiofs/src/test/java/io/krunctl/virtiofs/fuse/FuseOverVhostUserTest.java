@@ -4,9 +4,9 @@ import static io.krunctl.virtiofs.fuse.Wire.args;
 import static io.krunctl.virtiofs.fuse.Wire.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.krunctl.nativeio.Fcntl;
 import io.krunctl.virtiofs.fs.AugmentFs;
 import io.krunctl.virtiofs.fs.InodeAllocator;
-import io.krunctl.virtiofs.fs.Linux;
 import io.krunctl.virtiofs.fs.NullFs;
 import io.krunctl.virtiofs.fs.VirtualEntry;
 import io.krunctl.virtiofs.vhostuser.TestFrontEnd;
@@ -78,7 +78,7 @@ class FuseOverVhostUserTest {
             Answer missing = call(requests, Opcode.LOOKUP, InodeAllocator.ROOT_ID, args().cstring("nope"), 4096);
             assertThat(missing.error()).as("ENOENT").isEqualTo(-2);
 
-            Answer open = call(requests, Opcode.OPEN, node, args().u32(Linux.O_RDONLY).u32(0), 4096);
+            Answer open = call(requests, Opcode.OPEN, node, args().u32(Fcntl.O_RDONLY).u32(0), 4096);
             assertThat(open.error()).isZero();
             long fh = open.payload().getLong(0);
 

@@ -4,6 +4,7 @@ import static io.krunctl.virtiofs.fuse.Wire.args;
 import static io.krunctl.virtiofs.fuse.Wire.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.krunctl.nativeio.Fcntl;
 import io.krunctl.virtiofs.fs.Attr;
 import io.krunctl.virtiofs.fs.AugmentFs;
 import io.krunctl.virtiofs.fs.Context;
@@ -268,7 +269,7 @@ class FuseServerTest {
         void openAndReadAtSeveralOffsets() {
             FuseServer server = virtualServer();
             long node = lookupNode(call(server, request(Opcode.LOOKUP, 1, ROOT, args().cstring("hello"))));
-            Wire.Reply open = call(server, request(Opcode.OPEN, 2, node, args().u32(Linux.O_RDONLY).u32(0)));
+            Wire.Reply open = call(server, request(Opcode.OPEN, 2, node, args().u32(Fcntl.O_RDONLY).u32(0)));
             assertThat(open.error()).isZero();
             assertThat(open.payloadLength()).isEqualTo(16);
             long fh = open.u64(0);
@@ -378,7 +379,7 @@ class FuseServerTest {
             FuseServer server = virtualServer();
             long node = lookupNode(call(server, request(Opcode.LOOKUP, 1, ROOT, args().cstring("hello"))));
 
-            assertThat(call(server, request(Opcode.OPEN, 2, node, args().u32(Linux.O_RDWR).u32(0))).error())
+            assertThat(call(server, request(Opcode.OPEN, 2, node, args().u32(Fcntl.O_RDWR).u32(0))).error())
                     .isEqualTo(-Errno.EACCES.code());
             assertThat(call(server, request(Opcode.SETATTR, 3, node, args().u32(1).zeros(84))).error())
                     .isEqualTo(-Errno.EPERM.code());
@@ -551,7 +552,7 @@ class FuseServerTest {
         @Test
         void nullFsRootListsNothing() {
             FuseServer server = virtualServer();
-            Wire.Reply open = call(server, request(Opcode.OPENDIR, 1, ROOT, args().u32(Linux.O_DIRECTORY).u32(0)));
+            Wire.Reply open = call(server, request(Opcode.OPENDIR, 1, ROOT, args().u32(Fcntl.O_DIRECTORY).u32(0)));
             assertThat(open.error()).isZero();
 
             Wire.Reply r = call(server, request(Opcode.READDIR.code(), 2, ROOT, readIn(open.u64(0), 0, 4096)));

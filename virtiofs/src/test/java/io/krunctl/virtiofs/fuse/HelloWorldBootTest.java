@@ -4,6 +4,7 @@ import static io.krunctl.virtiofs.fuse.Wire.args;
 import static io.krunctl.virtiofs.fuse.Wire.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.krunctl.nativeio.Fcntl;
 import io.krunctl.virtiofs.fs.AugmentFs;
 import io.krunctl.virtiofs.fs.Errno;
 import io.krunctl.virtiofs.fs.FsFlags;
@@ -64,7 +65,7 @@ class HelloWorldBootTest {
     }
 
     private byte[] readWhole(long node) {
-        Wire.Reply open = send(Opcode.OPEN, node, args().u32(Linux.O_RDONLY | 0x8000 | 0x20).u32(0));
+        Wire.Reply open = send(Opcode.OPEN, node, args().u32(Fcntl.O_RDONLY | 0x8000 | 0x20).u32(0));
         assertThat(open.error()).isZero();
         Wire.Reply data = send(Opcode.READ, node,
                 args().u64(open.u64(0)).u64(0).u32(4096).u32(0).u64(0).u32(0).u32(0));
@@ -114,7 +115,7 @@ class HelloWorldBootTest {
         assertThat(send(Opcode.STATFS, ROOT, args()).error()).isZero();
 
         // ls / shows only what the inner filesystem has: nothing.
-        Wire.Reply opendir = send(Opcode.OPENDIR, ROOT, args().u32(Linux.O_DIRECTORY).u32(0));
+        Wire.Reply opendir = send(Opcode.OPENDIR, ROOT, args().u32(Fcntl.O_DIRECTORY).u32(0));
         assertThat(opendir.error()).isZero();
         Wire.Reply listing = send(Opcode.READDIR, ROOT,
                 args().u64(opendir.u64(0)).u64(0).u32(4096).u32(0).u64(0).u32(0).u32(0));

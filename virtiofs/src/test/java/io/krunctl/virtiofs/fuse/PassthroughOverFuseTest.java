@@ -4,6 +4,7 @@ import static io.krunctl.virtiofs.fuse.Wire.args;
 import static io.krunctl.virtiofs.fuse.Wire.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.krunctl.nativeio.Fcntl;
 import io.krunctl.virtiofs.fs.AugmentFs;
 import io.krunctl.virtiofs.fs.Errno;
 import io.krunctl.virtiofs.fs.FsFlags;
@@ -113,7 +114,7 @@ class PassthroughOverFuseTest {
     void createWriteReadAndListThroughTheWire() throws Exception {
         long before = openDescriptors();
         Wire.Reply created = call(request(Opcode.CREATE, ++unique, ROOT,
-                args().u32(Linux.O_RDWR | Linux.O_CREAT | Linux.O_EXCL).u32(Linux.S_IFREG | 0640).u32(022).u32(0)
+                args().u32(Fcntl.O_RDWR | Fcntl.O_CREAT | Fcntl.O_EXCL).u32(Linux.S_IFREG | 0640).u32(022).u32(0)
                         .cstring("data.bin")));
         assertThat(created.error()).isZero();
         assertThat(created.payloadLength()).isEqualTo(ENTRY_OUT + 16);
@@ -126,7 +127,7 @@ class PassthroughOverFuseTest {
         byte[] data = new byte[200_000];
         new Random(7).nextBytes(data);
         byte[] write = request(Opcode.WRITE.code(), ++unique, node,
-                args().u64(fh).u64(4096).u32(data.length).u32(0).u64(0).u32(Linux.O_RDWR).u32(0).put(data).toArray());
+                args().u64(fh).u64(4096).u32(data.length).u32(0).u64(0).u32(Fcntl.O_RDWR).u32(0).put(data).toArray());
         ScatterBuffer writeReply = Wire.replyArea(arena, 64);
         // The data arrives in three guest buffers, one of them cut mid-page.
         int n = server.handle(Wire.scatter(arena, write, 80, 80 + 4096, 80 + 70_001), writeReply);
@@ -148,7 +149,7 @@ class PassthroughOverFuseTest {
                 .isZero();
 
         // The kernel offered zero-message opendir: OPENDIR says ENOSYS, listings come without a handle.
-        Wire.Reply dir = call(request(Opcode.OPENDIR, ++unique, ROOT, args().u32(Linux.O_DIRECTORY).u32(0)));
+        Wire.Reply dir = call(request(Opcode.OPENDIR, ++unique, ROOT, args().u32(Fcntl.O_DIRECTORY).u32(0)));
         assertThat(dir.error()).isEqualTo(-Errno.ENOSYS.code());
         long dh = 0;
         Wire.Reply plus = call(request(Opcode.READDIRPLUS.code(), ++unique, ROOT, readIn(dh, 0, 4096)));
@@ -206,7 +207,7 @@ class PassthroughOverFuseTest {
         Wire.Reply link = call(request(Opcode.LOOKUP, ++unique, ROOT, args().cstring("passwd")));
         assertThat(link.u32(40 + 60) & Linux.S_IFMT).isEqualTo(Linux.S_IFLNK);
         long node = link.u64(0);
-        assertThat(call(request(Opcode.OPEN, ++unique, node, args().u32(Linux.O_RDONLY).u32(0))).error())
+        assertThat(call(request(Opcode.OPEN, ++unique, node, args().u32(Fcntl.O_RDONLY).u32(0))).error())
                 .isEqualTo(-Errno.ELOOP.code());
         Wire.Reply text = call(request(Opcode.READLINK, ++unique, node, args()));
         assertThat(text.string(0, text.payloadLength())).isEqualTo("/etc/passwd");
@@ -225,14 +226,14 @@ class PassthroughOverFuseTest {
                     args().u32(7).u32(38).u32(0).u32(0xFFFF_FFFFL).u32(0xFFFF_FFFFL).zeros(44)));
             long f = lookup(ROOT, "f");
             int erofs = -Errno.EROFS.code();
-            assertThat(call(request(Opcode.OPEN, ++unique, f, args().u32(Linux.O_RDWR).u32(0))).error())
+            assertThat(call(request(Opcode.OPEN, ++unique, f, args().u32(Fcntl.O_RDWR).u32(0))).error())
                     .isEqualTo(erofs);
             assertThat(call(request(Opcode.CREATE, ++unique, ROOT,
-                    args().u32(Linux.O_RDWR).u32(0644).u32(0).u32(0).cstring("g"))).error()).isEqualTo(erofs);
+                    args().u32(Fcntl.O_RDWR).u32(0644).u32(0).u32(0).cstring("g"))).error()).isEqualTo(erofs);
             assertThat(call(request(Opcode.UNLINK, ++unique, ROOT, args().cstring("f"))).error()).isEqualTo(erofs);
             assertThat(call(request(Opcode.MKDIR, ++unique, ROOT, args().u32(0755).u32(0).cstring("d"))).error())
                     .isEqualTo(erofs);
-            Wire.Reply open = call(request(Opcode.OPEN, ++unique, f, args().u32(Linux.O_RDONLY).u32(0)));
+            Wire.Reply open = call(request(Opcode.OPEN, ++unique, f, args().u32(Fcntl.O_RDONLY).u32(0)));
             assertThat(open.error()).isZero();
             Wire.Reply read = call(request(Opcode.READ.code(), ++unique, f, readIn(open.u64(0), 0, 100)));
             assertThat(read.string(0, read.payloadLength())).isEqualTo("read me");
