@@ -19,8 +19,9 @@ import picocli.CommandLine.Spec;
         description = {
             "List this user's running VMs: NAME, STATUS, the supervisor's PID, UPTIME and the SPEC each was"
                     + " started from, by name.",
-            "A VM whose supervising krunctl process was killed (SIGKILL, a crash) is listed by -a with the"
-                    + " status 'gone'; its entry is removed when its name is used again."
+            "With -a, also a VM started with -d that has ended (status exited(N), N its exit code; krunctl logs"
+                    + " still shows its output) and one whose supervising krunctl process was killed (SIGKILL, a"
+                    + " crash; status gone). Such an entry is removed when its name is used again."
         },
         footerHeading = "%nExamples:%n",
         footer = {"  krunctl ps", "  krunctl ps -a"})
@@ -28,7 +29,7 @@ final class PsCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = {"-a", "--all"}, description = "Also list VMs whose supervisor is gone.")
+    @Option(names = {"-a", "--all"}, description = "Also list VMs that have exited or whose supervisor is gone.")
     boolean all;
 
     @Override
@@ -40,12 +41,20 @@ final class PsCommand implements Callable<Integer> {
         for (VmRegistry.Entry e : entries) {
             boolean alive = e.alive();
             if (alive || all) {
-                out.printf(format, e.name(), alive ? "running" : "gone", e.pid(),
+                out.printf(format, e.name(), status(e, alive), e.pid(),
                         alive ? uptime(Duration.between(e.created(), Instant.now())) : "-", e.spec());
             }
         }
         out.flush();
         return ExitCodes.OK;
+    }
+
+    /** running, starting, exited(N) for a detached VM that has ended, gone for one whose supervisor died. */
+    static String status(VmRegistry.Entry e, boolean alive) {
+        if (alive) {
+            return e.status() == VmRegistry.Status.STARTING ? "starting" : "running";
+        }
+        return e.status() == VmRegistry.Status.EXITED ? "exited(" + e.exitCode() + ")" : "gone";
     }
 
     /** 42s, 3m07s, 2h05m, 3d04h. */

@@ -78,6 +78,16 @@ final class RunCommand implements Callable<Integer> {
                     + " lower-case letters, digits and '-'. Default: the spec's name and a random suffix.")
     String name;
 
+    @Option(names = {"-d", "--detach"},
+            description = "Run the VM in the background, in a session of its own: print its name once the workload"
+                    + " runs and exit 0. The workload's stdout and stderr go to files that krunctl logs shows;"
+                    + " krunctl ps, exec, stop and kill reach it by name.")
+    boolean detach;
+
+    /** Set on the supervisor that run -d starts: it takes over the name its parent claimed. */
+    @Option(names = "--adopt", hidden = true)
+    boolean adopt;
+
     @Option(names = "--console", paramLabel = "FILE",
             description = "Write the guest console (kernel and init messages) to FILE.")
     Path consoleLog;
@@ -128,14 +138,22 @@ final class RunCommand implements Callable<Integer> {
                 .withVerbose(verbose)
                 .withTimeout(Optional.ofNullable(timeout))
                 .withStopTimeout(stopTimeout);
-        try (VmRegistry.Claim claim = VmRegistry.ofCurrentUser().claim(vmName, specFile.toAbsolutePath().toString(),
-                        config.process().env(), config.process().workdir());
+        VmRegistry registry = VmRegistry.ofCurrentUser();
+        if (detach && !adopt) {
+            return Detach.start(registry, vmName, name == null, config, specFile, spec, err);
+        }
+        try (VmRegistry.Claim claim = adopt ? registry.adopt(vmName)
+                        : registry.claim(vmName, specFile.toAbsolutePath().toString(), config.process().env(),
+                                config.process().workdir());
                 Vm vm = Vm.prepare(config, options)) {
             vm.serveExec(claim.entry().execSocket());
             // Signals krunctl receives go to the workload while the VM runs.
             HostSignals.route(vm::hostSignal);
             vm.start();
-            return vm.waitForExit();
+            vm.workloadStarted().thenRun(() -> record(claim, VmRegistry.Claim::markRunning));
+            int code = vm.waitForExit();
+            record(claim, c -> c.markExited(code));
+            return code;
         } catch (VmmException e) {
             err.println("krunctl: " + e.getMessage());
             if (parent.debug) {
@@ -146,6 +164,20 @@ final class RunCommand implements Callable<Integer> {
         } finally {
             HostSignals.route(null);
         }
+    }
+
+    /** Something the registry should know; a failure to record it costs ps its accuracy, not the run. */
+    private static void record(VmRegistry.Claim claim, Recording step) {
+        try {
+            step.record(claim);
+        } catch (java.io.IOException e) {
+            org.apache.logging.log4j.LogManager.getLogger(RunCommand.class).warn("cannot record the VM's state: {}",
+                    e.getMessage());
+        }
+    }
+
+    private interface Recording {
+        void record(VmRegistry.Claim claim) throws java.io.IOException;
     }
 
     /** The spec's name and four random hex digits, within the 63 characters a name may have. */

@@ -178,8 +178,7 @@ public final class Vm implements VmControl, AutoCloseable {
         }
         // The time limit is the workload's: it starts when the init, having started the workload,
         // opens the control port, so that boot time does not count.
-        options.timeout().ifPresent(limit -> qmp.portOpened(QemuCommand.CONTROL_DEVICE_ID)
-                .thenRun(() -> run.startTimeout(limit)));
+        options.timeout().ifPresent(limit -> workloadStarted().thenRun(() -> run.startTimeout(limit)));
     }
 
     /**
@@ -193,6 +192,14 @@ public final class Vm implements VmControl, AutoCloseable {
             throw new VmmException(VmmException.Kind.VM_FAILED, "cannot serve exec on " + socket + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Completes once the workload has started (the init opens the control port right after it
+     * started the workload); never if the VM ends before.
+     */
+    public CompletableFuture<Void> workloadStarted() {
+        return qmp.portOpened(QemuCommand.CONTROL_DEVICE_ID);
     }
 
     @Override

@@ -33,6 +33,16 @@ public final class VmRegistry {
     private static final String RECORD = "vm.json";
     private static final String EXEC_SOCKET = "exec.sock";
 
+    /** Where a VM is in its life, as its supervisor last recorded it. */
+    public enum Status {
+        /** Claimed; the workload has not started yet. */
+        STARTING,
+        /** The workload runs. */
+        RUNNING,
+        /** The VM has ended; {@link Entry#exitCode()} says how. Only a detached VM's entry stays. */
+        EXITED
+    }
+
     /**
      * What the registry knows of one VM.
      *
@@ -43,10 +53,13 @@ public final class VmRegistry {
      * @param created   when it was started
      * @param env       the workload's environment, which an exec starts from
      * @param workdir   the workload's working directory, where an exec starts
+     * @param status    where it is in its life
+     * @param exitCode  how it ended, once {@link Status#EXITED}; -1 before
+     * @param detached  whether it runs detached ({@code run -d}): its logs and entry outlive it
      * @param dir       its directory
      */
     public record Entry(String name, long pid, long startTime, String spec, Instant created, Map<String, String> env,
-            String workdir, Path dir) {
+            String workdir, Status status, int exitCode, boolean detached, Path dir) {
         public Entry {
             env = Map.copyOf(env);
         }
@@ -56,26 +69,77 @@ public final class VmRegistry {
             return dir.resolve(EXEC_SOCKET);
         }
 
+        /** A detached VM's stdout: the workload's. */
+        public Path stdoutLog() {
+            return dir.resolve("stdout.log");
+        }
+
+        /** A detached VM's stderr: the workload's, and krunctl's own messages about the run. */
+        public Path stderrLog() {
+            return dir.resolve("stderr.log");
+        }
+
         /** Whether the process that wrote the entry still runs. */
         public boolean alive() {
             return startTimeOf(pid).equals(OptionalLong.of(startTime));
         }
+
+        Entry with(long newPid, long newStartTime, Status newStatus, int newExitCode) {
+            return new Entry(name, newPid, newStartTime, spec, created, env, workdir, newStatus, newExitCode, detached,
+                    dir);
+        }
     }
 
-    /** A claimed name; {@link #close()} gives it back (the VM has ended). */
+    /**
+     * A claimed name. The supervisor records the VM's progress through it; {@link #close()} gives
+     * the name back (a detached VM's entry stays, marked exited, for {@code logs} and {@code ps -a}).
+     */
     public static final class Claim implements AutoCloseable {
-        private final Entry entry;
+        private Entry entry;
+        private boolean handedOver;
 
         private Claim(Entry entry) {
             this.entry = entry;
         }
 
-        public Entry entry() {
+        public synchronized Entry entry() {
             return entry;
         }
 
+        /** The workload runs. */
+        public synchronized void markRunning() throws IOException {
+            entry = entry.with(entry.pid(), entry.startTime(), Status.RUNNING, -1);
+            write(entry);
+        }
+
+        /** The VM has ended with {@code exitCode}. */
+        public synchronized void markExited(int exitCode) throws IOException {
+            entry = entry.with(entry.pid(), entry.startTime(), Status.EXITED, exitCode);
+            write(entry);
+        }
+
+        /** The entry as it is on disk now (another process may have taken it over, see {@link #adopt}). */
+        public synchronized Entry reread() throws IOException {
+            return read(entry.dir()).orElseThrow(() -> new IOException("the VM's record " + entry.dir()
+                    + " is gone"));
+        }
+
+        /** Another process ({@link #adopt}) owns the entry from now on: closing leaves it alone. */
+        public synchronized void handOver() {
+            handedOver = true;
+        }
+
+        /** Removes the entry and its logs now, whoever owns it (a detached VM that never started). */
+        public synchronized void discard() {
+            deleteTree(entry.dir());
+        }
+
+        /** Gives the name back; a detached VM's entry stays with its logs until the name is used again. */
         @Override
-        public void close() {
+        public synchronized void close() {
+            if (handedOver || entry.detached()) {
+                return;
+            }
             deleteTree(entry.dir());
         }
     }
@@ -115,6 +179,17 @@ public final class VmRegistry {
      * @throws VmmException {@link VmmException.Kind#NAME_IN_USE} if a live VM has it
      */
     public Claim claim(String name, String spec, Map<String, String> env, String workdir) throws VmmException {
+        return claim(name, spec, env, workdir, false);
+    }
+
+    /**
+     * Claims {@code name} for this process; {@code detached} keeps the entry and its logs after the
+     * VM ends.
+     *
+     * @throws VmmException {@link VmmException.Kind#NAME_IN_USE} if a live VM has it
+     */
+    public Claim claim(String name, String spec, Map<String, String> env, String workdir, boolean detached)
+            throws VmmException {
         try {
             Files.createDirectories(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             Path dir = root.resolve(name);
@@ -140,7 +215,8 @@ public final class VmRegistry {
                     continue;
                 }
                 long pid = ProcessHandle.current().pid();
-                Entry entry = new Entry(name, pid, startTimeOf(pid).orElse(0), spec, Instant.now(), env, workdir, dir);
+                Entry entry = new Entry(name, pid, startTimeOf(pid).orElse(0), spec, Instant.now(), env, workdir,
+                        Status.STARTING, -1, detached, dir);
                 write(entry);
                 return new Claim(entry);
             }
@@ -158,16 +234,52 @@ public final class VmRegistry {
      * @throws VmmException {@link VmmException.Kind#NO_SUCH_VM} if none runs (a stale entry is cleaned)
      */
     public Entry find(String name) throws VmmException {
-        Path dir = root.resolve(name);
-        Optional<Entry> entry = read(dir);
-        if (entry.isPresent() && entry.get().alive()) {
-            return entry.get();
+        Entry entry = read(root.resolve(name)).orElseThrow(() -> new VmmException(VmmException.Kind.NO_SUCH_VM,
+                "no running VM is named " + name + " (krunctl ps lists the running ones)"));
+        if (entry.alive()) {
+            return entry;
         }
-        if (entry.isPresent()) {
-            deleteTree(dir);
+        if (entry.status() == Status.EXITED) {
+            throw new VmmException(VmmException.Kind.NO_SUCH_VM, "the VM named " + name + " has exited (status "
+                    + entry.exitCode() + "); krunctl logs " + name + " shows its output");
         }
+        deleteTree(entry.dir());
         throw new VmmException(VmmException.Kind.NO_SUCH_VM, "no running VM is named " + name
-                + " (krunctl ps lists the running ones)");
+                + " (its krunctl process is gone)");
+    }
+
+    /**
+     * The entry named {@code name}, running or not.
+     *
+     * @throws VmmException {@link VmmException.Kind#NO_SUCH_VM} if there is none
+     */
+    public Entry get(String name) throws VmmException {
+        return read(root.resolve(name)).orElseThrow(() -> new VmmException(VmmException.Kind.NO_SUCH_VM,
+                "no VM is named " + name + " (krunctl ps -a lists them)"));
+    }
+
+    /**
+     * Takes over the entry {@code name} that this process's parent claimed for it ({@code run -d}
+     * claims the name, then starts the supervisor in a session of its own).
+     *
+     * @throws VmmException {@link VmmException.Kind#NO_SUCH_VM} if the parent did not claim it
+     */
+    public Claim adopt(String name) throws VmmException {
+        Entry entry = get(name);
+        long parent = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
+        if (entry.pid() != parent) {
+            throw new VmmException(VmmException.Kind.NO_SUCH_VM, "the VM named " + name
+                    + " was not claimed by this process's parent; --adopt is for krunctl run -d only");
+        }
+        long pid = ProcessHandle.current().pid();
+        Claim claim = new Claim(entry.with(pid, startTimeOf(pid).orElse(0), Status.STARTING, -1));
+        try {
+            write(claim.entry());
+        } catch (IOException e) {
+            throw new VmmException(VmmException.Kind.VM_FAILED, "cannot record the VM in " + root + ": "
+                    + e.getMessage(), e);
+        }
+        return claim;
     }
 
     /** Every entry, live or stale, by name. */
@@ -199,7 +311,9 @@ public final class VmRegistry {
             o.required("env").properties().forEach(e -> env.put(e.getKey(), e.getValue().asText()));
             return Optional.of(new Entry(o.required("name").asText(), o.required("pid").asLong(),
                     o.required("startTime").asLong(), o.required("spec").asText(),
-                    Instant.parse(o.required("created").asText()), env, o.required("workdir").asText(), dir));
+                    Instant.parse(o.required("created").asText()), env, o.required("workdir").asText(),
+                    Status.valueOf(o.required("status").asText()), o.required("exitCode").asInt(),
+                    o.required("detached").asBoolean(), dir));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
@@ -208,7 +322,8 @@ public final class VmRegistry {
     private static void write(Entry entry) throws IOException {
         var o = JSON.createObjectNode().put("name", entry.name()).put("pid", entry.pid())
                 .put("startTime", entry.startTime()).put("spec", entry.spec()).put("created", entry.created().toString())
-                .put("workdir", entry.workdir());
+                .put("workdir", entry.workdir()).put("status", entry.status().name()).put("exitCode", entry.exitCode())
+                .put("detached", entry.detached());
         var env = o.putObject("env");
         entry.env().forEach(env::put);
         Path tmp = entry.dir().resolve(RECORD + ".tmp");
@@ -216,12 +331,18 @@ public final class VmRegistry {
         Files.move(tmp, entry.dir().resolve(RECORD), StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /** Field 22 of {@code /proc/PID/stat}, or empty if no such process runs. */
+    /**
+     * Field 22 of {@code /proc/PID/stat}, or empty if no such process runs: a zombie (a process that
+     * has ended but that its parent has not reaped, as an orphan waits for a slow init) runs no more.
+     */
     static OptionalLong startTimeOf(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
             // The command name, field 2, may hold spaces and parentheses: count from the last ')'.
             String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            if (after[0].equals("Z") || after[0].equals("X")) {
+                return OptionalLong.empty();
+            }
             return OptionalLong.of(Long.parseLong(after[19]));
         } catch (IOException | RuntimeException e) {
             return OptionalLong.empty();

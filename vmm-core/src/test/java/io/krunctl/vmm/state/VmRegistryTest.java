@@ -88,10 +88,37 @@ class VmRegistryTest {
         }
     }
 
+    @Test
+    void aDetachedVmsEntryOutlivesItMarkedWithItsExitCode() throws Exception {
+        VmRegistry registry = registry();
+        try (VmRegistry.Claim claim = registry.claim("job", "job.yaml", Map.of(), "/", true)) {
+            claim.markRunning();
+            assertThat(registry.get("job").status()).isEqualTo(VmRegistry.Status.RUNNING);
+            claim.markExited(7);
+        }
+
+        VmRegistry.Entry entry = registry.get("job");
+        assertThat(entry.status()).isEqualTo(VmRegistry.Status.EXITED);
+        assertThat(entry.exitCode()).isEqualTo(7);
+        assertThat(entry.stdoutLog()).isEqualTo(dir.resolve("krunctl/job/stdout.log"));
+    }
+
+    @Test
+    void onlyTheClaimantsChildMayAdoptAName() throws Exception {
+        VmRegistry registry = registry();
+        try (VmRegistry.Claim claim = registry.claim("job", "job.yaml", Map.of(), "/", true)) {
+            assertThatThrownBy(() -> registry.adopt("job")).isInstanceOfSatisfying(VmmException.class,
+                    e -> assertThat(e.kind()).isEqualTo(VmmException.Kind.NO_SUCH_VM))
+                    .hasMessageContaining("not claimed by this process's parent");
+            claim.discard();
+        }
+        assertThat(registry.list()).isEmpty();
+    }
+
     private void writeEntry(String name, long pid, long startTime) throws Exception {
         Path d = Files.createDirectories(dir.resolve("krunctl").resolve(name));
         Files.writeString(d.resolve("vm.json"), "{\"name\":\"" + name + "\",\"pid\":" + pid + ",\"startTime\":"
                 + startTime + ",\"spec\":\"old.yaml\",\"created\":\"2026-01-01T00:00:00Z\",\"workdir\":\"/\","
-                + "\"env\":{}}");
+                + "\"env\":{},\"status\":\"RUNNING\",\"exitCode\":-1,\"detached\":false}");
     }
 }

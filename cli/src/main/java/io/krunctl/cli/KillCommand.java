@@ -1,0 +1,70 @@
+package io.krunctl.cli;
+
+import io.krunctl.nativeio.NativeException;
+import io.krunctl.nativeio.Signals;
+import io.krunctl.vmm.VmmException;
+import io.krunctl.vmm.state.VmRegistry;
+import java.io.PrintWriter;
+import java.util.OptionalInt;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code krunctl kill NAME [SIGNAL]}: a signal to a running VM's workload. */
+@Command(
+        name = "kill",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = {
+            "Send SIGNAL (default TERM) to the workload of the running VM named NAME, as if it were sent to the"
+                    + " krunctl run that supervises it: HUP, INT, QUIT, TERM, USR1 and USR2 reach the workload (a"
+                    + " second INT or TERM stops the VM hard), and KILL stops the VM at once.",
+            "SIGNAL is a name, with or without SIG, or a number."
+        },
+        footerHeading = "%nExamples:%n",
+        footer = {"  krunctl kill web", "  krunctl kill web HUP", "  krunctl kill web 9"})
+final class KillCommand implements Callable<Integer> {
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The running VM.")
+    String name;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "SIGNAL", defaultValue = "TERM",
+            description = "The signal. Default: ${DEFAULT-VALUE}.")
+    String signal;
+
+    @Override
+    public Integer call() {
+        OptionalInt number = Signals.parse(signal);
+        if (number.isEmpty() || !forwardable(number.getAsInt())) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "SIGNAL " + signal
+                    + ": krunctl passes on HUP, INT, QUIT, TERM, USR1, USR2 and KILL, by name or number");
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            VmRegistry.Entry vm = VmRegistry.ofCurrentUser().find(name);
+            Signals.kill(vm.pid(), number.getAsInt());
+            return ExitCodes.OK;
+        } catch (VmmException e) {
+            err.println("krunctl: " + e.getMessage());
+            err.flush();
+            return ExitCodes.of(e.kind());
+        } catch (NativeException e) {
+            err.println("krunctl: cannot signal the VM named " + name + ": " + e.getMessage());
+            err.flush();
+            return ExitCodes.VM_FAILED;
+        }
+    }
+
+    /** The signals the supervisor passes on, and SIGKILL, which ends it and with it QEMU. */
+    static boolean forwardable(int signal) {
+        return switch (signal) {
+            case Signals.SIGHUP, Signals.SIGINT, Signals.SIGQUIT, Signals.SIGTERM, Signals.SIGUSR1, Signals.SIGUSR2,
+                    Signals.SIGKILL -> true;
+            default -> false;
+        };
+    }
+}
