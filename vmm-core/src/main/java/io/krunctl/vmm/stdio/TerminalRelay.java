@@ -3,7 +3,6 @@ package io.krunctl.vmm.stdio;
 import io.krunctl.vmm.qemu.ChardevSocket;
 import io.krunctl.nativeio.NativeException;
 import io.krunctl.nativeio.Terminal;
-import io.krunctl.nativeio.Termios;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -24,9 +23,9 @@ import org.apache.logging.log4j.Logger;
  * byte to and from the host terminal, which is in raw mode meanwhile, so that the guest's line
  * discipline does all the terminal work (echo, line editing, ^C to SIGINT).
  *
- * <p>The host terminal's settings are saved before raw mode and always put back: by
- * {@link #restore()} when the run ends, normally or by an exception, and by a shutdown hook if the
- * JVM exits first. Only SIGKILL leaves the terminal raw ({@code stty sane} repairs it).
+ * <p>The host terminal's settings are saved before raw mode and always put back ({@link RawTerminal}):
+ * by {@link #restore()} when the run ends, normally or by an exception, and by a shutdown hook if the
+ * JVM exits first.
  *
  * <p>Host input is read through a {@link WakeableStdin} rather than a blocking read, so the relay
  * stops reading the moment the VM ends and keystrokes typed after that stay with the user's shell.
@@ -40,16 +39,13 @@ public final class TerminalRelay implements AutoCloseable {
     private final CompletableFuture<SocketChannel> console = new CompletableFuture<>();
     private final CompletableFuture<Void> outputDone = new CompletableFuture<>();
     private final WakeableStdin stdin;
-    private final Termios saved;
-    private final Thread restoreHook;
+    private final RawTerminal terminal;
     private Thread input;
-    private boolean raw;
 
-    private TerminalRelay(ServerSocketChannel listener, WakeableStdin stdin, Termios saved) {
+    private TerminalRelay(ServerSocketChannel listener, WakeableStdin stdin, RawTerminal terminal) {
         this.listener = listener;
         this.stdin = stdin;
-        this.saved = saved;
-        this.restoreHook = Thread.ofPlatform().unstarted(this::restoreQuietly);
+        this.terminal = terminal;
     }
 
     /** Whether stdin, stdout and stderr are all terminals: the condition for terminal mode. */
@@ -73,10 +69,10 @@ public final class TerminalRelay implements AutoCloseable {
      * after this returns. The terminal is not touched until {@link #start()}.
      */
     public static TerminalRelay bind(Path consoleSocket) throws IOException {
-        Termios saved = Terminal.getAttributes(STDIN);
+        RawTerminal terminal = RawTerminal.save(STDIN);
         ServerSocketChannel channel = ChardevSocket.listen(consoleSocket);
         try {
-            return new TerminalRelay(channel, new WakeableStdin(BUFFER_SIZE), saved);
+            return new TerminalRelay(channel, new WakeableStdin(BUFFER_SIZE), terminal);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
@@ -85,11 +81,7 @@ public final class TerminalRelay implements AutoCloseable {
 
     /** Puts the host terminal in raw mode and starts relaying. */
     public void start() throws IOException {
-        Runtime.getRuntime().addShutdownHook(restoreHook);
-        synchronized (this) {
-            Terminal.setAttributes(STDIN, Terminal.TCSADRAIN, saved.raw());
-            raw = true;
-        }
+        terminal.enter();
         Thread.ofPlatform().daemon().name("tty-accept").start(() -> {
             try {
                 console.complete(listener.accept());
@@ -151,24 +143,7 @@ public final class TerminalRelay implements AutoCloseable {
     /** Stops reading the terminal and puts its settings back; safe to call more than once. */
     public void restore() {
         stdin.wake();
-        restoreQuietly();
-        try {
-            Runtime.getRuntime().removeShutdownHook(restoreHook);
-        } catch (IllegalStateException e) {
-            // The JVM is shutting down; the hook restores the terminal.
-        }
-    }
-
-    private synchronized void restoreQuietly() {
-        if (!raw) {
-            return;
-        }
-        try {
-            Terminal.setAttributes(STDIN, Terminal.TCSADRAIN, saved);
-            raw = false;
-        } catch (NativeException e) {
-            LOG.warn("cannot restore the terminal's settings ({}); run `stty sane`", e.getMessage());
-        }
+        terminal.restore();
     }
 
     @Override
