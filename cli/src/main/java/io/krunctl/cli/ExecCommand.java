@@ -1,10 +1,13 @@
 package io.krunctl.cli;
 
 import io.krunctl.nativeio.Signals;
+import io.krunctl.nativeio.Terminal;
 import io.krunctl.vmm.VmmException;
 import io.krunctl.vmm.agent.ExecClient;
 import io.krunctl.vmm.agent.ExecRequest;
 import io.krunctl.vmm.state.VmRegistry;
+import io.krunctl.vmm.stdio.RawTerminal;
+import io.krunctl.vmm.stdio.TerminalRelay;
 import io.krunctl.vmm.stdio.WakeableStdin;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -14,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
@@ -35,6 +39,7 @@ import picocli.CommandLine.Spec;
                     + " environment is the workload's (process.env of the spec) with PATH set if the spec did"
                     + " not, and -e on top; it starts in the workload's working directory unless -w says"
                     + " otherwise, as root unless -u says otherwise. Without -i its stdin is empty.",
+            "With -it, COMMAND runs on a terminal of its own, for an interactive shell.",
             "SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent to krunctl exec are passed to COMMAND."
                     + " If krunctl exec itself is killed, COMMAND is killed too. An exec into a VM that is"
                     + " still booting waits up to 60 s for the guest agent."
@@ -43,6 +48,7 @@ import picocli.CommandLine.Spec;
         footer = {
             "  krunctl exec web -- cat /etc/hostname",
             "  printf 'abc' | krunctl exec -i web -- cat",
+            "  krunctl exec -it web -- /bin/sh",
             "  krunctl exec -e K=V -w /tmp -u 1000:1000 web -- id"
         })
 final class ExecCommand implements Callable<Integer> {
@@ -51,6 +57,7 @@ final class ExecCommand implements Callable<Integer> {
     private static final Pattern USER = Pattern.compile("(\\d{1,10})(?::(\\d{1,10}))?");
     private static final Pattern ENV = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*=.*", Pattern.DOTALL);
     private static final int STDIN_BUFFER = 65_536;
+    private static final int STDIN = 0;
 
     @ParentCommand
     Main parent;
@@ -67,6 +74,12 @@ final class ExecCommand implements Callable<Integer> {
 
     @Option(names = {"-i", "--interactive"}, description = "Pass krunctl's stdin to COMMAND, to its end of file.")
     boolean interactive;
+
+    @Option(names = {"-t", "--tty"},
+            description = "Give COMMAND a terminal of its own in the guest, relayed to yours (which must be one) in"
+                    + " raw mode: with -i, keys such as ^C reach it as on a local terminal, and your window's size"
+                    + " follows. stdout and stderr are then one stream.")
+    boolean tty;
 
     @Option(names = {"-e", "--env"}, paramLabel = "NAME=VALUE",
             description = "Set an environment variable for COMMAND; repeatable.")
@@ -92,17 +105,34 @@ final class ExecCommand implements Callable<Integer> {
             err.flush();
             return ExitCodes.of(e.kind());
         }
-        request = request(vm);
+        Optional<Terminal.WindowSize> size = Optional.empty();
+        if (tty) {
+            if (!Terminal.isatty(STDIN)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "-t needs a terminal on stdin");
+            }
+            size = TerminalRelay.windowSize();
+        }
+        request = request(vm, size);
+        RawTerminal terminal = null;
         try (ExecClient client = ExecClient.connect(vm.execSocket())) {
             HostSignals.route(signal -> {
                 if (signal != Signals.SIGWINCH) {
                     client.signal(signal);
+                } else if (tty) {
+                    TerminalRelay.windowSize().ifPresent(s -> client.resize(s.rows(), s.cols()));
                 }
             });
+            if (tty) {
+                terminal = RawTerminal.save(STDIN);
+                terminal.enter();
+            }
             WakeableStdin stdin = interactive ? new WakeableStdin(STDIN_BUFFER) : null;
             try {
                 ExecClient.Outcome outcome = client.run(request, stdin, new FileOutputStream(FileDescriptor.out),
                         new FileOutputStream(FileDescriptor.err));
+                if (terminal != null) {
+                    terminal.restore();
+                }
                 outcome.failure().ifPresent(reason -> {
                     err.println("krunctl: exec: " + reason);
                     err.flush();
@@ -111,6 +141,9 @@ final class ExecCommand implements Callable<Integer> {
             } finally {
                 if (stdin != null) {
                     stdin.wake();
+                }
+                if (terminal != null) {
+                    terminal.restore();
                 }
             }
         } catch (IOException e) {
@@ -122,9 +155,12 @@ final class ExecCommand implements Callable<Integer> {
         }
     }
 
-    private ExecRequest request(VmRegistry.Entry vm) {
+    private ExecRequest request(VmRegistry.Entry vm, Optional<Terminal.WindowSize> size) {
         Map<String, String> environment = new LinkedHashMap<>(vm.env());
         environment.putIfAbsent("PATH", DEFAULT_PATH);
+        if (tty) {
+            environment.putIfAbsent("TERM", Optional.ofNullable(System.getenv("TERM")).orElse("xterm"));
+        }
         for (String assignment : env) {
             if (!ENV.matcher(assignment).matches()) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "-e " + assignment
@@ -151,6 +187,7 @@ final class ExecCommand implements Callable<Integer> {
             uid = Integer.parseUnsignedInt(m.group(1));
             gid = m.group(2) != null ? Integer.parseUnsignedInt(m.group(2)) : uid;
         }
-        return new ExecRequest(command, envList, dir, uid, gid, false, 0, 0);
+        return new ExecRequest(command, envList, dir, uid, gid, tty, size.map(Terminal.WindowSize::rows).orElse(24),
+                size.map(Terminal.WindowSize::cols).orElse(80));
     }
 }

@@ -131,6 +131,52 @@ class TerminalIT {
         assertThat(end).as("krunctl's own messages").doesNotContain("krunctl:");
     }
 
+    @Test
+    void execItGivesAShellTheTerminalItsSizeAndCtrlCAndRestoresTheTerminal() throws Exception {
+        String name = "tty-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        Path vmSpec = Krunctl.busyboxSpec(dir, "tty-host", "", "/bin/busybox", "sleep", "600");
+        Krunctl.Result started = Krunctl.run(new byte[0], "run", "-d", "--name", name, vmSpec.toString());
+        assertThat(started.exitCode()).as("stderr: %s", started.stderr()).isZero();
+        try {
+            Path before = dir.resolve("stty.before");
+            Path after = dir.resolve("stty.after");
+            Path script = dir.resolve("pane.sh");
+            Files.writeString(script, String.join("\n",
+                    "cd " + Krunctl.ROOT,
+                    "stty -g > " + before,
+                    "./krunctl exec -it -e 'PS1=exec$ ' " + name + " -- /bin/busybox sh",
+                    "echo \"krunctl-exit=$?\"",
+                    "stty -g > " + after,
+                    "exec sleep 600", ""));
+            tmux(true, "new-session", "-d", "-s", "it", "-x", "120", "-y", "40", "sh " + script);
+
+            awaitScreen("exec$ ", 1, BOOT);
+            type("tty; stty size", "Enter");
+            awaitScreen("40 120", 1, STEP);
+            assertThat(screen()).contains("/dev/pts/");
+
+            tmux(true, "resize-window", "-t", "it", "-x", "100", "-y", "30");
+            type("stty size", "Enter");
+            awaitScreen("30 100", 1, STEP);
+
+            type("/bin/busybox sh -c 'echo sleep''ing; exec /bin/busybox sleep 100'", "Enter");
+            int prompts = count(awaitScreen("sleeping", 1, STEP), "exec$ ");
+            type("C-c");
+            awaitScreen("exec$ ", prompts + 1, STEP);
+            type("echo \"status-$?\"", "Enter");
+            awaitScreen("status-130", 1, STEP);
+
+            type("exit 7", "Enter");
+            String end = awaitScreen("krunctl-exit=7", 1, STEP);
+            awaitFile(after);
+            assertThat(Files.readString(after)).as("host terminal settings after exec; screen:\n%s", end)
+                    .isEqualTo(Files.readString(before));
+            assertThat(end).as("krunctl's own messages").doesNotContain("krunctl:");
+        } finally {
+            Krunctl.run(new byte[0], "stop", "-t", "1", name);
+        }
+    }
+
     /**
      * With stdout redirected krunctl is in pipe mode and the terminal stays cooked, so ^C makes the
      * kernel send SIGINT to the whole foreground process group: krunctl passes it on, and QEMU, in a
