@@ -132,6 +132,26 @@ class ExecIT {
     }
 
     @Test
+    void anExecIntoAVmThatIsStillBootingWaitsForItsAgent() throws Exception {
+        String booting = "boot-" + UUID.randomUUID().toString().substring(0, 8);
+        Path spec = Krunctl.busyboxSpec(dir, "booting", "", "/bin/busybox", "sleep", "600");
+        try (KrunctlProcess other = KrunctlProcess.start("run", "--name", booting, spec.toString())) {
+            // The name is claimed before QEMU starts; exec as soon as it is there.
+            long deadline = System.nanoTime() + EXEC.toNanos();
+            while (!Krunctl.run(new byte[0], "ps").stdoutText().contains(booting + " ")) {
+                assertThat(System.nanoTime()).isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            Krunctl.Result r = exec(new byte[0], booting, "--", "/bin/busybox", "echo", "booted");
+
+            assertThat(r.exitCode()).as("stderr: %s", r.stderr()).isZero();
+            assertThat(r.stdoutText()).isEqualTo("booted\n");
+            other.signal("TERM");
+            assertThat(other.awaitExit(EXEC)).isEqualTo(143);
+        }
+    }
+
+    @Test
     void anUnknownNameIsAOneLineErrorWithItsOwnExitCode() throws Exception {
         Krunctl.Result r = exec(new byte[0], "no-such-vm-" + UUID.randomUUID().toString().substring(0, 8), "--",
                 "true");

@@ -1,5 +1,6 @@
 package io.krunctl.vmm.agent;
 
+import io.krunctl.vmm.Durations;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -39,15 +40,25 @@ public final class ExecRelay implements AutoCloseable {
     private final ServerSocketChannel listener;
     private final AgentChannel agent;
     private final Path socket;
+    private final Duration agentWait;
 
-    private ExecRelay(ServerSocketChannel listener, AgentChannel agent, Path socket) {
+    private ExecRelay(ServerSocketChannel listener, AgentChannel agent, Path socket, Duration agentWait) {
         this.listener = listener;
         this.agent = agent;
         this.socket = socket;
+        this.agentWait = agentWait;
     }
 
     /** Serves exec clients on {@code socket} (mode 0600) through {@code agent}. */
     public static ExecRelay serve(Path socket, AgentChannel agent) throws IOException {
+        return serve(socket, agent, AGENT_WAIT);
+    }
+
+    /**
+     * Serves exec clients on {@code socket} (mode 0600) through {@code agent}; an exec fails if the
+     * agent has not said HELLO within {@code agentWait} of it.
+     */
+    public static ExecRelay serve(Path socket, AgentChannel agent, Duration agentWait) throws IOException {
         Files.deleteIfExists(socket);
         ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
@@ -57,7 +68,7 @@ public final class ExecRelay implements AutoCloseable {
             listener.close();
             throw e;
         }
-        ExecRelay relay = new ExecRelay(listener, agent, socket);
+        ExecRelay relay = new ExecRelay(listener, agent, socket, agentWait);
         Thread.ofVirtual().name("exec-accept").start(relay::acceptLoop);
         return relay;
     }
@@ -87,10 +98,11 @@ public final class ExecRelay implements AutoCloseable {
             }
             ExecRequest request = ExecRequest.fromJson(clientSession, exec.payload());
             try {
-                agent.ready().get(AGENT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                agent.ready().get(agentWait.toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
                 FrameCodec.write(client, Frame.failed(clientSession, CANNOT_EXEC, "the guest agent did not answer"
-                        + " within " + AGENT_WAIT.toSeconds() + " s of the exec; is the VM still booting?"));
+                        + " within " + Durations.format(agentWait) + " of the exec (a guest without the agent, or"
+                        + " one that has not booted)"));
                 return;
             } catch (ExecutionException e) {
                 FrameCodec.write(client, Frame.failed(clientSession, CANNOT_EXEC, "the VM has stopped"));

@@ -9,6 +9,7 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
@@ -141,6 +142,20 @@ class ExecRelayTest {
             for (int i = 0; i < 8; i++) {
                 assertThat(results.get(i).get(30, TimeUnit.SECONDS)).isEqualTo(inputs.get(i));
             }
+        }
+    }
+
+    @Test
+    void anExecIntoAVmWhoseAgentNeverAnswersFailsWithAClearReasonAfterTheWait() throws Exception {
+        try (AgentChannel silent = AgentChannel.listen(dir.resolve("silent.sock"));
+                ExecRelay waiting = ExecRelay.serve(dir.resolve("silent-exec.sock"), silent, Duration.ofMillis(300));
+                ExecClient client = ExecClient.connect(dir.resolve("silent-exec.sock"))) {
+            ExecClient.Outcome outcome = client.run(new ExecRequest(List.of("true"), List.of(), "/", 0, 0, false, 0, 0),
+                    null, new ByteArrayOutputStream(), new ByteArrayOutputStream());
+
+            assertThat(outcome.exitCode()).isEqualTo(ExecRelay.CANNOT_EXEC);
+            assertThat(outcome.failure()).hasValueSatisfying(reason -> assertThat(reason)
+                    .startsWith("the guest agent did not answer within 300ms of the exec"));
         }
     }
 
