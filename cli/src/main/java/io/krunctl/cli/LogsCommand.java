@@ -1,6 +1,8 @@
 package io.krunctl.cli;
 
 import io.krunctl.vmm.VmmException;
+import io.krunctl.vmm.agent.Frame;
+import io.krunctl.vmm.agent.FrameCodec;
 import io.krunctl.vmm.state.VmRegistry;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -8,6 +10,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -22,9 +28,11 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = {
-            "Print what the workload of the VM named NAME, started with krunctl run -d, wrote: its stdout on"
-                    + " stdout, its stderr (with krunctl's own messages about the run) on stderr. Works while the"
-                    + " VM runs and after it has exited, until its name is used again."
+            "Print what the workload of the VM named NAME wrote: its stdout on stdout, its stderr on stderr.",
+            "For a VM started with krunctl run -d, everything, with krunctl's own messages about the run on"
+                    + " stderr, while it runs and after it has exited, until its name is used again. For a VM"
+                    + " running in the foreground, the last 256 KiB of each stream (the rest went to its terminal"
+                    + " or pipeline), stdout first, while it runs."
         },
         footerHeading = "%nExamples:%n",
         footer = {"  krunctl logs web", "  krunctl logs -f web"})
@@ -51,14 +59,11 @@ final class LogsCommand implements Callable<Integer> {
             err.flush();
             return ExitCodes.of(e.kind());
         }
-        if (!vm.detached()) {
-            err.println("krunctl: the VM named " + name + " was not started with -d: its output goes to the"
-                    + " terminal of its krunctl run");
-            err.flush();
-            return ExitCodes.USAGE;
-        }
         OutputStream stdout = new FileOutputStream(FileDescriptor.out);
         OutputStream stderr = new FileOutputStream(FileDescriptor.err);
+        if (!vm.detached()) {
+            return fromSupervisor(vm, stdout, stderr, err);
+        }
         try (InputStream out = Files.newInputStream(vm.stdoutLog());
                 InputStream errLog = Files.newInputStream(vm.stderrLog())) {
             while (true) {
@@ -80,6 +85,29 @@ final class LogsCommand implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return ExitCodes.OK;
+        }
+    }
+
+    /** A foreground VM's output, as its supervisor keeps the last of it ({@code OutputLog}). */
+    private int fromSupervisor(VmRegistry.Entry vm, OutputStream stdout, OutputStream stderr, PrintWriter err) {
+        if (!vm.alive()) {
+            err.println("krunctl: the VM named " + name + " has ended; only a VM started with -d keeps its output");
+            err.flush();
+            return ExitCodes.NO_SUCH_VM;
+        }
+        try (SocketChannel supervisor = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            supervisor.connect(UnixDomainSocketAddress.of(vm.logsSocket()));
+            supervisor.write(ByteBuffer.wrap(new byte[] {(byte) (follow ? 1 : 0)}));
+            Frame f;
+            while ((f = FrameCodec.read(supervisor)) != null) {
+                (f.kind() == Frame.Kind.STDERR ? stderr : stdout).write(f.payload());
+                (f.kind() == Frame.Kind.STDERR ? stderr : stdout).flush();
+            }
+            return ExitCodes.OK;
+        } catch (IOException e) {
+            err.println("krunctl: cannot read the output of " + name + ": " + e.getMessage());
+            err.flush();
+            return ExitCodes.VM_FAILED;
         }
     }
 }

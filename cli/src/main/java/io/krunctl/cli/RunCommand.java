@@ -147,6 +147,9 @@ final class RunCommand implements Callable<Integer> {
                                 config.process().workdir());
                 Vm vm = Vm.prepare(config, options)) {
             vm.serveExec(claim.entry().execSocket());
+            if (!claim.entry().detached()) {
+                vm.serveLogs(claim.entry().logsSocket());
+            }
             // Signals krunctl receives go to the workload while the VM runs.
             HostSignals.route(vm::hostSignal);
             vm.start();

@@ -38,7 +38,7 @@ class ExecIT {
         Krunctl.assumeQemu();
         name = "exec-it-" + UUID.randomUUID().toString().substring(0, 8);
         Path spec = Krunctl.busyboxSpec(dir, "waiter", "", "/bin/busybox", "sh", "-c",
-                "echo ready && exec /bin/busybox sleep 600");
+                "trap 'echo usr1' USR1; echo ready; while :; do /bin/busybox sleep 0.1; done");
         vm = KrunctlProcess.start("run", "--name", name, spec.toString());
         vm.awaitStdout("ready\n", Duration.ofMinutes(2));
     }
@@ -134,7 +134,8 @@ class ExecIT {
     @Test
     void anExecIntoAVmThatIsStillBootingWaitsForItsAgent() throws Exception {
         String booting = "boot-" + UUID.randomUUID().toString().substring(0, 8);
-        Path spec = Krunctl.busyboxSpec(dir, "booting", "", "/bin/busybox", "sleep", "600");
+        Path spec = Krunctl.busyboxSpec(dir, "booting", "", "/bin/busybox", "sh", "-c",
+                "echo up; exec /bin/busybox sleep 600");
         try (KrunctlProcess other = KrunctlProcess.start("run", "--name", booting, spec.toString())) {
             // The name is claimed before QEMU starts; exec as soon as it is there.
             long deadline = System.nanoTime() + EXEC.toNanos();
@@ -146,9 +147,29 @@ class ExecIT {
 
             assertThat(r.exitCode()).as("stderr: %s", r.stderr()).isZero();
             assertThat(r.stdoutText()).isEqualTo("booted\n");
-            other.signal("TERM");
-            assertThat(other.awaitExit(EXEC)).isEqualTo(143);
+            // logs -f of a foreground VM: what it kept, then nothing more until the VM ends.
+            try (KrunctlProcess follower = KrunctlProcess.start("logs", "-f", booting)) {
+                follower.awaitStdout("up\n", EXEC);
+                other.signal("TERM");
+                assertThat(other.awaitExit(EXEC)).isEqualTo(143);
+                assertThat(follower.awaitExit(EXEC)).as("logs -f ends with the VM").isZero();
+                assertThat(follower.stdoutToEnd()).isEqualTo("up\n");
+            }
         }
+    }
+
+    @Test
+    void killAndLogsWorkOnAForegroundVmToo() throws Exception {
+        assertThat(Krunctl.run(new byte[0], "kill", name, "USR1").exitCode()).isZero();
+
+        long deadline = System.nanoTime() + EXEC.toNanos();
+        Krunctl.Result logs;
+        do {
+            logs = Krunctl.run(new byte[0], "logs", name);
+            assertThat(System.nanoTime()).as("usr1 in the logs: %s", logs.stdoutText()).isLessThan(deadline);
+        } while (!logs.stdoutText().contains("usr1"));
+        assertThat(logs.exitCode()).isZero();
+        assertThat(logs.stdoutText()).startsWith("ready\nusr1\n");
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.krunctl.vmm;
 import io.krunctl.initblob.InitBlob;
 import io.krunctl.vmm.agent.AgentChannel;
 import io.krunctl.vmm.agent.ExecRelay;
+import io.krunctl.vmm.agent.LogServer;
 import io.krunctl.vmm.config.KernelChoice;
 import io.krunctl.vmm.config.VmConfig;
 import io.krunctl.vmm.fsdev.FsDevices;
@@ -23,6 +24,7 @@ import io.krunctl.vmm.qemu.SerialDrain;
 import io.krunctl.vmm.stdio.ControlChannel;
 import io.krunctl.vmm.stdio.ControlMessage;
 import io.krunctl.vmm.stdio.GuestStdio;
+import io.krunctl.vmm.stdio.OutputLog;
 import io.krunctl.vmm.stdio.TerminalRelay;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -76,6 +78,7 @@ public final class Vm implements VmControl, AutoCloseable {
     /** What {@link #close} releases, the last opened first. */
     private final Deque<AutoCloseable> owned = new ArrayDeque<>();
     private final Notices notices = new Notices();
+    private final OutputLog output = new OutputLog();
     private final RuntimeDir dir;
     private final Thread cleanupOnExit;
     private final Path qemuLog;
@@ -113,6 +116,7 @@ public final class Vm implements VmControl, AutoCloseable {
         var rootEntries = RootEntries.of(config, init, InitBlob.agentBytes());
         try {
             this.dir = own(RuntimeDir.create());
+            own(output);
             this.cleanupOnExit = Thread.ofPlatform().unstarted(this::killQemu);
             Runtime.getRuntime().addShutdownHook(cleanupOnExit);
             owned.push(this::removeShutdownHook);
@@ -172,7 +176,7 @@ public final class Vm implements VmControl, AutoCloseable {
             if (terminal) {
                 notices.deferWhileRaw();
             }
-            stdio.start();
+            stdio.start(output);
         } catch (IOException e) {
             throw new VmmException(VmmException.Kind.VM_FAILED, "cannot start the VM: " + e.getMessage(), e);
         }
@@ -190,6 +194,19 @@ public final class Vm implements VmControl, AutoCloseable {
             own(ExecRelay.serve(socket, agent));
         } catch (IOException e) {
             throw new VmmException(VmmException.Kind.VM_FAILED, "cannot serve exec on " + socket + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Lets {@code krunctl logs} read the last of the workload's output through {@code socket}, and
+     * follow it, until {@link #close}.
+     */
+    public void serveLogs(Path socket) throws VmmException {
+        try {
+            own(LogServer.serve(socket, output));
+        } catch (IOException e) {
+            throw new VmmException(VmmException.Kind.VM_FAILED, "cannot serve logs on " + socket + ": "
                     + e.getMessage(), e);
         }
     }

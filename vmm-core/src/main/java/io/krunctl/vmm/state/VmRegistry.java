@@ -69,6 +69,11 @@ public final class VmRegistry {
             return dir.resolve(EXEC_SOCKET);
         }
 
+        /** Where {@code krunctl logs} reaches a foreground VM. */
+        public Path logsSocket() {
+            return dir.resolve("logs.sock");
+        }
+
         /** A detached VM's stdout: the workload's. */
         public Path stdoutLog() {
             return dir.resolve("stdout.log");

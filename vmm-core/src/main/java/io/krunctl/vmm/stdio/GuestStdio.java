@@ -58,12 +58,15 @@ public final class GuestStdio implements AutoCloseable {
         }
     }
 
-    /** Starts relaying; in terminal mode this puts the host terminal in raw mode. */
-    public void start() throws IOException {
+    /**
+     * Starts relaying, keeping the last of the output in {@code log}; in terminal mode this puts the
+     * host terminal in raw mode.
+     */
+    public void start(OutputLog log) throws IOException {
         if (terminal != null) {
-            terminal.start();
+            terminal.start(log);
         } else {
-            pipes.startWithProcessStdio();
+            pipes.startWithProcessStdio(log);
         }
     }
 

@@ -70,10 +70,14 @@ public final class StdioRelay implements AutoCloseable {
                 .start(() -> pumpOut(stderrListener, hostErr, "stderr")));
     }
 
-    /** Starts relaying the process's own stdin, stdout and stderr, bypassing Java's buffers. */
-    public void startWithProcessStdio() throws IOException {
+    /**
+     * Starts relaying the process's own stdin, stdout and stderr, bypassing Java's buffers, and
+     * keeping the last of the output in {@code log}.
+     */
+    public void startWithProcessStdio(OutputLog log) throws IOException {
         processStdin = new WakeableStdin(BUFFER_SIZE);
-        start(processStdin, new FileOutputStream(FileDescriptor.out), new FileOutputStream(FileDescriptor.err));
+        start(processStdin, log.tee(new FileOutputStream(FileDescriptor.out), OutputLog.Stream.STDOUT),
+                log.tee(new FileOutputStream(FileDescriptor.err), OutputLog.Stream.STDERR));
     }
 
     /**

@@ -41,6 +41,7 @@ public final class TerminalRelay implements AutoCloseable {
     private final WakeableStdin stdin;
     private final RawTerminal terminal;
     private Thread input;
+    private volatile OutputLog log;
 
     private TerminalRelay(ServerSocketChannel listener, WakeableStdin stdin, RawTerminal terminal) {
         this.listener = listener;
@@ -79,8 +80,9 @@ public final class TerminalRelay implements AutoCloseable {
         }
     }
 
-    /** Puts the host terminal in raw mode and starts relaying. */
-    public void start() throws IOException {
+    /** Puts the host terminal in raw mode and starts relaying, keeping the last of the output in {@code log}. */
+    public void start(OutputLog log) throws IOException {
+        this.log = log;
         terminal.enter();
         Thread.ofPlatform().daemon().name("tty-accept").start(() -> {
             try {
@@ -96,7 +98,8 @@ public final class TerminalRelay implements AutoCloseable {
     private void pumpOut() {
         try {
             SocketChannel guest = console.get();
-            StdioRelay.copyToHost(guest, new FileOutputStream(FileDescriptor.out), "terminal");
+            StdioRelay.copyToHost(guest, log.tee(new FileOutputStream(FileDescriptor.out), OutputLog.Stream.STDOUT),
+                    "terminal");
         } catch (Exception e) {
             LOG.debug("terminal output relay ended: {}", e.toString());
         } finally {

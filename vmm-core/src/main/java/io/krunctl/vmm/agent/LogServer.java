@@ -1,0 +1,116 @@
+package io.krunctl.vmm.agent;
+
+import io.krunctl.vmm.stdio.OutputLog;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * A foreground VM's door for {@code krunctl logs}: a unix socket on which a client sends one byte
+ * (1 to follow, 0 not) and gets the {@link OutputLog}'s bytes as {@code STDOUT} and {@code STDERR}
+ * frames (session 0), until the log ends; then the connection closes. A follower that falls more
+ * than {@link #MAX_BEHIND} bytes behind is dropped, so a stalled reader never holds the workload up.
+ */
+public final class LogServer implements AutoCloseable {
+    static final long MAX_BEHIND = 4L << 20;
+    private static final Logger LOG = LogManager.getLogger(LogServer.class);
+    private static final Frame END = new Frame(0, Frame.Kind.HELLO, new byte[0]);
+
+    private final ServerSocketChannel listener;
+    private final OutputLog log;
+    private final Path socket;
+
+    private LogServer(ServerSocketChannel listener, OutputLog log, Path socket) {
+        this.listener = listener;
+        this.log = log;
+        this.socket = socket;
+    }
+
+    /** Serves {@code log} on {@code socket} (mode 0600). */
+    public static LogServer serve(Path socket, OutputLog log) throws IOException {
+        Files.deleteIfExists(socket);
+        ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            listener.bind(UnixDomainSocketAddress.of(socket));
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException | RuntimeException e) {
+            listener.close();
+            throw e;
+        }
+        LogServer server = new LogServer(listener, log, socket);
+        Thread.ofVirtual().name("logs-accept").start(server::acceptLoop);
+        return server;
+    }
+
+    private void acceptLoop() {
+        while (true) {
+            SocketChannel client;
+            try {
+                client = listener.accept();
+            } catch (IOException e) {
+                return;
+            }
+            Thread.ofVirtual().name("logs-client").start(() -> serveClient(client));
+        }
+    }
+
+    private void serveClient(SocketChannel client) {
+        LinkedBlockingQueue<Frame> queue = new LinkedBlockingQueue<>();
+        AtomicLong behind = new AtomicLong();
+        OutputLog.Reader reader = new OutputLog.Reader() {
+            @Override
+            public void write(OutputLog.Stream stream, byte[] bytes, int offset, int length) {
+                if (behind.addAndGet(length) > MAX_BEHIND) {
+                    end();
+                    return;
+                }
+                Frame.Kind kind = stream == OutputLog.Stream.STDOUT ? Frame.Kind.STDOUT : Frame.Kind.STDERR;
+                for (int at = 0; at < length; at += Frame.MAX_PAYLOAD) {
+                    queue.add(Frame.data(0, kind, bytes, offset + at, Math.min(Frame.MAX_PAYLOAD, length - at)));
+                }
+            }
+
+            @Override
+            public void end() {
+                queue.add(END);
+            }
+        };
+        try (client) {
+            ByteBuffer follow = ByteBuffer.allocate(1);
+            if (client.read(follow) != 1) {
+                return;
+            }
+            log.read(reader, follow.get(0) == 1);
+            for (Frame f = queue.take(); f != END; f = queue.take()) {
+                FrameCodec.write(client, f);
+                behind.addAndGet(-f.payload().length);
+            }
+        } catch (IOException e) {
+            LOG.debug("logs client gone: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            log.forget(reader);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            listener.close();
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            LOG.debug("closing the logs socket: {}", e.toString());
+        }
+    }
+}
