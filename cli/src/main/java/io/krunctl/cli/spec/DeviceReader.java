@@ -1,5 +1,15 @@
 package io.krunctl.cli.spec;
 
+import static io.krunctl.cli.spec.SpecRules.FSTYPE;
+import static io.krunctl.cli.spec.SpecRules.LIMIT;
+import static io.krunctl.cli.spec.SpecRules.MAX_DISKS;
+import static io.krunctl.cli.spec.SpecRules.MAX_NOFILE;
+import static io.krunctl.cli.spec.SpecRules.MOUNT_FLAG_WORDS;
+import static io.krunctl.cli.spec.SpecRules.MOUNT_OPTIONS;
+import static io.krunctl.cli.spec.SpecRules.NETWORK_MODES;
+import static io.krunctl.cli.spec.SpecRules.PORT_FORWARD;
+import static io.krunctl.cli.spec.SpecRules.RLIMIT_NAMES;
+
 import io.krunctl.vmm.config.Disk;
 import io.krunctl.vmm.config.NetworkConfig;
 import io.krunctl.vmm.config.RootConfig;
@@ -16,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
@@ -28,33 +37,9 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * {@link SpecReader} it belongs to, so they carry the same positions and sort the same way.
  *
  * <p>The values that travel on the guest kernel's command line (a block root's filesystem type and
- * options) are limited here to characters that cannot split into more kernel parameters.
+ * options) are limited by {@link SpecRules} to characters that cannot split into more kernel parameters.
  */
 final class DeviceReader {
-
-    // Shared with SpecSchema, which writes the same rules as JSON Schema patterns.
-    static final Pattern FSTYPE = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,31}");
-    static final Pattern MOUNT_OPTIONS = Pattern.compile("[A-Za-z0-9_.,:=/+@%-]{0,256}");
-    static final Pattern LIMIT = Pattern.compile("[0-9]{1,20}|unlimited");
-    static final Pattern PORT_FORWARD = Pattern.compile("(?:([0-9.]+):)?([0-9]{1,5}):([0-9]{1,5})");
-    static final List<String> NETWORK_MODES = List.of("none", "user");
-    /**
-     * Words mount(8) turns into mount flags, not filesystem data. The init passes a block root's
-     * options to mount(2) as data, where the guest kernel takes only ro, rw, sync, dirsync, lazytime
-     * and mand as flags; the filesystem rejects the rest (EINVAL).
-     */
-    static final java.util.Set<String> MOUNT_FLAG_WORDS = java.util.Set.of("atime", "noatime", "diratime",
-            "nodiratime", "relatime", "norelatime", "strictatime", "nostrictatime", "suid", "nosuid", "dev", "nodev",
-            "exec", "noexec", "defaults", "auto", "noauto", "user", "nouser", "users", "owner", "group", "nofail",
-            "_netdev", "remount", "bind", "rbind", "move");
-    static final List<String> RLIMIT_NAMES = Arrays.stream(Rlimit.Resource.values()).map(Rlimit.Resource::key).toList();
-    /** How many images {@code disks} may list. */
-    static final int MAX_DISKS = 16;
-    /**
-     * The most open files a guest process may have: the guest kernel's {@code fs.nr_open} default,
-     * above which {@code setrlimit(RLIMIT_NOFILE)} fails.
-     */
-    static final long MAX_NOFILE = 1L << 20;
 
     private static final List<String> LIMIT_KEYS = List.of("soft", "hard");
     private static final BigInteger MAX_FINITE_LIMIT = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.TWO);

@@ -47,7 +47,7 @@ public final class SpecLoader {
 
     /** Whether {@code name} is a valid VM name, as the spec's {@code name} is checked. */
     public static boolean isName(String name) {
-        return SpecReader.NAME.matcher(name).matches();
+        return SpecRules.NAME.matcher(name).matches();
     }
 
     /**

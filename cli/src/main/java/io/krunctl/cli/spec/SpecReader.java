@@ -1,5 +1,16 @@
 package io.krunctl.cli.spec;
 
+import static io.krunctl.cli.spec.SpecRules.AGENT_PATH;
+import static io.krunctl.cli.spec.SpecRules.DECIMAL;
+import static io.krunctl.cli.spec.SpecRules.DEFAULT_MODE;
+import static io.krunctl.cli.spec.SpecRules.ENV_NAME;
+import static io.krunctl.cli.spec.SpecRules.HOST_LABEL;
+import static io.krunctl.cli.spec.SpecRules.INIT_PATH;
+import static io.krunctl.cli.spec.SpecRules.MAX_CPUS;
+import static io.krunctl.cli.spec.SpecRules.MAX_HOSTNAME;
+import static io.krunctl.cli.spec.SpecRules.NAME;
+import static io.krunctl.cli.spec.SpecRules.OCTAL_MODE;
+
 import io.krunctl.virtiofs.fs.CachePolicy;
 import io.krunctl.vmm.config.KernelChoice;
 import io.krunctl.vmm.config.MountConfig;
@@ -53,19 +64,7 @@ final class SpecReader {
     /** Keys that are valid one level down, for a "belongs in" hint when one is given at the top. */
     private static final Map<String, String> NESTED_HOME = nestedHome();
 
-    // Shared with SpecSchema, which writes the same rules as JSON Schema patterns.
-    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
-    static final Pattern HOST_LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
-    static final int MAX_HOSTNAME = 64;
-    static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-    static final Pattern OCTAL_MODE = Pattern.compile("[0-7]{3,4}");
-    static final Pattern DECIMAL = Pattern.compile("[0-9]{1,9}");
     private static final Pattern NUMBER = Pattern.compile("[-+]?(\\.[0-9]+|[0-9][0-9_]*(\\.[0-9_]*)?)([eE][-+]?[0-9]+)?");
-
-    static final int MAX_CPUS = 64;
-    static final int DEFAULT_MODE = 0644;
-    static final String INIT_PATH = "/init.krun";
-    static final String AGENT_PATH = io.krunctl.vmm.fsdev.RootEntries.AGENT_PATH;
 
     private final Path file;
     private final Path baseDir;
