@@ -80,7 +80,7 @@ public final class SpecLoader {
             }
             bytes = Files.readAllBytes(specFile);
         } catch (IOException e) {
-            throw new SpecUnreadableException(specFile, SpecReader.ioReason(e), e);
+            throw new SpecUnreadableException(specFile, NodeReader.ioReason(e), e);
         }
         Path baseDir = specFile.toAbsolutePath().getParent();
         return parse(specFile, baseDir, bytes, overrides);
