@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.nodes.MappingNode;
@@ -123,28 +124,11 @@ final class NodeReader {
      * @return its absolute, normalized path, or {@code null} after recording an error
      */
     Path hostFile(Node value, String field, String expected) {
-        Path resolved = hostPath(value, field, expected);
-        if (resolved == null) {
-            return null;
-        }
-        String reason = null;
-        try {
-            BasicFileAttributes attrs = Files.readAttributes(resolved, BasicFileAttributes.class);
-            if (attrs.isDirectory()) {
-                reason = "Is a directory";
-            } else if (!attrs.isRegularFile()) {
-                reason = "not a regular file";
-            } else if (!Files.isReadable(resolved)) {
-                reason = "Permission denied";
-            }
-        } catch (IOException e) {
-            reason = ioReason(e);
-        }
-        if (reason != null) {
-            error(value, field + ": cannot read host file " + resolved + ": " + reason);
-            return null;
-        }
-        return resolved;
+        return hostEntry(value, field, expected, "cannot read host file ", (path, attrs) ->
+                attrs.isDirectory() ? "Is a directory"
+                : !attrs.isRegularFile() ? "not a regular file"
+                : !Files.isReadable(path) ? "Permission denied"
+                : null);
     }
 
     /**
@@ -153,23 +137,30 @@ final class NodeReader {
      * @return its absolute, normalized path, or {@code null} after recording an error
      */
     Path hostDir(Node value, String field, String expected) {
+        return hostEntry(value, field, expected, "cannot share host directory ", (path, attrs) ->
+                !attrs.isDirectory() ? "Not a directory"
+                : !Files.isReadable(path) || !Files.isExecutable(path) ? "Permission denied"
+                : null);
+    }
+
+    /**
+     * A host path that exists now and passes {@code problem}, which names what is wrong with it
+     * (in strerror's words, as {@link #ioReason} does) or returns {@code null}.
+     */
+    private Path hostEntry(Node value, String field, String expected, String cannot,
+            BiFunction<Path, BasicFileAttributes, String> problem) {
         Path resolved = hostPath(value, field, expected);
         if (resolved == null) {
             return null;
         }
-        String reason = null;
+        String reason;
         try {
-            BasicFileAttributes attrs = Files.readAttributes(resolved, BasicFileAttributes.class);
-            if (!attrs.isDirectory()) {
-                reason = "Not a directory";
-            } else if (!Files.isReadable(resolved) || !Files.isExecutable(resolved)) {
-                reason = "Permission denied";
-            }
+            reason = problem.apply(resolved, Files.readAttributes(resolved, BasicFileAttributes.class));
         } catch (IOException e) {
             reason = ioReason(e);
         }
         if (reason != null) {
-            error(value, field + ": cannot share host directory " + resolved + ": " + reason);
+            error(value, field + ": " + cannot + resolved + ": " + reason);
             return null;
         }
         return resolved;
