@@ -1,5 +1,15 @@
 package io.krunctl.cli.spec;
 
+import static io.krunctl.cli.spec.SpecRules.FSTYPE;
+import static io.krunctl.cli.spec.SpecRules.LIMIT;
+import static io.krunctl.cli.spec.SpecRules.MAX_DISKS;
+import static io.krunctl.cli.spec.SpecRules.MAX_NOFILE;
+import static io.krunctl.cli.spec.SpecRules.MOUNT_FLAG_WORDS;
+import static io.krunctl.cli.spec.SpecRules.MOUNT_OPTIONS;
+import static io.krunctl.cli.spec.SpecRules.NETWORK_MODES;
+import static io.krunctl.cli.spec.SpecRules.PORT_FORWARD;
+import static io.krunctl.cli.spec.SpecRules.RLIMIT_NAMES;
+
 import io.krunctl.vmm.config.Disk;
 import io.krunctl.vmm.config.NetworkConfig;
 import io.krunctl.vmm.config.RootConfig;
@@ -16,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
@@ -25,46 +34,22 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 /**
  * Reads the spec fields that become devices and limits of the guest: {@code root.disk},
  * {@code disks}, {@code network} and {@code process.rlimits}. It records its errors through the
- * {@link SpecReader} it belongs to, so they carry the same positions and sort the same way.
+ * same {@link NodeReader} as {@link SpecReader}, so they carry the same positions and sort the same way.
  *
  * <p>The values that travel on the guest kernel's command line (a block root's filesystem type and
- * options) are limited here to characters that cannot split into more kernel parameters.
+ * options) are limited by {@link SpecRules} to characters that cannot split into more kernel parameters.
  */
 final class DeviceReader {
-
-    // Shared with SpecSchema, which writes the same rules as JSON Schema patterns.
-    static final Pattern FSTYPE = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,31}");
-    static final Pattern MOUNT_OPTIONS = Pattern.compile("[A-Za-z0-9_.,:=/+@%-]{0,256}");
-    static final Pattern LIMIT = Pattern.compile("[0-9]{1,20}|unlimited");
-    static final Pattern PORT_FORWARD = Pattern.compile("(?:([0-9.]+):)?([0-9]{1,5}):([0-9]{1,5})");
-    static final List<String> NETWORK_MODES = List.of("none", "user");
-    /**
-     * Words mount(8) turns into mount flags, not filesystem data. The init passes a block root's
-     * options to mount(2) as data, where the guest kernel takes only ro, rw, sync, dirsync, lazytime
-     * and mand as flags; the filesystem rejects the rest (EINVAL).
-     */
-    static final java.util.Set<String> MOUNT_FLAG_WORDS = java.util.Set.of("atime", "noatime", "diratime",
-            "nodiratime", "relatime", "norelatime", "strictatime", "nostrictatime", "suid", "nosuid", "dev", "nodev",
-            "exec", "noexec", "defaults", "auto", "noauto", "user", "nouser", "users", "owner", "group", "nofail",
-            "_netdev", "remount", "bind", "rbind", "move");
-    static final List<String> RLIMIT_NAMES = Arrays.stream(Rlimit.Resource.values()).map(Rlimit.Resource::key).toList();
-    /** How many images {@code disks} may list. */
-    static final int MAX_DISKS = 16;
-    /**
-     * The most open files a guest process may have: the guest kernel's {@code fs.nr_open} default,
-     * above which {@code setrlimit(RLIMIT_NOFILE)} fails.
-     */
-    static final long MAX_NOFILE = 1L << 20;
 
     private static final List<String> LIMIT_KEYS = List.of("soft", "hard");
     private static final BigInteger MAX_FINITE_LIMIT = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.TWO);
 
-    private final SpecReader reader;
+    private final NodeReader nodes;
     /** Every disk image given so far, by its real path, with where it was given. */
     private final Map<Path, Node> images = new HashMap<>();
 
-    DeviceReader(SpecReader reader) {
-        this.reader = reader;
+    DeviceReader(NodeReader nodes) {
+        this.nodes = nodes;
     }
 
     // ---- root.disk -----------------------------------------------------------------------------
@@ -74,19 +59,19 @@ final class DeviceReader {
         Node value = kind.getValueNode();
         String where = "root.disk";
         if (!(value instanceof MappingNode map)) {
-            reader.error(value, where + ": expected a mapping like {path: ./root.ext4}, got " + SpecReader.describe(value));
+            nodes.error(value, where + ": expected a mapping like {path: ./root.ext4}, got " + NodeReader.describe(value));
             return null;
         }
-        Map<String, NodeTuple> fields = reader.fields(map, where, SpecModel.ROOT_DISK.keys());
+        Map<String, NodeTuple> fields = nodes.fields(map, where, SpecModel.ROOT_DISK.keys());
         boolean readOnly = false;
         boolean ok = true;
         NodeTuple readOnlyField = fields.get("readOnly");
         if (readOnlyField != null) {
-            Boolean b = reader.bool(readOnlyField.getValueNode(), where + ".readOnly");
+            Boolean b = nodes.bool(readOnlyField.getValueNode(), where + ".readOnly");
             ok &= b != null;
             readOnly = Boolean.TRUE.equals(b);
         }
-        NodeTuple pathField = reader.required(fields, "path", map, where, "; name the image, e.g. 'path: ./root.ext4'");
+        NodeTuple pathField = nodes.required(fields, "path", map, where, "; name the image, e.g. 'path: ./root.ext4'");
         Path path = pathField == null ? null : image(pathField.getValueNode(), where + ".path", readOnly);
         ok &= path != null;
 
@@ -94,12 +79,12 @@ final class DeviceReader {
         NodeTuple fstypeField = fields.get("fstype");
         if (fstypeField != null) {
             String expected = "a filesystem type like ext4, or auto";
-            String v = reader.scalar(fstypeField.getValueNode(), where + ".fstype", expected);
+            String v = nodes.scalar(fstypeField.getValueNode(), where + ".fstype", expected);
             if (v != null && FSTYPE.matcher(v).matches()) {
                 fstype = v.equals("auto") ? Optional.empty() : Optional.of(v);
             } else {
                 if (v != null) {
-                    reader.error(fstypeField.getValueNode(), where + ".fstype: expected " + expected + ", got "
+                    nodes.error(fstypeField.getValueNode(), where + ".fstype: expected " + expected + ", got "
                             + Text.quote(v));
                 }
                 ok = false;
@@ -109,11 +94,11 @@ final class DeviceReader {
         String options = "";
         NodeTuple optionsField = fields.get("options");
         if (optionsField != null) {
-            String v = reader.scalar(optionsField.getValueNode(), where + ".options", "mount options like \"noatime\"");
+            String v = nodes.scalar(optionsField.getValueNode(), where + ".options", "mount options like \"noatime\"");
             String flag = v == null ? null
                     : Arrays.stream(v.split(",")).filter(MOUNT_FLAG_WORDS::contains).findFirst().orElse(null);
             if (flag != null) {
-                reader.error(optionsField.getValueNode(), where + ".options: " + Text.quote(flag) + " is a mount flag,"
+                nodes.error(optionsField.getValueNode(), where + ".options: " + Text.quote(flag) + " is a mount flag,"
                         + " which the guest init cannot pass (it gives the options to the filesystem as mount data);"
                         + " give filesystem options only, like commit=60 or errors=remount-ro");
                 ok = false;
@@ -121,7 +106,7 @@ final class DeviceReader {
                 options = v;
             } else {
                 if (v != null) {
-                    reader.error(optionsField.getValueNode(), where + ".options: expected mount options like"
+                    nodes.error(optionsField.getValueNode(), where + ".options: expected mount options like"
                             + " \"commit=60,errors=remount-ro\" of letters, digits and _ . , : = / + @ % - (they travel"
                             + " unquoted on the guest kernel's command line), got " + Text.quote(v));
                 }
@@ -136,12 +121,12 @@ final class DeviceReader {
     /** {@code disks}; {@code null} after recording an error. */
     List<Disk> disks(NodeTuple field) {
         List<Disk> out = new ArrayList<>();
-        List<Node> items = reader.items(field, "disks: expected a list of disk images like [{path: ./data.img}]");
+        List<Node> items = nodes.items(field, "disks: expected a list of disk images like [{path: ./data.img}]");
         if (items == null) {
             return null;
         }
         if (items.size() > MAX_DISKS) {
-            reader.error(items.get(MAX_DISKS), "disks: at most " + MAX_DISKS + " images, got " + items.size());
+            nodes.error(items.get(MAX_DISKS), "disks: at most " + MAX_DISKS + " images, got " + items.size());
             return null;
         }
         boolean ok = true;
@@ -157,19 +142,19 @@ final class DeviceReader {
 
     private Disk disk(Node entry, String where) {
         if (!(entry instanceof MappingNode map)) {
-            reader.error(entry, where + ": expected a mapping like {path: ./data.img}, got " + SpecReader.describe(entry));
+            nodes.error(entry, where + ": expected a mapping like {path: ./data.img}, got " + NodeReader.describe(entry));
             return null;
         }
-        Map<String, NodeTuple> fields = reader.fields(map, where, SpecModel.DISKS.keys());
+        Map<String, NodeTuple> fields = nodes.fields(map, where, SpecModel.DISKS.keys());
         boolean ok = true;
         boolean readOnly = false;
         NodeTuple readOnlyField = fields.get("readOnly");
         if (readOnlyField != null) {
-            Boolean b = reader.bool(readOnlyField.getValueNode(), where + ".readOnly");
+            Boolean b = nodes.bool(readOnlyField.getValueNode(), where + ".readOnly");
             ok &= b != null;
             readOnly = Boolean.TRUE.equals(b);
         }
-        NodeTuple pathField = reader.required(fields, "path", map, where, "");
+        NodeTuple pathField = nodes.required(fields, "path", map, where, "");
         Path path = pathField == null ? null : image(pathField.getValueNode(), where + ".path", readOnly);
         return ok && path != null ? new Disk(path, readOnly) : null;
     }
@@ -180,12 +165,12 @@ final class DeviceReader {
      * @return its absolute path, or {@code null} after recording an error
      */
     private Path image(Node value, String field, boolean readOnly) {
-        Path path = reader.hostFile(value, field, "a host path to a disk image");
+        Path path = nodes.hostFile(value, field, "a host path to a disk image");
         if (path == null) {
             return null;
         }
         if (!readOnly && !Files.isWritable(path)) {
-            reader.error(value, field + ": cannot write host file " + path
+            nodes.error(value, field + ": cannot write host file " + path
                     + ": Permission denied; add 'readOnly: true' to give the guest a read-only disk");
             return null;
         }
@@ -197,7 +182,7 @@ final class DeviceReader {
         }
         Node first = images.putIfAbsent(real, value);
         if (first != null) {
-            reader.error(value, field + ": the image " + path + " is already a disk (" + SpecReader.place(first)
+            nodes.error(value, field + ": the image " + path + " is already a disk (" + NodeReader.place(first)
                     + "); QEMU would refuse to open it twice");
             return null;
         }
@@ -213,22 +198,22 @@ final class DeviceReader {
         }
         Node value = field.getValueNode();
         if (!(value instanceof MappingNode map)) {
-            reader.error(value, "network: expected a mapping like {mode: user}, got " + SpecReader.describe(value));
+            nodes.error(value, "network: expected a mapping like {mode: user}, got " + NodeReader.describe(value));
             return null;
         }
-        Map<String, NodeTuple> fields = reader.fields(map, "network", SpecModel.NETWORK.keys());
+        Map<String, NodeTuple> fields = nodes.fields(map, "network", SpecModel.NETWORK.keys());
         boolean ok = true;
         NetworkConfig.Mode mode = NetworkConfig.Mode.NONE;
         NodeTuple modeField = fields.get("mode");
         if (modeField != null) {
-            String v = reader.scalar(modeField.getValueNode(), "network.mode", "none or user");
+            String v = nodes.scalar(modeField.getValueNode(), "network.mode", "none or user");
             if (v != null && NETWORK_MODES.contains(v)) {
                 mode = v.equals("user") ? NetworkConfig.Mode.USER : NetworkConfig.Mode.NONE;
             } else {
                 if (v != null) {
                     String guess = Text.didYouMean(v, NETWORK_MODES);
-                    reader.error(modeField.getValueNode(), "network.mode: expected none or user, got "
-                            + SpecReader.describe(modeField.getValueNode())
+                    nodes.error(modeField.getValueNode(), "network.mode: expected none or user, got "
+                            + NodeReader.describe(modeField.getValueNode())
                             + (guess == null ? "" : "; did you mean '" + guess + "'?"));
                 }
                 ok = false;
@@ -239,7 +224,7 @@ final class DeviceReader {
         if (portsField != null) {
             ok &= ports(portsField.getValueNode(), ports);
             if (ok && mode != NetworkConfig.Mode.USER && !ports.isEmpty()) {
-                reader.error(portsField.getKeyNode(), "network.ports: forwards need the user-mode network;"
+                nodes.error(portsField.getKeyNode(), "network.ports: forwards need the user-mode network;"
                         + " add 'mode: user'");
                 ok = false;
             }
@@ -250,7 +235,7 @@ final class DeviceReader {
     private boolean ports(Node value, List<NetworkConfig.PortForward> out) {
         String expected = "a list of port forwards like [\"8080:80\"]";
         if (!(value instanceof SequenceNode list)) {
-            reader.error(value, "network.ports: expected " + expected + ", got " + SpecReader.describe(value));
+            nodes.error(value, "network.ports: expected " + expected + ", got " + NodeReader.describe(value));
             return false;
         }
         boolean ok = true;
@@ -258,7 +243,7 @@ final class DeviceReader {
         for (int i = 0; i < list.getValue().size(); i++) {
             Node item = list.getValue().get(i);
             String where = "network.ports[" + i + "]";
-            String v = reader.scalar(item, where, "a port forward like \"8080:80\"");
+            String v = nodes.scalar(item, where, "a port forward like \"8080:80\"");
             if (v == null) {
                 ok = false;
                 continue;
@@ -266,15 +251,15 @@ final class DeviceReader {
             NetworkConfig.PortForward p = portForward(v);
             if (p == null) {
                 String hint = v.matches("[0-9]{1,5}") ? "; did you mean \"" + v + ":" + v + "\"?" : "";
-                reader.error(item, where + ": expected \"HOSTPORT:GUESTPORT\" like \"8080:80\" (ports 1 to 65535,"
+                nodes.error(item, where + ": expected \"HOSTPORT:GUESTPORT\" like \"8080:80\" (ports 1 to 65535,"
                         + " optionally after a host IPv4 address: \"0.0.0.0:8080:80\"), got " + Text.quote(v) + hint);
                 ok = false;
                 continue;
             }
             Node first = hostPorts.putIfAbsent(p.hostPort(), item);
             if (first != null) {
-                reader.error(item, where + ": host port " + p.hostPort() + " is already forwarded ("
-                        + SpecReader.place(first) + ")");
+                nodes.error(item, where + ": host port " + p.hostPort() + " is already forwarded ("
+                        + NodeReader.place(first) + ")");
                 ok = false;
                 continue;
             }
@@ -304,11 +289,11 @@ final class DeviceReader {
     List<Rlimit> rlimits(Node value) {
         String where = "process.rlimits";
         if (!(value instanceof MappingNode map)) {
-            reader.error(value, where + ": expected a mapping like {nofile: {soft: 1024, hard: 4096}}, got "
-                    + SpecReader.describe(value));
+            nodes.error(value, where + ": expected a mapping like {nofile: {soft: 1024, hard: 4096}}, got "
+                    + NodeReader.describe(value));
             return null;
         }
-        Map<String, NodeTuple> fields = reader.fields(map, where, RLIMIT_NAMES);
+        Map<String, NodeTuple> fields = nodes.fields(map, where, RLIMIT_NAMES);
         boolean ok = fields.size() == map.getValue().size();
         List<Rlimit> out = new ArrayList<>();
         for (Map.Entry<String, NodeTuple> e : fields.entrySet()) {
@@ -324,19 +309,19 @@ final class DeviceReader {
 
     private Rlimit rlimit(Rlimit.Resource resource, Node value, String where) {
         if (!(value instanceof MappingNode map)) {
-            reader.error(value, where + ": expected {soft: LIMIT, hard: LIMIT}, got " + SpecReader.describe(value));
+            nodes.error(value, where + ": expected {soft: LIMIT, hard: LIMIT}, got " + NodeReader.describe(value));
             return null;
         }
-        Map<String, NodeTuple> fields = reader.fields(map, where, LIMIT_KEYS);
-        NodeTuple softField = reader.required(fields, "soft", map, where, "");
-        NodeTuple hardField = reader.required(fields, "hard", map, where, "");
+        Map<String, NodeTuple> fields = nodes.fields(map, where, LIMIT_KEYS);
+        NodeTuple softField = nodes.required(fields, "soft", map, where, "");
+        NodeTuple hardField = nodes.required(fields, "hard", map, where, "");
         Long soft = softField == null ? null : limit(resource, softField.getValueNode(), where + ".soft");
         Long hard = hardField == null ? null : limit(resource, hardField.getValueNode(), where + ".hard");
         if (soft == null || hard == null || fields.size() != map.getValue().size()) {
             return null;
         }
         if (Long.compareUnsigned(soft, hard) > 0) {
-            reader.error(softField.getValueNode(), where + ": the soft limit " + text(soft)
+            nodes.error(softField.getValueNode(), where + ": the soft limit " + text(soft)
                     + " is above the hard limit " + text(hard));
             return null;
         }
@@ -346,19 +331,19 @@ final class DeviceReader {
     /** A limit: a decimal number or {@code unlimited}; {@code null} after recording an error. */
     private Long limit(Rlimit.Resource resource, Node value, String where) {
         String expected = "a whole number or unlimited";
-        String v = reader.scalar(value, where, expected);
+        String v = nodes.scalar(value, where, expected);
         if (v == null) {
             return null;
         }
         long limit;
         if (!LIMIT.matcher(v).matches() || (!v.equals("unlimited") && new BigInteger(v).compareTo(MAX_FINITE_LIMIT) > 0)) {
-            reader.error(value, where + ": expected " + expected + ", got " + SpecReader.describe(value));
+            nodes.error(value, where + ": expected " + expected + ", got " + NodeReader.describe(value));
             return null;
         }
         limit = v.equals("unlimited") ? Rlimit.UNLIMITED : Long.parseUnsignedLong(v);
         if (resource == Rlimit.Resource.NOFILE && Long.compareUnsigned(limit, MAX_NOFILE) > 0) {
-            reader.error(value, where + ": expected at most " + MAX_NOFILE + " (the guest kernel's fs.nr_open), got "
-                    + SpecReader.describe(value));
+            nodes.error(value, where + ": expected at most " + MAX_NOFILE + " (the guest kernel's fs.nr_open), got "
+                    + NodeReader.describe(value));
             return null;
         }
         return limit;

@@ -47,7 +47,7 @@ public final class SpecLoader {
 
     /** Whether {@code name} is a valid VM name, as the spec's {@code name} is checked. */
     public static boolean isName(String name) {
-        return SpecReader.NAME.matcher(name).matches();
+        return SpecRules.NAME.matcher(name).matches();
     }
 
     /**
@@ -80,7 +80,7 @@ public final class SpecLoader {
             }
             bytes = Files.readAllBytes(specFile);
         } catch (IOException e) {
-            throw new SpecUnreadableException(specFile, SpecReader.ioReason(e), e);
+            throw new SpecUnreadableException(specFile, NodeReader.ioReason(e), e);
         }
         Path baseDir = specFile.toAbsolutePath().getParent();
         return parse(specFile, baseDir, bytes, overrides);

@@ -11,9 +11,9 @@ import java.util.Objects;
  * and checks the committed page against it, so the reader, the schema and the manual cannot name
  * different fields.
  *
- * <p>The value rules each {@link Kind} stands for (patterns, ranges) live beside the reader's own
- * checks as shared constants: {@link SpecReader#NAME}, {@link SpecReader#MAX_CPUS},
- * {@link MemorySize#MIN_BYTES} and so on.
+ * <p>The value rules each {@link Kind} stands for (patterns, ranges) live in {@link SpecRules}
+ * ({@link SpecRules#NAME}, {@link SpecRules#MAX_CPUS}, ...) and {@link MemorySize#MIN_BYTES}, which
+ * the readers and the schema share.
  */
 public final class SpecModel {
 
@@ -26,8 +26,8 @@ public final class SpecModel {
         API_VERSION("string, exactly " + SpecModel.API_VERSION),
         /** A VM name. */
         NAME("name: 1 to 63 lowercase letters, digits and '-', starting with a letter or digit"),
-        /** An integer from 1 to {@link SpecReader#MAX_CPUS}. */
-        CPUS("integer, 1 to " + SpecReader.MAX_CPUS),
+        /** An integer from 1 to {@link SpecRules#MAX_CPUS}. */
+        CPUS("integer, 1 to " + SpecRules.MAX_CPUS),
         /** A memory size (see {@link MemorySize}). */
         SIZE("size, a whole number of MiB, at least 64Mi (see VALUES)"),
         /** A host name: dot-separated labels. */

@@ -140,7 +140,7 @@ public final class SpecOverride {
     Node apply(Node document, java.nio.file.Path file, List<SpecError> errors) {
         Mark mark = mark(flag);
         Node top = document;
-        if (top == null || SpecReader.isNull(top)) {
+        if (top == null || NodeReader.isNull(top)) {
             top = new MappingNode(Tag.MAP, true, new ArrayList<>(), mark, mark, DumperOptions.FlowStyle.BLOCK);
         }
         if (!(top instanceof MappingNode)) {
@@ -175,7 +175,7 @@ public final class SpecOverride {
                 boolean lastIndex = lastStep && i == step.indices().size() - 1;
                 if (!(child instanceof SequenceNode list)) {
                     errors.add(new SpecError(file, 0, 0, flag + ": cannot set " + path + ": " + at + " is "
-                            + SpecReader.describe(child) + where(child) + ", not a list"));
+                            + NodeReader.describe(child) + where(child) + ", not a list"));
                     return top;
                 }
                 List<Node> items = list.getValue();
@@ -204,7 +204,7 @@ public final class SpecOverride {
             }
             if (!(child instanceof MappingNode)) {
                 errors.add(new SpecError(file, 0, 0, flag + ": cannot set " + path + ": " + at + " is "
-                        + SpecReader.describe(child) + where(child) + ", not a mapping"));
+                        + NodeReader.describe(child) + where(child) + ", not a mapping"));
                 return top;
             }
             current = child;
@@ -223,7 +223,7 @@ public final class SpecOverride {
     /** The tuple of a plain key; the first one when the key is duplicated (the reader reports that). */
     private static NodeTuple find(MappingNode map, String key) {
         for (NodeTuple t : map.getValue()) {
-            if (t.getKeyNode() instanceof ScalarNode k && !SpecReader.isNull(k) && k.getValue().equals(key)) {
+            if (t.getKeyNode() instanceof ScalarNode k && !NodeReader.isNull(k) && k.getValue().equals(key)) {
                 return t;
             }
         }

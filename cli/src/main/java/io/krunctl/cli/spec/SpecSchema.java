@@ -49,19 +49,19 @@ public final class SpecSchema {
         }
         p.putAll(switch (f.kind()) {
             case API_VERSION -> Map.of("const", SpecModel.API_VERSION);
-            case NAME -> string(anchored(SpecReader.NAME.pattern()));
+            case NAME -> string(anchored(SpecRules.NAME.pattern()));
             case CPUS -> anyOf(
-                    ordered("type", "integer", "minimum", 1, "maximum", SpecReader.MAX_CPUS),
+                    ordered("type", "integer", "minimum", 1, "maximum", SpecRules.MAX_CPUS),
                     string(cpusText()));
             case SIZE -> anyOf(
                     string(anchored(MemorySize.SIZE.pattern())),
                     ordered("type", "integer", "minimum", MemorySize.MIN_BYTES, "multipleOf", VmConfig.MIB));
             case HOSTNAME -> string(hostnamePattern());
             case HOST_FILE, HOST_DIR, DISK_IMAGE -> ordered("type", "string", "minLength", 1);
-            case FSTYPE -> string(anchored(DeviceReader.FSTYPE.pattern()));
-            case MOUNT_OPTIONS -> string("^(?!(.*,)?(" + String.join("|", DeviceReader.MOUNT_FLAG_WORDS.stream()
-                    .sorted().toList()) + ")(,|$))" + DeviceReader.MOUNT_OPTIONS.pattern() + "$");
-            case NETWORK_MODE -> ordered("enum", DeviceReader.NETWORK_MODES);
+            case FSTYPE -> string(anchored(SpecRules.FSTYPE.pattern()));
+            case MOUNT_OPTIONS -> string("^(?!(.*,)?(" + String.join("|", SpecRules.MOUNT_FLAG_WORDS.stream()
+                    .sorted().toList()) + ")(,|$))" + SpecRules.MOUNT_OPTIONS.pattern() + "$");
+            case NETWORK_MODE -> ordered("enum", SpecRules.NETWORK_MODES);
             case PORTS -> ordered("type", "array", "items", string(portForwardPattern()));
             case RLIMITS -> rlimits();
             case CACHE -> ordered("enum", List.of("never", "auto", "always"));
@@ -74,19 +74,19 @@ public final class SpecSchema {
             case ONE_OF -> oneKind(f);
             case EMPTY_MAPPING -> ordered("type", "object", "maxProperties", 0);
             case LIST_OF_MAPPINGS -> f == SpecModel.DISKS
-                    ? ordered("type", "array", "maxItems", DeviceReader.MAX_DISKS, "items", mapping(f))
+                    ? ordered("type", "array", "maxItems", SpecRules.MAX_DISKS, "items", mapping(f))
                     : ordered("type", "array", "items", f == SpecModel.MOUNT ? mountEntry(f) : fileEntry(f));
             case GUEST_FILE -> {
                 Map<String, Object> g = string(guestPath(false));
                 if (f == SpecModel.FILE.field("path")) {
-                    g.put("not", Map.of("enum", java.util.List.of(SpecReader.INIT_PATH, SpecReader.AGENT_PATH)));
+                    g.put("not", Map.of("enum", java.util.List.of(SpecRules.INIT_PATH, SpecRules.AGENT_PATH)));
                 }
                 yield g;
             }
             case GUEST_DIR -> string(guestPath(true));
             case TEXT -> Map.of("type", SCALAR);
             case MODE -> anyOf(
-                    string(anchored(SpecReader.OCTAL_MODE.pattern())),
+                    string(anchored(SpecRules.OCTAL_MODE.pattern())),
                     ordered("type", "integer", "minimum", 0, "maximum", 7777));
             case BOOLEAN -> anyOf(
                     Map.of("type", "boolean"),
@@ -98,7 +98,7 @@ public final class SpecSchema {
                     "additionalItems", Map.of("type", SCALAR));
             case ENV -> ordered(
                     "type", "object",
-                    "propertyNames", Map.of("pattern", anchored(SpecReader.ENV_NAME.pattern())),
+                    "propertyNames", Map.of("pattern", anchored(SpecRules.ENV_NAME.pattern())),
                     "additionalProperties", Map.of("type", SCALAR));
         });
         return p;
@@ -171,13 +171,13 @@ public final class SpecSchema {
     /** {@code process.rlimits}: each resource by name, with a soft and a hard limit. */
     private static Map<String, Object> rlimits() {
         Map<String, Object> properties = new LinkedHashMap<>();
-        for (String name : DeviceReader.RLIMIT_NAMES) {
+        for (String name : SpecRules.RLIMIT_NAMES) {
             // nofile has no "unlimited" and a maximum (fs.nr_open), exact for numbers; a quoted number
             // above it is left to krunctl validate.
             Map<String, Object> limit = name.equals("nofile")
                     ? anyOf(string("^[0-9]{1,7}$"),
-                            ordered("type", "integer", "minimum", 0, "maximum", DeviceReader.MAX_NOFILE))
-                    : anyOf(string(anchored(DeviceReader.LIMIT.pattern())), ordered("type", "integer", "minimum", 0));
+                            ordered("type", "integer", "minimum", 0, "maximum", SpecRules.MAX_NOFILE))
+                    : anyOf(string(anchored(SpecRules.LIMIT.pattern())), ordered("type", "integer", "minimum", 0));
             properties.put(name, ordered(
                     "type", "object",
                     "required", List.of("soft", "hard"),
@@ -208,15 +208,15 @@ public final class SpecSchema {
     /** {@code 1} to the maximum, as decimal text with optional leading zeros (at most 9 digits). */
     private static String cpusText() {
         StringBuilder alternatives = new StringBuilder();
-        for (int n = SpecReader.MAX_CPUS; n >= 1; n--) {
+        for (int n = SpecRules.MAX_CPUS; n >= 1; n--) {
             alternatives.append(alternatives.isEmpty() ? "" : "|").append(n);
         }
         return "^(?=[0-9]{1,9}$)0*(" + alternatives + ")$";
     }
 
     private static String hostnamePattern() {
-        String label = SpecReader.HOST_LABEL.pattern();
-        return "^(?=.{1," + SpecReader.MAX_HOSTNAME + "}$)" + label + "(\\." + label + ")*$";
+        String label = SpecRules.HOST_LABEL.pattern();
+        return "^(?=.{1," + SpecRules.MAX_HOSTNAME + "}$)" + label + "(\\." + label + ")*$";
     }
 
     /** Absolute and normalized: no empty, '.' or '..' component, no trailing '/'. */

@@ -3,6 +3,7 @@ package io.krunctl.vmm.kernel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * A kernel ready to boot.
@@ -15,6 +16,9 @@ import java.util.Objects;
  * @param release the kernel release ({@code uname -r}), or {@code "unknown"} when it cannot be read
  */
 public record BootKernel(Path image, List<Path> modules, String release) {
+
+    /** What a release read back from a cache file must look like before it names a directory. */
+    static final Pattern RELEASE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+~-]*");
 
     public BootKernel {
         Objects.requireNonNull(image, "image");

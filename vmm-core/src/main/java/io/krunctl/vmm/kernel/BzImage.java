@@ -1,10 +1,17 @@
 package io.krunctl.vmm.kernel;
 
+import io.krunctl.vmm.VmmException.Kind;
+
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.zip.GZIPInputStream;
 
@@ -163,6 +170,26 @@ final class BzImage {
                     + expected);
         }
         return written;
+    }
+
+    /**
+     * Extracts the kernel to the new file {@code target} and syncs it, so that a cache entry renamed
+     * into place afterwards never holds a short kernel.
+     *
+     * @param what names the image in the message when its payload cannot be extracted
+     */
+    static void extractTo(byte[] image, Header h, Path target, String what) throws KernelException, IOException {
+        Compression c = compression(image, h);
+        if (!canExtract(c)) {
+            throw new KernelException(Kind.MISSING_PREREQUISITE, what + " has a " + c.label
+                    + "-compressed payload; krunctl extracts LZ4 and gzip payloads only");
+        }
+        try (FileChannel ch = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 20)) {
+            extract(image, h, out);
+            out.flush();
+            ch.force(true);
+        }
     }
 
     private static int u16(byte[] b, int off) {

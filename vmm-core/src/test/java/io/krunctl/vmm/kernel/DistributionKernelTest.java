@@ -55,7 +55,7 @@ class DistributionKernelTest {
         assertThat(Files.size(k.image())).isGreaterThan(10L << 20);
         try (Elf elf = Elf.open(k.image())) {
             assertThat(elf.hasPvhNote()).as("XEN_ELFNOTE_PHYS32_ENTRY (18) note").isTrue();
-            assertThat(KernelProvider.elfRelease(elf)).isEqualTo(k.release());
+            assertThat(HostKernelImage.elfRelease(elf)).isEqualTo(k.release());
         }
         assertThat(Files.readString(cache.resolve("kernel/current-linux-image-cloud-amd64")).strip()).isEqualTo(k.release());
         assertThat(Files.readString(entry.resolve("manifest")))

@@ -36,7 +36,7 @@ class KernelProviderTest {
 
         KernelProvider p = new KernelProvider(cache());
         BootKernel k = p.hostImage(image);
-        String hash = KernelProvider.sha256(Files.readAllBytes(image));
+        String hash = HostKernelImage.sha256(Files.readAllBytes(image));
         assertThat(k.image()).isEqualTo(cache().toAbsolutePath().resolve("kernel/host").resolve(hash).resolve("vmlinux"));
         assertThat(Files.readAllBytes(k.image())).isEqualTo(vmlinux);
         assertThat(k.modules()).isEmpty();
@@ -61,7 +61,7 @@ class KernelProviderTest {
         assertThat(Files.readAllBytes(p.hostImage(image).image())).isEqualTo(first);
         try (Stream<Path> memos = Files.list(cache().resolve("kernel/host/by-stat"))) {
             assertThat(memos.toList()).singleElement().satisfies(m -> assertThat(Files.readString(m))
-                    .isEqualTo(KernelProvider.sha256(Files.readAllBytes(image)) + " 6.1.0-1\n"));
+                    .isEqualTo(HostKernelImage.sha256(Files.readAllBytes(image)) + " 6.1.0-1\n"));
         }
 
         byte[] second = Fixtures.pvhVmlinux(100_001);
@@ -102,7 +102,7 @@ class KernelProviderTest {
         assertThat(k.image()).isEqualTo(image.toAbsolutePath());
         assertThat(k.release()).isEqualTo("6.8.0-1-generic");
         // The decision is cached too.
-        String hash = KernelProvider.sha256(Files.readAllBytes(image));
+        String hash = HostKernelImage.sha256(Files.readAllBytes(image));
         assertThat(cache().resolve("kernel/host").resolve(hash).resolve("use-bzimage")).isRegularFile();
         assertThat(new KernelProvider(cache()).hostImage(image)).isEqualTo(k);
     }
@@ -143,7 +143,7 @@ class KernelProviderTest {
         byte[] vmlinux = Fixtures.pvhVmlinux(50_000);
         Path image = tmp.resolve("bzImage");
         Files.write(image, Fixtures.lz4BzImage(vmlinux, "6.1.0-1 #1", tmp));
-        String hash = KernelProvider.sha256(Files.readAllBytes(image));
+        String hash = HostKernelImage.sha256(Files.readAllBytes(image));
         Path entry = cache().resolve("kernel/host").resolve(hash);
         Files.createDirectories(entry.resolve("junk"));
         Files.createDirectories(cache().resolve("kernel/.staging-host-crashed/x"));
@@ -171,7 +171,7 @@ class KernelProviderTest {
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         }
         String expected = cache().toAbsolutePath().resolve("kernel/host")
-                .resolve(KernelProvider.sha256(Files.readAllBytes(image))).resolve("vmlinux").toString();
+                .resolve(HostKernelImage.sha256(Files.readAllBytes(image))).resolve("vmlinux").toString();
         assertThat(lines).allSatisfy(l -> assertThat(l).isEqualTo("OK " + expected + " 0"));
         assertThat(Files.readAllBytes(Path.of(expected))).isEqualTo(vmlinux);
         assertThat(leftovers()).isEmpty();
@@ -195,25 +195,25 @@ class KernelProviderTest {
 
     @Test
     void parsesTheMetapackagesDependency() {
-        Matcher m = KernelProvider.DEPENDS_IMAGE.matcher("Package: linux-image-cloud-amd64\nVersion: 6.1.192-2\n"
+        Matcher m = DistributionKernel.DEPENDS_IMAGE.matcher("Package: linux-image-cloud-amd64\nVersion: 6.1.192-2\n"
                 + "Provides: linux-latest-modules-6.1.0-56-cloud-amd64\n"
                 + "Depends: linux-image-6.1.0-56-cloud-amd64 (= 6.1.192-2)\nDescription: Linux\n");
         assertThat(m.find()).isTrue();
         assertThat(m.group(1)).isEqualTo("linux-image-6.1.0-56-cloud-amd64");
         assertThat(m.group(2)).isEqualTo("6.1.0-56-cloud-amd64");
         assertThat(m.group(3)).isEqualTo("6.1.192-2");
-        Matcher unpinned = KernelProvider.DEPENDS_IMAGE.matcher("Depends: linux-image-6.1.0-9-cloud-amd64\n");
+        Matcher unpinned = DistributionKernel.DEPENDS_IMAGE.matcher("Depends: linux-image-6.1.0-9-cloud-amd64\n");
         assertThat(unpinned.find()).isTrue();
         assertThat(unpinned.group(3)).isNull();
     }
 
     @Test
     void condensesToolErrorsToOneLine() {
-        assertThat(KernelProvider.summary("W: Download is performed unsandboxed\nE: Failed to fetch http://x 404\nE: Some files failed\n"))
+        assertThat(Subprocess.summary("W: Download is performed unsandboxed\nE: Failed to fetch http://x 404\nE: Some files failed\n"))
                 .isEqualTo("Failed to fetch http://x 404; Some files failed");
-        assertThat(KernelProvider.summary("dpkg-deb: error: 'x.deb' is not a Debian format archive\n"))
+        assertThat(Subprocess.summary("dpkg-deb: error: 'x.deb' is not a Debian format archive\n"))
                 .isEqualTo("dpkg-deb: error: 'x.deb' is not a Debian format archive");
-        assertThat(KernelProvider.summary("")).isEqualTo("no error output");
+        assertThat(Subprocess.summary("")).isEqualTo("no error output");
     }
 
     @Test

@@ -1,0 +1,58 @@
+package io.krunctl.cli.spec;
+
+import io.krunctl.vmm.config.Rlimit;
+import io.krunctl.vmm.fsdev.RootEntries;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The value rules of the spec format: patterns, ranges and reserved names. The readers check
+ * values against them, {@link SpecSchema} writes them as JSON Schema and {@link SpecModel} names
+ * them in the manual, so they live here, apart from all three, and no two can disagree.
+ */
+final class SpecRules {
+
+    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    static final Pattern HOST_LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
+    static final int MAX_HOSTNAME = 64;
+    static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    static final Pattern OCTAL_MODE = Pattern.compile("[0-7]{3,4}");
+    static final Pattern DECIMAL = Pattern.compile("[0-9]{1,9}");
+
+    static final int MAX_CPUS = 64;
+    static final int DEFAULT_MODE = 0644;
+    /** Guest paths of the root device that krunctl fills itself, so {@code files} may not name them. */
+    static final String INIT_PATH = "/init.krun";
+    static final String AGENT_PATH = RootEntries.AGENT_PATH;
+
+    // A block root's filesystem type and options travel on the guest kernel's command line, so
+    // they are limited to characters that cannot split into more kernel parameters.
+    static final Pattern FSTYPE = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,31}");
+    static final Pattern MOUNT_OPTIONS = Pattern.compile("[A-Za-z0-9_.,:=/+@%-]{0,256}");
+    /**
+     * Words mount(8) turns into mount flags, not filesystem data. The init passes a block root's
+     * options to mount(2) as data, where the guest kernel takes only ro, rw, sync, dirsync, lazytime
+     * and mand as flags; the filesystem rejects the rest (EINVAL).
+     */
+    static final Set<String> MOUNT_FLAG_WORDS = Set.of("atime", "noatime", "diratime",
+            "nodiratime", "relatime", "norelatime", "strictatime", "nostrictatime", "suid", "nosuid", "dev", "nodev",
+            "exec", "noexec", "defaults", "auto", "noauto", "user", "nouser", "users", "owner", "group", "nofail",
+            "_netdev", "remount", "bind", "rbind", "move");
+
+    static final Pattern LIMIT = Pattern.compile("[0-9]{1,20}|unlimited");
+    static final Pattern PORT_FORWARD = Pattern.compile("(?:([0-9.]+):)?([0-9]{1,5}):([0-9]{1,5})");
+    static final List<String> NETWORK_MODES = List.of("none", "user");
+    static final List<String> RLIMIT_NAMES = Arrays.stream(Rlimit.Resource.values()).map(Rlimit.Resource::key).toList();
+    /** How many images {@code disks} may list. */
+    static final int MAX_DISKS = 16;
+    /**
+     * The most open files a guest process may have: the guest kernel's {@code fs.nr_open} default,
+     * above which {@code setrlimit(RLIMIT_NOFILE)} fails.
+     */
+    static final long MAX_NOFILE = 1L << 20;
+
+    private SpecRules() {
+    }
+}
