@@ -12,6 +12,7 @@ import io.krunctl.vmm.initramfs.InitramfsBuilder;
 import io.krunctl.vmm.kernel.BootKernel;
 import io.krunctl.vmm.kernel.KernelException;
 import io.krunctl.vmm.kernel.KernelProvider;
+import io.krunctl.vmm.kernel.OwnKernel;
 import io.krunctl.vmm.qemu.GuestDevices;
 import io.krunctl.vmm.qemu.QemuBinary;
 import io.krunctl.vmm.qemu.QemuCommand;
@@ -287,6 +288,14 @@ public final class VmLauncher {
         KernelProvider kernels = new KernelProvider(cache);
         try {
             return switch (choice) {
+                case KernelChoice.Own o -> {
+                    Optional<BootKernel> own = OwnKernel.find(kernels.cacheDir());
+                    if (own.isEmpty()) {
+                        LOG.warn("krunctl's own kernel is not built (`make build` builds it); booting the Debian"
+                                + " kernel");
+                    }
+                    yield own.isPresent() ? own.get() : kernels.distributionKernel();
+                }
                 case KernelChoice.Distribution d -> kernels.distributionKernel();
                 case KernelChoice.HostImage h -> kernels.hostImage(h.path());
             };

@@ -74,7 +74,7 @@ class SpecLoaderTest {
                                 0644, false)),
                 new ProcessConfig(List.of("/bin/busybox", "cat", "/etc/motd"), Map.of("GREETING", "hi"), "/"),
                 "hello",
-                new KernelChoice.Distribution());
+                new KernelChoice.Own());
     }
 
     /** The example spec, byte for byte; needs busybox-static's /bin/busybox on the host. */
@@ -98,7 +98,7 @@ class SpecLoaderTest {
     void defaultsApply() throws Exception {
         VmConfig config = SpecLoader.load(write(MINIMAL));
         assertSameConfig(config, new VmConfig("t", 1, 256 * VmConfig.MIB, new RootConfig.NullFs(), List.of(),
-                new ProcessConfig(List.of("/bin/true"), Map.of(), "/"), "t", new KernelChoice.Distribution()));
+                new ProcessConfig(List.of("/bin/true"), Map.of(), "/"), "t", new KernelChoice.Own()));
     }
 
     @Test
@@ -149,6 +149,16 @@ class SpecLoaderTest {
                 new ProcessConfig(List.of("/bin/sh", "-c", "echo $A", "5", "yes"), env, "/tmp/work"),
                 "box.example",
                 new KernelChoice.HostImage(dir.resolve("boot/vmlinux"))));
+    }
+
+    @Test
+    void kernelNamesTheKernelsKrunctlProvidesOrAFile() throws Exception {
+        assertThat(SpecLoader.load(write(MINIMAL + "kernel: krunctl\n")).kernel()).isEqualTo(new KernelChoice.Own());
+        assertThat(SpecLoader.load(write(MINIMAL + "kernel: debian\n")).kernel())
+                .isEqualTo(new KernelChoice.Distribution());
+        Files.writeString(dir.resolve("debian"), "a kernel image called debian");
+        assertThat(SpecLoader.load(write(MINIMAL + "kernel: ./debian\n")).kernel())
+                .isEqualTo(new KernelChoice.HostImage(dir.resolve("debian")));
     }
 
     @Test
@@ -314,7 +324,7 @@ class SpecLoaderTest {
                         new Rlimit(Rlimit.Resource.NPROC, 512, 512),
                         new Rlimit(Rlimit.Resource.NOFILE, 4096, 8192),
                         new Rlimit(Rlimit.Resource.CORE, 0, Rlimit.UNLIMITED))),
-                "builder", new KernelChoice.Distribution(),
+                "builder", new KernelChoice.Own(),
                 List.of(new Disk(dir.resolve("img/cache.img"), true), new Disk(dir.resolve("b,c.img"), false)),
                 new NetworkConfig(NetworkConfig.Mode.USER, List.of(new NetworkConfig.PortForward(8080, 80),
                         new NetworkConfig.PortForward("0.0.0.0", 2222, 22)))));
