@@ -13,6 +13,7 @@ import io.krunctl.vmm.kernel.BootKernel;
 import io.krunctl.vmm.kernel.KernelException;
 import io.krunctl.vmm.kernel.KernelProvider;
 import io.krunctl.vmm.kernel.OwnKernel;
+import io.krunctl.vmm.qemu.Accelerator;
 import io.krunctl.vmm.qemu.GuestDevices;
 import io.krunctl.vmm.qemu.QemuBinary;
 import io.krunctl.vmm.qemu.QemuCommand;
@@ -144,6 +145,9 @@ public final class VmLauncher {
             String cmdline = KernelCommandLine.build(config.hostname(), initramfs.isPresent(),
                     QemuCommand.ROOT_TAG, options.verboseConsole(),
                     terminal ? TerminalRelay.windowSize() : Optional.empty());
+            if (options.accelerator() == Accelerator.TCG && !(config.kernel() instanceof KernelChoice.HostImage)) {
+                cmdline = KernelCommandLine.withoutApicTimer(cmdline);
+            }
             cmdline = KernelCommandLine.append(cmdline, GuestEnvironment.variables(config));
             List<FsDevices.Share> shares = FsDevices.shares(config, dir.path());
             QemuCommand command = new QemuCommand(qemu, config.name(), options.accelerator(), config.cpus(),
