@@ -3,12 +3,14 @@
 # tinyconfig`, then kernel/krunctl.config merged over it, then `vmlinux` (the ELF image QEMU boots
 # through its PVH entry; no bzImage, no modules).
 #
-# The result is cached by a key over everything that shapes it (this script, the fragment, the
-# source package's version and the compiler), in
+# The result is cached by a key over everything that shapes it (this script's commands, the
+# fragment's settings, the source package's version and the compiler; not their comments), in
 #   ${XDG_CACHE_HOME:-~/.cache}/krunctl/kernel/own/<key>/{vmlinux,config,release}
 # and `own/current` names the key krunctl boots. A finished build is renamed into place whole, so
 # an interrupted one never leaves a half-written entry; concurrent runs build once (flock).
-# A cache hit takes a few milliseconds. Progress goes to stderr; the vmlinux path to stdout.
+# A cache hit takes a few milliseconds. Kbuild's tree (own/build) is kept between builds, so a
+# changed fragment recompiles only what the changed options touch. Progress goes to stderr; the
+# vmlinux path to stdout.
 #
 # Usage: bash kernel/build.sh [--key]     --key prints the cache key and builds nothing
 set -euo pipefail
@@ -27,8 +29,13 @@ for tool in make gcc flex bison bc; do
   command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing; run scripts/prereqs.sh"
 done
 
+# The fragment without its reasons: Kconfig wants bare lines, and the key ignores the comments.
+bare_fragment() {
+  sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*=[^[:space:]#]*\).*/\1/p' \
+    -e 's/^\(# CONFIG_[A-Za-z0-9_]* is not set\).*/\1/p' "$fragment"
+}
 key="$( { echo "krunctl-kernel 1"; echo "$package $version"; gcc --version | head -n1;
-          cat "$0" "$fragment"; } | sha256sum | cut -c1-16)"
+          grep -v '^[[:space:]]*#' "${BASH_SOURCE[0]}"; bare_fragment; } | sha256sum | cut -c1-16)"
 if [ "${1:-}" = "--key" ]; then
   echo "$key"
   exit 0
@@ -61,7 +68,7 @@ if [ -f "$entry/vmlinux" ]; then # another run built it while this one waited
   exit 0
 fi
 # What interrupted runs left behind; only removed under the lock, where nobody else is building.
-rm -rf "$own"/.staging-* "$own"/.work-* "$own"/.src-* "$own"/.current-*.tmp
+rm -rf "$own"/.staging-* "$own"/.src-* "$own"/.current-*.tmp
 
 start=$SECONDS
 elapsed() { printf '%d:%02d' $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60)); }
@@ -80,7 +87,7 @@ if [ ! -f "$src/Makefile" ]; then
   done
 fi
 
-work="$own/.work-$key"
+work="$own/build"
 mkdir -p "$work"
 log="$work/build.log"
 # Fixed build identity and timestamp: the same inputs give the same vmlinux.
@@ -97,10 +104,7 @@ trap on_failure ERR
 
 say "configuring (tinyconfig + $(basename "$fragment"))"
 "${kmake[@]}" tinyconfig > "$log" 2>&1
-# The fragment's reasons follow the values on the same line; Kconfig wants bare lines.
-sed -e 's/^\(CONFIG_[A-Za-z0-9_]*=[^[:space:]#]*\).*/\1/' \
-    -e 's/^\(# CONFIG_[A-Za-z0-9_]* is not set\).*/\1/' \
-    -e '/^CONFIG_/!{/^# CONFIG_/!d}' "$fragment" > "$work/krunctl.fragment"
+bare_fragment > "$work/krunctl.fragment"
 (cd "$work" && KCONFIG_CONFIG=.config bash "$src/scripts/kconfig/merge_config.sh" -m .config krunctl.fragment) \
   >> "$log" 2>&1
 "${kmake[@]}" olddefconfig >> "$log" 2>&1
@@ -123,8 +127,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 jobs="$(nproc 2>/dev/null || echo 2)"
-say "compiling Linux $version with $jobs jobs (3.5 to 5 minutes on 2 cores; log: $log)"
-# Niced: the build shares the machine with VMs and benchmarks. One progress line every 20 seconds: the elapsed time and the file being compiled.
+say "compiling Linux $version with $jobs jobs (from scratch 3.5 to 5 minutes on 2 cores; log: $log)"
+# Niced: the build shares the machine with VMs and benchmarks. One progress line every 20 seconds:
+# the elapsed time and the file being compiled.
 nice -n 10 "${kmake[@]}" -j"$jobs" vmlinux 2>&1 | tee -a "$log" | {
   next=$((SECONDS + 20))
   while IFS= read -r line; do
@@ -144,6 +149,8 @@ cp "$work/.config" "$staging/config"
 sync -f "$staging/vmlinux"
 mv -T "$staging" "$entry"
 trap - ERR
-rm -rf "$work"
+# Older configurations' kernels: the four newest stay (other checkouts may boot them).
+find "$own" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9a-f]{16}' \
+  -printf '%T@ %p\n' | sort -rn | tail -n +5 | cut -d' ' -f2- | xargs -r rm -rf
 say "built $(cat "$entry/release") in $(elapsed): $entry/vmlinux"
 point_at_entry
