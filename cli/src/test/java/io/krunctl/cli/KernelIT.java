@@ -47,6 +47,27 @@ class KernelIT {
     }
 
     @Test
+    void aContainerWorkloadFindsNamespacesCgroup2ControllersAndOverlayfs() throws Exception {
+        String script = String.join("; ",
+                "B=/bin/busybox",
+                "$B cat /sys/fs/cgroup/cgroup.controllers",
+                "$B mkdir -p /tmp/lower /tmp/upper /tmp/work /tmp/merged",
+                "echo layer > /tmp/lower/file",
+                "$B mount -t overlay overlay -o lowerdir=/tmp/lower,upperdir=/tmp/upper,workdir=/tmp/work /tmp/merged",
+                "echo overlay=$($B cat /tmp/merged/file)",
+                "$B unshare -m -u -i -n -p -f -- $B sh -c 'echo unshared=$$'");
+        Path spec = Krunctl.busyboxSpec(dir, "container", "mounts:\n  - {type: tmpfs, destination: /tmp}\n",
+                "/bin/busybox", "sh", "-c", script);
+
+        Krunctl.Result r = Krunctl.run(NO_INPUT, "run", spec.toString());
+
+        assertThat(r.exitCode()).as("stderr: %s", r.stderr()).isZero();
+        assertThat(r.stdoutText().split("\n")[0].split(" ")).contains("cpuset", "cpu", "memory", "pids");
+        // In a new PID namespace the shell is PID 1.
+        assertThat(r.stdoutText()).contains("overlay=layer\n", "unshared=1\n");
+    }
+
+    @Test
     void theDebianKernelStaysSelectable() throws Exception {
         Path spec = Krunctl.busyboxSpec(dir, "debian", "kernel: debian\n", "/bin/busybox", "sh", "-c", SHOW_KERNEL);
 
