@@ -31,7 +31,8 @@ done
 
 # The fragment without its reasons: Kconfig wants bare lines, and the key ignores the comments.
 bare_fragment() {
-  sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*=[^[:space:]#]*\).*/\1/p' \
+  sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*="[^"]*"\).*/\1/p;t' \
+    -e 's/^\(CONFIG_[A-Za-z0-9_]*=[^[:space:]#]*\).*/\1/p;t' \
     -e 's/^\(# CONFIG_[A-Za-z0-9_]* is not set\).*/\1/p' "$fragment"
 }
 key="$( { echo "krunctl-kernel 1"; echo "$package $version"; gcc --version | head -n1;
