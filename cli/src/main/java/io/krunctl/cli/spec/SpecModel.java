@@ -394,7 +394,7 @@ public final class SpecModel {
                                     + " linux-source package by make build and cached in"
                                     + " ~/.cache/krunctl/kernel/own; where it is not built, krunctl says so on"
                                     + " stderr and boots Debian's. debian: Debian's linux-image-cloud-amd64,"
-                                    + " fetched once into ~/.cache/krunctl (about a second slower to boot)."
+                                    + " fetched once into ~/.cache/krunctl (about 2 s slower to boot under TCG)."
                                     + " Anything else is a kernel image on the host (an ELF vmlinux with a PVH"
                                     + " note, or a bzImage) with virtio-pci, virtio-fs and virtio-console built"
                                     + " in; write ./debian for a file of that name.",
