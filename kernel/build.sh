@@ -68,8 +68,9 @@ if [ -f "$entry/vmlinux" ]; then # another run built it while this one waited
   point_at_entry
   exit 0
 fi
-# What interrupted runs left behind; only removed under the lock, where nobody else is building.
-rm -rf "$own"/.staging-* "$own"/.src-* "$own"/.current-*.tmp
+# What interrupted builds left behind; only removed under the lock, where nobody else is building.
+# (A .current-*.tmp may belong to a run that is pointing at a cached kernel right now: it stays.)
+rm -rf "$own"/.staging-* "$own"/.src-*
 
 start=$SECONDS
 elapsed() { printf '%d:%02d' $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60)); }
