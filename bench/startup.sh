@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Standing targets of krunctl, measured against the reference stack in one run:
 #   1. `krunctl run` of a one-line workload vs bare QEMU + the distribution's C virtiofsd doing the
-#      same (same kernel, same initramfs, same init, same QEMU command line, same guest workload);
+#      same (same kernel, same initramfs if any, same init, same QEMU command line, same guest workload);
 #      target: ratio <= 1.10.
 #   2. krunctl's own peak RSS (the Java process; QEMU and guest RAM excluded); target < 48 MiB.
 #   3. `krunctl --version`; target < 150 ms.
@@ -48,19 +48,22 @@ init="$root/init-blob/target/classes/io/krunctl/initblob/krun-init"
 cp "$init" "$share/init.krun"
 printf '{"process":{"args":["/bin/busybox","cat","/etc/motd"],"env":[],"cwd":"/"}}' > "$share/.krun_config.json"
 
-# The same initramfs: the init as /init, the kernel's modules and their load order.
-cache="${XDG_CACHE_HOME:-$HOME/.cache}/krunctl/kernel"
-release="$(cat "$cache/current-linux-image-cloud-amd64")"
-ird="$work/initramfs"
-mkdir -p "$ird/dev" "$ird/proc" "$ird/sys" "$ird/newroot" "$ird/krunctl/modules"
-mknod -m 0600 "$ird/dev/console" c 5 1
-cp "$init" "$ird/init"
-: > "$ird/krunctl/modules.order"
-for m in $(sed -n 's/^modules=//p' "$cache/$release/manifest"); do
-  cp "$cache/$release/modules/$m.ko" "$ird/krunctl/modules/"
-  echo "/krunctl/modules/$m.ko" >> "$ird/krunctl/modules.order"
-done
-(cd "$ird" && find . | cpio -o -H newc --quiet) > "$work/initramfs.cpio"
+# The same initramfs where krunctl used one (a kernel with virtio as modules): the init as /init,
+# the kernel's modules and their load order. A kernel with the drivers built in needs none.
+if printf '%s\n' "${qemu_argv[@]}" | grep -qx -- -initrd; then
+  cache="${XDG_CACHE_HOME:-$HOME/.cache}/krunctl/kernel"
+  release="$(cat "$cache/current-linux-image-cloud-amd64")"
+  ird="$work/initramfs"
+  mkdir -p "$ird/dev" "$ird/proc" "$ird/sys" "$ird/newroot" "$ird/krunctl/modules"
+  mknod -m 0600 "$ird/dev/console" c 5 1
+  cp "$init" "$ird/init"
+  : > "$ird/krunctl/modules.order"
+  for m in $(sed -n 's/^modules=//p' "$cache/$release/manifest"); do
+    cp "$cache/$release/modules/$m.ko" "$ird/krunctl/modules/"
+    echo "/krunctl/modules/$m.ko" >> "$ird/krunctl/modules.order"
+  done
+  (cd "$ird" && find . | cpio -o -H newc --quiet) > "$work/initramfs.cpio"
+fi
 
 # The reference QEMU command: krunctl's, with the root socket pointing at virtiofsd and the stdio
 # ports on plain files (stdout is read back to check the workload ran).

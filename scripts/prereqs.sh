@@ -22,6 +22,15 @@ packages=(
   cpio                   # bench/: the reference initramfs
   debootstrap            # tests: the Debian userland scripts/debian-rootfs.sh builds once
   python3                # tests: the host checks the guest's SQLite databases
+  linux-source-6.1       # kernel/build.sh: the source of krunctl's own guest kernel
+  make                   # kernel/build.sh: Kbuild
+  gcc                    # kernel/build.sh: the compiler (and the host tools of Kbuild)
+  libc6-dev              # kernel/build.sh: Kbuild's host tools
+  bc                     # kernel/build.sh: kernel/time/timeconst.h
+  flex                   # kernel/build.sh: the Kconfig parser
+  bison                  # kernel/build.sh: the Kconfig parser
+  libelf-dev             # kernel/build.sh: objtool, which x86_64 builds need
+  xz-utils               # kernel/build.sh: unpacks the source tarball
 )
 
 missing=()

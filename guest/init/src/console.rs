@@ -7,13 +7,34 @@
 //! not attached to the console still sees them on the host's stderr.
 
 use std::fmt::Display;
-use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
+use std::io;
+use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::ports;
 use crate::sys;
 
 const PREFIX: &str = "krun-init: ";
+
+/// How long stage 1 waits for the console. virtio_console creates hvc0 only
+/// when the host has announced port 0 as a console, on a work queue, and a
+/// kernel with the driver built in may start the init before that: opening
+/// /dev/console then fails with ENODEV (seen on a loaded host).
+pub const CONSOLE_TIMEOUT: Duration = Duration::from_secs(5);
+const CONSOLE_POLL: Duration = Duration::from_millis(5);
+
+/// Opens /dev/console, waiting up to `wait` while no console device is
+/// there yet (ENODEV).
+pub fn open_console(flags: libc::c_int, wait: Duration) -> io::Result<OwnedFd> {
+    let deadline = Instant::now() + wait;
+    loop {
+        match sys::open("/dev/console", flags) {
+            Err(e) if sys::errno(&e) == libc::ENODEV && Instant::now() < deadline => std::thread::sleep(CONSOLE_POLL),
+            other => return other,
+        }
+    }
+}
 
 /// The init's own descriptor of the `krun-stderr` port once it has opened
 /// the stdio ports for the workload (-1 before). A virtio port has one
@@ -87,13 +108,15 @@ fn detached(fd: RawFd) -> bool {
 /// the node is missing, all three are closed; anything the init opened next
 /// would land on them, and the init's messages would vanish. Stage 0 calls
 /// this right after mounting /dev (before opening anything else) and again
-/// after loading the modules; stage 1 right after mounting /dev.
-pub fn attach_std_fds() {
+/// after loading the modules, without waiting; stage 1 right after mounting
+/// /dev, waiting up to `wait` for the console to appear (the kernel had no
+/// /dev to open it on when it booted straight from the virtio-fs root).
+pub fn attach_std_fds(wait: Duration) {
     let targets: Vec<RawFd> = (0..3).filter(|fd| detached(*fd)).collect();
     if targets.is_empty() {
         return;
     }
-    let (file, targets) = match sys::open("/dev/console", libc::O_RDWR | libc::O_NOCTTY) {
+    let (file, targets) = match open_console(libc::O_RDWR | libc::O_NOCTTY, wait) {
         Ok(file) => (file, targets),
         Err(_) => {
             let closed: Vec<RawFd> = targets.into_iter().filter(|fd| !sys::fd_is_open(*fd)).collect();

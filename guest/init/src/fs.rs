@@ -49,7 +49,7 @@ pub fn mount_filesystems() -> Result<(), Failure> {
 
     mount_fs("devtmpfs", "/dev", libc::MS_RELATIME)?;
     // Only now can the console be opened if the kernel could not.
-    console::attach_std_fds();
+    console::attach_std_fds(console::CONSOLE_TIMEOUT);
     match sys::chmod("/dev/kvm", 0o666) {
         Err(e) if sys::errno(&e) != libc::ENOENT => console::warn("chmod /dev/kvm", sys::reason(&e)),
         _ => {}

@@ -75,7 +75,7 @@ pub fn run(args: &[OsString]) -> ! {
     // The failure may predate the console (see attach_std_fds), and after
     // the chroot neither /dev nor /sys is mounted: mount what finding the
     // krun-stderr port needs, best effort.
-    console::attach_std_fds();
+    console::attach_std_fds(Duration::ZERO);
     let _ = ensure_dir("/dev").map(|()| mount_fs("devtmpfs", "/dev", 0));
     let _ = ensure_dir("/sys").map(|()| mount_fs("sysfs", "/sys", libc::MS_NODEV | libc::MS_NOSUID | libc::MS_NOEXEC));
     console::error(format!("stage0: {failure}"));
@@ -85,7 +85,7 @@ pub fn run(args: &[OsString]) -> ! {
 fn switch_root(args: &[OsString]) -> Result<std::convert::Infallible, Failure> {
     ensure_dir("/dev").step("mkdir /dev")?;
     mount_fs("devtmpfs", "/dev", 0)?;
-    console::attach_std_fds();
+    console::attach_std_fds(Duration::ZERO);
     ensure_dir("/proc").step("mkdir /proc")?;
     mount_fs("proc", "/proc", libc::MS_NODEV | libc::MS_NOSUID | libc::MS_NOEXEC)?;
 
@@ -93,14 +93,14 @@ fn switch_root(args: &[OsString]) -> Result<std::convert::Infallible, Failure> {
     let mut first_failure = None;
     for module in parse_modules_order(&order) {
         if let Err(failure) = load_module(module).with_step(|| format!("load module {module}")) {
-            console::attach_std_fds();
+            console::attach_std_fds(Duration::ZERO);
             console::local(format!("stage0: {failure}"));
             first_failure.get_or_insert(failure);
         }
     }
     // The console driver may have been among the modules: fds the kernel
     // could not open at boot get the console now.
-    console::attach_std_fds();
+    console::attach_std_fds(Duration::ZERO);
 
     ensure_dir(NEW_ROOT).with_step(|| format!("mkdir {NEW_ROOT}"))?;
     mount_root()?;

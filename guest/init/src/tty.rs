@@ -101,7 +101,8 @@ pub fn parse_dimension(value: &OsStr) -> Result<u16, String> {
 /// termios are made sane and the initial window size applied. `None`, with
 /// a warning, when there is no console terminal.
 pub fn prepare_console(rows: Option<&OsStr>, cols: Option<&OsStr>) -> Option<OwnedFd> {
-    let console = match sys::open(CONSOLE, libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC | libc::O_NONBLOCK) {
+    let flags = libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC | libc::O_NONBLOCK;
+    let console = match console::open_console(flags, console::CONSOLE_TIMEOUT) {
         Ok(fd) => fd,
         Err(e) => {
             console::warn(&format!("open {CONSOLE}"), sys::reason(&e));

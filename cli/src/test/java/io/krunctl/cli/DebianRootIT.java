@@ -3,9 +3,12 @@ package io.krunctl.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -136,6 +139,9 @@ class DebianRootIT {
                 "tar -C / -czf /root/etc.tgz etc",
                 "mkdir /root/ops && cd /root/ops && echo a > a && ln a hard && ln -s a soft && mv a b"
                         + " && mkdir d && mv d e && rmdir e && mkdir -p x/y/z && rm -r x",
+                "python3 -c \"import os; os.setxattr('/root/ops/b', 'user.krunctl', b'kept');"
+                        + " print('xattr', os.getxattr('/root/ops/b', 'user.krunctl').decode(),"
+                        + " os.listxattr('/root/ops/b'))\"",
                 "echo \"dpkg $(dpkg-query -W -f='${Status}' python3)\"",
                 "echo \"py-files $(find /usr/lib/python3.11 -name '*.py' | wc -l)\"",
                 "");
@@ -189,6 +195,11 @@ class DebianRootIT {
             assertThat(list.map(p -> p.getFileName().toString()).sorted()).containsExactly("b", "hard", "soft");
         }
         assertThat(Files.getAttribute(ops.resolve("b"), "unix:nlink")).isEqualTo(2);
+        assertThat(lines).contains("xattr kept ['user.krunctl']");
+        ByteBuffer value = ByteBuffer.allocate(16);
+        Files.getFileAttributeView(ops.resolve("b"), UserDefinedFileAttributeView.class).read("krunctl", value);
+        assertThat(new String(value.array(), 0, value.position(), StandardCharsets.UTF_8))
+                .as("the guest's extended attribute on the host file").isEqualTo("kept");
         assertThat(Files.isSameFile(ops.resolve("b"), ops.resolve("hard"))).isTrue();
         assertThat(Files.readSymbolicLink(ops.resolve("soft")).toString()).isEqualTo("a");
         assertThat(Files.exists(ops.resolve("soft"))).as("a dangling link, as the guest left it").isFalse();

@@ -93,7 +93,9 @@ final class ManPages {
         r.line(esc("When set, help is printed without colours."));
         r.section("FILES");
         r.tag("\\fI" + esc("~/.cache/krunctl/kernel/") + "\\fR");
-        r.line(esc("The distribution kernel, fetched with apt-get download on first use and unpacked once."));
+        r.line(esc("The distribution kernel, fetched with apt-get download on first use and unpacked once;"
+                + " under own/, krunctl's own kernels, built by make build (kernel/build.sh), one directory"
+                + " per configuration, and own/current, the one krunctl boots."));
         examples(r, spec);
         seeAlso(r, root, null);
         return r.toString();
@@ -250,8 +252,8 @@ final class ManPages {
         r.para("true or false (also True, TRUE, False, FALSE). YAML 1.1's yes, no, on and off are errors.");
         r.subsection("Paths");
         r.para("Guest paths (files[].path, process.workdir, mounts[].destination) are absolute and normalized:"
-                + " no empty, . or .. component and no trailing /. Host paths (files[].source, kernel, root.dir,"
-                + " mounts[].source) are relative to the folder of the spec file; files[].source and kernel must"
+                + " no empty, . or .. component and no trailing /. Host paths (files[].source, kernel other than krunctl"
+                + " and debian, root.dir, mounts[].source) are relative to the folder of the spec file; files[].source and kernel must"
                 + " name an existing, readable regular file, root.dir and mounts[].source an existing directory"
                 + " (symbolic links are followed), and they are passed on absolute. Disk images (root.disk.path,"
                 + " disks[].path) are host paths too: existing regular files, writable unless read-only, each"

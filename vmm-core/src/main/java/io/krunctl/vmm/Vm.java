@@ -14,6 +14,8 @@ import io.krunctl.vmm.initramfs.InitramfsBuilder;
 import io.krunctl.vmm.kernel.BootKernel;
 import io.krunctl.vmm.kernel.KernelException;
 import io.krunctl.vmm.kernel.KernelProvider;
+import io.krunctl.vmm.kernel.OwnKernel;
+import io.krunctl.vmm.qemu.Accelerator;
 import io.krunctl.vmm.qemu.GuestDevices;
 import io.krunctl.vmm.qemu.HostPorts;
 import io.krunctl.vmm.qemu.QemuBinary;
@@ -138,6 +140,9 @@ public final class Vm implements VmControl, AutoCloseable {
             String cmdline = KernelCommandLine.build(config.hostname(), initramfs.isPresent(),
                     QemuCommand.ROOT_TAG, options.verboseConsole(),
                     terminal ? TerminalRelay.windowSize() : Optional.empty());
+            if (options.accelerator() == Accelerator.TCG && !(config.kernel() instanceof KernelChoice.HostImage)) {
+                cmdline = KernelCommandLine.withoutApicTimer(cmdline);
+            }
             cmdline = KernelCommandLine.append(cmdline, GuestEnvironment.variables(config));
             List<FsDevices.Share> shares = FsDevices.shares(config, dir.path());
             this.command = new QemuCommand(qemuBinary, config.name(), options.accelerator(), config.cpus(),
@@ -362,6 +367,14 @@ public final class Vm implements VmControl, AutoCloseable {
         KernelProvider kernels = new KernelProvider(cache);
         try {
             return switch (choice) {
+                case KernelChoice.Own o -> {
+                    Optional<BootKernel> own = OwnKernel.find(kernels.cacheDir());
+                    if (own.isEmpty()) {
+                        LOG.warn("krunctl's own kernel is not built (`make build` builds it); booting the Debian"
+                                + " kernel");
+                    }
+                    yield own.isPresent() ? own.get() : kernels.distributionKernel();
+                }
                 case KernelChoice.Distribution d -> kernels.distributionKernel();
                 case KernelChoice.HostImage h -> kernels.hostImage(h.path());
             };

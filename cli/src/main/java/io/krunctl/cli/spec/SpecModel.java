@@ -46,6 +46,8 @@ public final class SpecModel {
         PORTS("list of port forwards \"[ADDRESS:]HOSTPORT:GUESTPORT\" (see VALUES)"),
         /** A mapping of resource limit names to {@code {soft, hard}}. */
         RLIMITS("mapping of resource names to {soft: LIMIT, hard: LIMIT} (see VALUES)"),
+        /** {@code krunctl}, {@code debian}, or a kernel image on the host, relative to the spec's folder. */
+        KERNEL("krunctl, debian, or a host path of a readable regular file (see VALUES)"),
         /** A directory on the host, relative to the spec's folder. */
         HOST_DIR("host path of a directory (see VALUES)"),
         /** A mapping of the listed fields. */
@@ -387,11 +389,15 @@ public final class SpecModel {
                     DISKS,
                     NETWORK,
                     PROCESS,
-                    leaf("", "kernel", Kind.HOST_FILE, false, "the distribution's cloud kernel", null,
-                            "A kernel image on the host (an ELF vmlinux with a PVH note, or a bzImage) with"
-                                    + " virtio-pci, virtio-fs and virtio-console built in. By default"
-                                    + " krunctl boots Debian's linux-image-cloud-amd64, fetched once into"
-                                    + " ~/.cache/krunctl.",
+                    leaf("", "kernel", Kind.KERNEL, false, "krunctl", null,
+                            "The guest kernel. krunctl: krunctl's own kernel, built from Debian's"
+                                    + " linux-source package by make build and cached in"
+                                    + " ~/.cache/krunctl/kernel/own; where it is not built, krunctl says so on"
+                                    + " stderr and boots Debian's. debian: Debian's linux-image-cloud-amd64,"
+                                    + " fetched once into ~/.cache/krunctl (about 2 s slower to boot under TCG)."
+                                    + " Anything else is a kernel image on the host (an ELF vmlinux with a PVH"
+                                    + " note, or a bzImage) with virtio-pci, virtio-fs and virtio-console built"
+                                    + " in; write ./debian for a file of that name.",
                             "kernel: ./vmlinux")));
 
     private SpecModel() {}

@@ -130,11 +130,10 @@ final class SpecReader {
         NodeTuple processField = nodes.required(fields, "process", top, "", "; it says what to run, e.g. 'process: {args: [/bin/sh]}'");
         ProcessConfig process = processField == null ? null : readProcess(processField.getValueNode());
 
-        KernelChoice kernel = new KernelChoice.Distribution();
+        KernelChoice kernel = new KernelChoice.Own();
         NodeTuple kernelField = fields.get("kernel");
         if (kernelField != null) {
-            Path image = nodes.hostFile(kernelField.getValueNode(), "kernel", "a host path to a kernel image");
-            kernel = image == null ? null : new KernelChoice.HostImage(image);
+            kernel = readKernel(kernelField.getValueNode());
         }
 
         if (!nodes.errors().isEmpty()) {
@@ -145,6 +144,19 @@ final class SpecReader {
     }
 
     // ---- top-level scalars --------------------------------------------------------------------
+
+    /** {@code krunctl} and {@code debian} name the kernels krunctl provides; anything else is a file. */
+    private KernelChoice readKernel(Node value) {
+        String name = value instanceof ScalarNode scalar ? scalar.getValue() : "";
+        if (name.equals("krunctl")) {
+            return new KernelChoice.Own();
+        }
+        if (name.equals("debian")) {
+            return new KernelChoice.Distribution();
+        }
+        Path image = nodes.hostFile(value, "kernel", "krunctl, debian or a host path to a kernel image");
+        return image == null ? null : new KernelChoice.HostImage(image);
+    }
 
     private void readApiVersion(Node value) {
         String v = nodes.scalar(value, "apiVersion", Text.quote(API_VERSION));

@@ -57,7 +57,7 @@ public final class SpecSchema {
                     string(anchored(MemorySize.SIZE.pattern())),
                     ordered("type", "integer", "minimum", MemorySize.MIN_BYTES, "multipleOf", VmConfig.MIB));
             case HOSTNAME -> string(hostnamePattern());
-            case HOST_FILE, HOST_DIR, DISK_IMAGE -> ordered("type", "string", "minLength", 1);
+            case HOST_FILE, HOST_DIR, DISK_IMAGE, KERNEL -> ordered("type", "string", "minLength", 1);
             case FSTYPE -> string(anchored(SpecRules.FSTYPE.pattern()));
             case MOUNT_OPTIONS -> string("^(?!(.*,)?(" + String.join("|", SpecRules.MOUNT_FLAG_WORDS.stream()
                     .sorted().toList()) + ")(,|$))" + SpecRules.MOUNT_OPTIONS.pattern() + "$");

@@ -146,6 +146,16 @@ class SpecLoaderTest {
     }
 
     @Test
+    void kernelNamesTheKernelsKrunctlProvidesOrAFile() throws Exception {
+        assertThat(SpecLoader.load(write(MINIMAL + "kernel: krunctl\n")).kernel()).isEqualTo(new KernelChoice.Own());
+        assertThat(SpecLoader.load(write(MINIMAL + "kernel: debian\n")).kernel())
+                .isEqualTo(new KernelChoice.Distribution());
+        Files.writeString(dir.resolve("debian"), "a kernel image called debian");
+        assertThat(SpecLoader.load(write(MINIMAL + "kernel: ./debian\n")).kernel())
+                .isEqualTo(new KernelChoice.HostImage(dir.resolve("debian")));
+    }
+
+    @Test
     void environmentKeepsItsOrder() throws Exception {
         VmConfig config = SpecLoader.load(write(MINIMAL.replace("[/bin/true]}", "[/bin/true], env: {Z: 1, A: 2, M: 3}}")));
         assertThat(config.process().env().keySet()).containsExactly("Z", "A", "M");
@@ -308,7 +318,7 @@ class SpecLoaderTest {
                         new Rlimit(Rlimit.Resource.NPROC, 512, 512),
                         new Rlimit(Rlimit.Resource.NOFILE, 4096, 8192),
                         new Rlimit(Rlimit.Resource.CORE, 0, Rlimit.UNLIMITED))),
-                "builder", new KernelChoice.Distribution(),
+                "builder", new KernelChoice.Own(),
                 List.of(new Disk(dir.resolve("img/cache.img"), true), new Disk(dir.resolve("b,c.img"), false)),
                 new NetworkConfig(NetworkConfig.Mode.USER, List.of(new NetworkConfig.PortForward(8080, 80),
                         new NetworkConfig.PortForward("0.0.0.0", 2222, 22)))));

@@ -6,6 +6,12 @@ import java.util.Objects;
 /** Which kernel boots the guest. */
 public sealed interface KernelChoice {
 
+    /**
+     * krunctl's own kernel, which {@code make build} builds from Debian's linux-source package
+     * ({@code kernel/build.sh}); the distribution's kernel where it has not been built.
+     */
+    record Own() implements KernelChoice {}
+
     /** The distribution's cloud kernel, fetched once into the per-user cache. */
     record Distribution() implements KernelChoice {}
 

@@ -94,7 +94,7 @@ public record VmConfig(
         private List<VirtualFile> files = List.of();
         private List<MountConfig> mounts = List.of();
         private String hostname;
-        private KernelChoice kernel = new KernelChoice.Distribution();
+        private KernelChoice kernel = new KernelChoice.Own();
         private List<Disk> disks = List.of();
         private NetworkConfig network = NetworkConfig.none();
 

@@ -24,7 +24,7 @@ class VmConfigTest {
         assertThat(c.mounts()).isEmpty();
         assertThat(c.disks()).isEmpty();
         assertThat(c.network()).isEqualTo(NetworkConfig.none());
-        assertThat(c.kernel()).isEqualTo(new KernelChoice.Distribution());
+        assertThat(c.kernel()).as("krunctl's own, as in a spec").isEqualTo(new KernelChoice.Own());
     }
 
     @Test

@@ -23,7 +23,13 @@ class KernelCommandLineTest {
         String line = KernelCommandLine.build("vm1", false, "/dev/root", true);
 
         assertThat(line.split(" ")).contains("rootfstype=virtiofs", "root=/dev/root", "init=/init.krun",
-                "loglevel=7").doesNotContain("quiet");
+                "loglevel=7", "printk.time=1").doesNotContain("quiet");
+    }
+
+    @Test
+    void theApicTimerCanBeLeftUncalibrated() {
+        assertThat(KernelCommandLine.withoutApicTimer("console=hvc0 quiet").split(" "))
+                .containsExactly("console=hvc0", "quiet", "noapictimer");
     }
 
     @Test
