@@ -2,11 +2,7 @@ package io.krunctl.vmm.agent;
 
 import io.krunctl.vmm.Durations;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
@@ -37,15 +33,12 @@ public final class ExecRelay implements AutoCloseable {
     private static final int SIGKILL = 9;
     private static final Frame END = new Frame(0, Frame.Kind.HELLO, new byte[0]);
 
-    private final ServerSocketChannel listener;
     private final AgentChannel agent;
-    private final Path socket;
     private final Duration agentWait;
+    private ClientDoor door;
 
-    private ExecRelay(ServerSocketChannel listener, AgentChannel agent, Path socket, Duration agentWait) {
-        this.listener = listener;
+    private ExecRelay(AgentChannel agent, Duration agentWait) {
         this.agent = agent;
-        this.socket = socket;
         this.agentWait = agentWait;
     }
 
@@ -59,30 +52,9 @@ public final class ExecRelay implements AutoCloseable {
      * agent has not said HELLO within {@code agentWait} of it.
      */
     public static ExecRelay serve(Path socket, AgentChannel agent, Duration agentWait) throws IOException {
-        Files.deleteIfExists(socket);
-        ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        try {
-            listener.bind(UnixDomainSocketAddress.of(socket));
-            Files.setPosixFilePermissions(socket, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        } catch (IOException | RuntimeException e) {
-            listener.close();
-            throw e;
-        }
-        ExecRelay relay = new ExecRelay(listener, agent, socket, agentWait);
-        Thread.ofVirtual().name("exec-accept").start(relay::acceptLoop);
+        ExecRelay relay = new ExecRelay(agent, agentWait);
+        relay.door = ClientDoor.open(socket, "exec", relay::serveClient);
         return relay;
-    }
-
-    private void acceptLoop() {
-        while (true) {
-            SocketChannel client;
-            try {
-                client = listener.accept();
-            } catch (IOException e) {
-                return;
-            }
-            Thread.ofVirtual().name("exec-client").start(() -> serveClient(client));
-        }
     }
 
     private void serveClient(SocketChannel client) {
@@ -192,11 +164,6 @@ public final class ExecRelay implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            listener.close();
-            Files.deleteIfExists(socket);
-        } catch (IOException e) {
-            LOG.debug("closing the exec socket: {}", e.toString());
-        }
+        door.close();
     }
 }

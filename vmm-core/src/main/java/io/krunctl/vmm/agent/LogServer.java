@@ -2,14 +2,9 @@ package io.krunctl.vmm.agent;
 
 import io.krunctl.vmm.stdio.OutputLog;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.logging.log4j.LogManager;
@@ -26,42 +21,18 @@ public final class LogServer implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(LogServer.class);
     private static final Frame END = new Frame(0, Frame.Kind.HELLO, new byte[0]);
 
-    private final ServerSocketChannel listener;
     private final OutputLog log;
-    private final Path socket;
+    private ClientDoor door;
 
-    private LogServer(ServerSocketChannel listener, OutputLog log, Path socket) {
-        this.listener = listener;
+    private LogServer(OutputLog log) {
         this.log = log;
-        this.socket = socket;
     }
 
     /** Serves {@code log} on {@code socket} (mode 0600). */
     public static LogServer serve(Path socket, OutputLog log) throws IOException {
-        Files.deleteIfExists(socket);
-        ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        try {
-            listener.bind(UnixDomainSocketAddress.of(socket));
-            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-        } catch (IOException | RuntimeException e) {
-            listener.close();
-            throw e;
-        }
-        LogServer server = new LogServer(listener, log, socket);
-        Thread.ofVirtual().name("logs-accept").start(server::acceptLoop);
+        LogServer server = new LogServer(log);
+        server.door = ClientDoor.open(socket, "logs", server::serveClient);
         return server;
-    }
-
-    private void acceptLoop() {
-        while (true) {
-            SocketChannel client;
-            try {
-                client = listener.accept();
-            } catch (IOException e) {
-                return;
-            }
-            Thread.ofVirtual().name("logs-client").start(() -> serveClient(client));
-        }
     }
 
     private void serveClient(SocketChannel client) {
@@ -106,11 +77,6 @@ public final class LogServer implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            listener.close();
-            Files.deleteIfExists(socket);
-        } catch (IOException e) {
-            LOG.debug("closing the logs socket: {}", e.toString());
-        }
+        door.close();
     }
 }
