@@ -8,13 +8,9 @@ import static io.krunctl.cli.spec.NodeReader.keyText;
 import static io.krunctl.cli.spec.NodeReader.line;
 import static io.krunctl.cli.spec.NodeReader.place;
 import static io.krunctl.cli.spec.SpecRules.AGENT_PATH;
-import static io.krunctl.cli.spec.SpecRules.DECIMAL;
 import static io.krunctl.cli.spec.SpecRules.DEFAULT_MODE;
 import static io.krunctl.cli.spec.SpecRules.ENV_NAME;
-import static io.krunctl.cli.spec.SpecRules.HOST_LABEL;
 import static io.krunctl.cli.spec.SpecRules.INIT_PATH;
-import static io.krunctl.cli.spec.SpecRules.MAX_CPUS;
-import static io.krunctl.cli.spec.SpecRules.MAX_HOSTNAME;
 import static io.krunctl.cli.spec.SpecRules.NAME;
 import static io.krunctl.cli.spec.SpecRules.OCTAL_MODE;
 
@@ -63,6 +59,7 @@ final class SpecReader {
 
     private final NodeReader nodes;
     private final DeviceReader devices;
+    private final MachineReader machine;
 
     /**
      * @param file    the spec file as the user named it, for error messages
@@ -71,6 +68,7 @@ final class SpecReader {
     SpecReader(Path file, Path baseDir) {
         this.nodes = new NodeReader(file, baseDir, NESTED_HOME);
         this.devices = new DeviceReader(nodes);
+        this.machine = new MachineReader(nodes);
     }
 
     List<SpecError> errors() {
@@ -110,9 +108,9 @@ final class SpecReader {
             }
         }
 
-        int cpus = readCpus(fields.get("cpus"));
-        long memory = readMemory(fields.get("memory"));
-        String hostname = readHostname(fields.get("hostname"));
+        int cpus = machine.cpus(fields.get("cpus"));
+        long memory = machine.memory(fields.get("memory"));
+        String hostname = machine.hostname(fields.get("hostname"));
 
         NodeTuple rootField = nodes.required(fields, "root", top, "", "; for an empty root write 'root: {nullfs: {}}'");
         RootConfig root = rootField == null ? null : readRoot(rootField.getValueNode());
@@ -133,7 +131,7 @@ final class SpecReader {
         KernelChoice kernel = new KernelChoice.Own();
         NodeTuple kernelField = fields.get("kernel");
         if (kernelField != null) {
-            kernel = readKernel(kernelField.getValueNode());
+            kernel = machine.kernel(kernelField.getValueNode());
         }
 
         if (!nodes.errors().isEmpty()) {
@@ -141,21 +139,6 @@ final class SpecReader {
         }
         return new VmConfig(name, cpus, memory, root, files, mounts, process, hostname == null ? name : hostname,
                 kernel, disks, network);
-    }
-
-    // ---- top-level scalars --------------------------------------------------------------------
-
-    /** {@code krunctl} and {@code debian} name the kernels krunctl provides; anything else is a file. */
-    private KernelChoice readKernel(Node value) {
-        String name = value instanceof ScalarNode scalar ? scalar.getValue() : "";
-        if (name.equals("krunctl")) {
-            return new KernelChoice.Own();
-        }
-        if (name.equals("debian")) {
-            return new KernelChoice.Distribution();
-        }
-        Path image = nodes.hostFile(value, "kernel", "krunctl, debian or a host path to a kernel image");
-        return image == null ? null : new KernelChoice.HostImage(image);
     }
 
     private void readApiVersion(Node value) {
@@ -173,64 +156,6 @@ final class SpecReader {
             message += "; this is not a krunctl spec, which starts with 'apiVersion: " + API_VERSION + "'";
         }
         nodes.error(value, message);
-    }
-
-    private int readCpus(NodeTuple field) {
-        if (field == null) {
-            return 1;
-        }
-        String expected = "an integer from 1 to " + MAX_CPUS;
-        String v = nodes.scalar(field.getValueNode(), "cpus", expected);
-        if (v == null) {
-            return 1;
-        }
-        if (DECIMAL.matcher(v).matches()) {
-            int n = Integer.parseInt(v);
-            if (n >= 1 && n <= MAX_CPUS) {
-                return n;
-            }
-        }
-        nodes.error(field.getValueNode(), "cpus: expected " + expected + ", got " + describe(field.getValueNode()));
-        return 1;
-    }
-
-    private long readMemory(NodeTuple field) {
-        if (field == null) {
-            return 256 * VmConfig.MIB;
-        }
-        String v = nodes.scalar(field.getValueNode(), "memory", "a size like 256Mi, 1Gi or 512M");
-        if (v == null) {
-            return 0;
-        }
-        try {
-            return MemorySize.parse(v);
-        } catch (IllegalArgumentException e) {
-            nodes.error(field.getValueNode(), "memory: " + e.getMessage());
-            return 0;
-        }
-    }
-
-    private String readHostname(NodeTuple field) {
-        if (field == null) {
-            return null;
-        }
-        String expected = "a host name of letters, digits, '-' and '.' (labels of 1 to 63 characters,"
-                + " at most 64 in all)";
-        String v = nodes.scalar(field.getValueNode(), "hostname", expected);
-        if (v == null) {
-            return null;
-        }
-        boolean ok = !v.isEmpty() && v.length() <= MAX_HOSTNAME;
-        if (ok) {
-            for (String label : v.split("\\.", -1)) {
-                ok &= HOST_LABEL.matcher(label).matches();
-            }
-        }
-        if (!ok) {
-            nodes.error(field.getValueNode(), "hostname: expected " + expected + ", got " + Text.quote(v));
-            return null;
-        }
-        return v;
     }
 
     // ---- root ----------------------------------------------------------------------------------
