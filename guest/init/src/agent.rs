@@ -73,12 +73,25 @@ pub fn start(agent: OwnedFd) -> Option<libc::pid_t> {
                     let _ = sys::dup2(null.as_raw_fd(), target);
                 }
             }
+            // Its messages go to the kernel log (dmesg, and the console with
+            // --verbose), never into the workload's streams.
+            if let Ok(kmsg) = sys::open("/dev/kmsg", libc::O_WRONLY | libc::O_CLOEXEC) {
+                let _ = sys::dup2(kmsg.as_raw_fd(), 2);
+            }
             // The init's own descriptors (console, stderr port, control
             // port) are close-on-exec already; this covers any that are not.
             let _ = sys::cloexec_from(3);
-            // Its stderr is /dev/null by now: a failed exec shows only as
-            // an orphan reaped with status 127.
-            let _ = sys::fexecve(&agent, &argv, &envp);
+            // By its path first: on krunctl's own kernel the descriptor opened
+            // at boot was seen to refuse execution (EACCES, now and on every
+            // retry) in about one boot in three on a loaded host, while the
+            // path ran the same file. The descriptor stays for a root that has
+            // moved (a block root), where the path no longer leads to it.
+            let path = CString::new(AGENT_PATH).unwrap_or_default();
+            let by_path = sys::execve_with(&path, &argv, &envp);
+            let by_fd = sys::fexecve(&agent, &argv, &envp);
+            let why = format!("krun-init: start the agent: {}; by its descriptor: {}\n", sys::reason(&by_path),
+                sys::reason(&by_fd));
+            let _ = sys::write_all(2, why.as_bytes());
             sys::exit_now(127)
         }
         Ok(Fork::Parent(pid)) => Some(pid),

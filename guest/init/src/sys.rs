@@ -422,6 +422,13 @@ pub fn execve(path: &CStr, argv: &[CString], envp: *const *const c_char) -> io::
     io::Error::last_os_error()
 }
 
+/// `execve(path, argv, envp)` with an environment of its own; returns only
+/// on failure.
+pub fn execve_with(path: &CStr, argv: &[CString], envp: &[CString]) -> io::Error {
+    let envp = ptr_array(envp);
+    execve(path, argv, envp.as_ptr())
+}
+
 /// `execveat(fd, "", argv, envp, AT_EMPTY_PATH)`, fexecve: runs the file
 /// open on `fd` whatever the root has become since. Returns only on failure.
 pub fn fexecve(fd: &OwnedFd, argv: &[CString], envp: &[CString]) -> io::Error {
