@@ -26,6 +26,11 @@ use crate::sys;
 const BACKOFF_MIN: Duration = Duration::from_millis(10);
 /// Bounds how late the agent notices a host that connects to the port.
 const BACKOFF_MAX: Duration = Duration::from_millis(250);
+/// How long the agent looks for its port before it concludes the host made
+/// none. virtio_console creates a port's device only when the host announces
+/// it, on a work queue: on a loaded host the agent, started right after the
+/// workload, was seen to look before its port existed, and to give up.
+const PORT_APPEARS_WITHIN: Duration = Duration::from_secs(30);
 /// Port reads per loop turn, so a busy host cannot starve the sessions.
 const PORT_READS_PER_TURN: usize = 16;
 
@@ -90,6 +95,8 @@ pub struct Agent {
     sigchld: OwnedFd,
     reconnect_at: Instant,
     backoff: Duration,
+    /// Until when a missing port is looked for again.
+    port_deadline: Instant,
     buf: Vec<u8>,
 }
 
@@ -105,6 +112,7 @@ impl Agent {
             sigchld: sys::sigchld_fd()?,
             reconnect_at: Instant::now(),
             backoff: BACKOFF_MIN,
+            port_deadline: Instant::now() + PORT_APPEARS_WITHIN,
             buf: vec![0; MAX_PAYLOAD],
         })
     }
@@ -129,9 +137,17 @@ impl Agent {
     }
 
     fn connect(&mut self) -> io::Result<()> {
-        // A guest without the port never gets one: the host did not ask for
-        // an agent. That ends the agent; anything else is retried.
-        let path = self.spec.locate()?;
+        // A port that is still missing after PORT_APPEARS_WITHIN was never
+        // asked for (the host wants no agent): that ends the agent. Anything
+        // else is retried.
+        let path = match self.spec.locate() {
+            Ok(path) => path,
+            Err(e) if e.kind() == io::ErrorKind::NotFound && Instant::now() < self.port_deadline => {
+                self.retry_later(&e.to_string());
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
         match crate::port::open(&path) {
             Ok(port) => {
                 self.port = Some(port);
