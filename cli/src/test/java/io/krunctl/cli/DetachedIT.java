@@ -54,7 +54,13 @@ class DetachedIT {
 
         assertThat(krunctl("kill", name, "HUP").exitCode()).isZero();
         awaitLog(name, "got HUP");
-        Krunctl.Result stop = krunctl("stop", "-t", "30", name);
+        Krunctl.Result stop;
+        try (KrunctlProcess follower = KrunctlProcess.start("logs", "-f", name)) {
+            follower.awaitStdout("got HUP\n", WAIT);
+            stop = krunctl("stop", "-t", "30", name);
+            assertThat(follower.awaitExit(WAIT)).as("logs -f ends with the VM").isZero();
+            assertThat(follower.stdoutToEnd()).isEqualTo("hello\ngot HUP\ngot TERM\n");
+        }
 
         assertThat(stop.exitCode()).as("stderr: %s", stop.stderr()).isZero();
         Krunctl.Result logs = krunctl("logs", name);

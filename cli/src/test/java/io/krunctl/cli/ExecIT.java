@@ -99,14 +99,17 @@ class ExecIT {
     }
 
     @Test
-    void sigtermReachesTheExecdProcess() throws Exception {
+    void sigintAndSigtermReachTheExecdProcess() throws Exception {
         try (KrunctlProcess k = KrunctlProcess.start("exec", name, "--", "/bin/busybox", "sh", "-c",
-                "trap 'echo got TERM; exit 5' TERM; echo ready; while :; do /bin/busybox sleep 0.1; done")) {
+                "trap 'echo got INT' INT; trap 'echo got TERM; exit 5' TERM; echo ready;"
+                        + " while :; do /bin/busybox sleep 0.1; done")) {
             k.awaitStdout("ready\n", EXEC);
+            k.signal("INT");
+            k.awaitStdout("got INT\n", EXEC);
             k.signal("TERM");
 
             assertThat(k.awaitExit(EXEC)).as("stderr: %s", k.stderr()).isEqualTo(5);
-            assertThat(k.stdoutToEnd()).isEqualTo("ready\ngot TERM\n");
+            assertThat(k.stdoutToEnd()).isEqualTo("ready\ngot INT\ngot TERM\n");
         }
     }
 
@@ -150,8 +153,9 @@ class ExecIT {
             // logs -f of a foreground VM: what it kept, then nothing more until the VM ends.
             try (KrunctlProcess follower = KrunctlProcess.start("logs", "-f", booting)) {
                 follower.awaitStdout("up\n", EXEC);
-                other.signal("TERM");
-                assertThat(other.awaitExit(EXEC)).isEqualTo(143);
+                assertThat(Krunctl.run(new byte[0], "stop", booting).exitCode()).as("stop of a foreground VM")
+                        .isZero();
+                assertThat(other.awaitExit(EXEC)).as("its krunctl run ends with the workload's 143").isEqualTo(143);
                 assertThat(follower.awaitExit(EXEC)).as("logs -f ends with the VM").isZero();
                 assertThat(follower.stdoutToEnd()).isEqualTo("up\n");
             }
