@@ -77,6 +77,7 @@ for ((i = 0; i < ${#qemu_argv[@]}; i++)); do
     socket,id=stdout,*) a="file,id=stdout,path=$work/ref-stdout" ;;
     socket,id=stderr,*) a="file,id=stderr,path=$work/ref-stderr" ;;
     socket,id=control,*) a="null,id=control" ;;
+    socket,id=agent,*) a="null,id=agent" ;;
     socket,id=qmp,*) a="null,id=qmp" ;;
     file,id=console,*) a="file,id=console,path=$work/ref-console.log" ;;
     */initramfs.cpio) a="$work/initramfs.cpio" ;;
