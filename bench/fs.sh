@@ -71,7 +71,7 @@ fi
 wrap() {
   # /proc/uptime has centisecond resolution, enough for workloads of a second or more under TCG.
   # "ok" follows the time only if the workload succeeded: a side that fails fast must not look fast.
-  printf 'export PATH=/bin; /bin/busybox --install -s /bin 2>/dev/null; t0=$(cut -d" " -f1 /proc/uptime | tr -d .); if { %s; }; then ok=ok; else ok=failed; fi; t1=$(cut -d" " -f1 /proc/uptime | tr -d .); echo "elapsed $((t1 - t0)) $ok"' "$1"
+  printf 'export PATH=/bin; /bin/busybox --install -s /bin 2>/dev/null; t0=$(awk "{print int(\$1 * 100)}" /proc/uptime); if { %s; }; then ok=ok; else ok=failed; fi; t1=$(awk "{print int(\$1 * 100)}" /proc/uptime); echo "elapsed $((t1 - t0)) $ok"' "$1"
 }
 
 # The time a side's output reports, or the end of the bench if the workload failed.
