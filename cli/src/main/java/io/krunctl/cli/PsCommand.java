@@ -36,7 +36,7 @@ final class PsCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         List<VmRegistry.Entry> entries = VmRegistry.ofCurrentUser().list();
-        String format = "%-24s %-8s %-8s %-10s %s%n";
+        String format = "%-24s %-12s %-8s %-10s %s%n";
         out.printf(format, "NAME", "STATUS", "PID", "UPTIME", "SPEC");
         for (VmRegistry.Entry e : entries) {
             boolean alive = e.alive();
