@@ -24,13 +24,25 @@ class DetachedIT {
     @TempDir
     Path dir;
 
+    /** Names this test gave VMs: a detached VM's entry outlives it, and the user's ps must not list them. */
+    private static final java.util.List<String> NAMES = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     @BeforeAll
     static void needsQemu() {
         Krunctl.assumeQemu();
     }
 
+    @org.junit.jupiter.api.AfterAll
+    static void forgetEntries() throws Exception {
+        for (String name : NAMES) {
+            Krunctl.forget(name);
+        }
+    }
+
     private static String unique(String prefix) {
-        return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+        String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+        NAMES.add(name);
+        return name;
     }
 
     private static Krunctl.Result krunctl(String... args) throws Exception {

@@ -99,4 +99,19 @@ final class Krunctl {
     static String quote(String s) {
         return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + '"';
     }
+
+    /**
+     * Removes the registry entry of a detached VM a test started (it outlives the VM by design, and
+     * the user's {@code krunctl ps -a} must not list test VMs).
+     */
+    static void forget(String vmName) throws IOException {
+        Path entry = io.krunctl.vmm.state.VmRegistry.ofCurrentUser().root().resolve(vmName);
+        if (Files.isDirectory(entry)) {
+            try (var walk = Files.walk(entry)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
 }

@@ -193,6 +193,7 @@ class TerminalIT {
             assertThat(end).as("krunctl's own messages").doesNotContain("krunctl:");
         } finally {
             Krunctl.run(new byte[0], "stop", "-t", "1", name);
+            Krunctl.forget(name);
         }
     }
 
