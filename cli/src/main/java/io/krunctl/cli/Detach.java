@@ -54,9 +54,7 @@ final class Detach {
             claim = registry.claim(vmName, specFile.toAbsolutePath().toString(), config.process().env(),
                     config.process().workdir(), true);
         } catch (VmmException e) {
-            err.println("krunctl: " + e.getMessage());
-            err.flush();
-            return ExitCodes.of(e.kind());
+            return ExitCodes.reported(err, e);
         }
         try (claim) {
             VmRegistry.Entry entry = claim.entry();

@@ -101,9 +101,7 @@ final class ExecCommand implements Callable<Integer> {
         try {
             vm = VmRegistry.ofCurrentUser().find(name);
         } catch (VmmException e) {
-            err.println("krunctl: " + e.getMessage());
-            err.flush();
-            return ExitCodes.of(e.kind());
+            return ExitCodes.reported(err, e);
         }
         Optional<Terminal.WindowSize> size = Optional.empty();
         if (tty) {

@@ -34,6 +34,13 @@ public final class ExitCodes {
      */
     public static final int TIMED_OUT = io.krunctl.vmm.Vm.TIMED_OUT;
 
+    /** Prints {@code failure}'s one line on {@code err} and answers its exit code. */
+    static int reported(java.io.PrintWriter err, io.krunctl.vmm.VmmException failure) {
+        err.println("krunctl: " + failure.getMessage());
+        err.flush();
+        return of(failure.kind());
+    }
+
     /** The exit code of a failure of {@code kind}. */
     static int of(io.krunctl.vmm.VmmException.Kind kind) {
         return switch (kind) {

@@ -49,9 +49,7 @@ final class KillCommand implements Callable<Integer> {
             Signals.kill(vm.pid(), number.getAsInt());
             return ExitCodes.OK;
         } catch (VmmException e) {
-            err.println("krunctl: " + e.getMessage());
-            err.flush();
-            return ExitCodes.of(e.kind());
+            return ExitCodes.reported(err, e);
         } catch (NativeException e) {
             err.println("krunctl: cannot signal the VM named " + name + ": " + e.getMessage());
             err.flush();

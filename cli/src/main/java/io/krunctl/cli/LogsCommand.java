@@ -55,9 +55,7 @@ final class LogsCommand implements Callable<Integer> {
         try {
             vm = VmRegistry.ofCurrentUser().get(name);
         } catch (VmmException e) {
-            err.println("krunctl: " + e.getMessage());
-            err.flush();
-            return ExitCodes.of(e.kind());
+            return ExitCodes.reported(err, e);
         }
         OutputStream stdout = new FileOutputStream(FileDescriptor.out);
         OutputStream stderr = new FileOutputStream(FileDescriptor.err);

@@ -60,9 +60,7 @@ final class StopCommand implements Callable<Integer> {
             ended(vm, HARD_STOP);
             return ExitCodes.OK;
         } catch (VmmException e) {
-            err.println("krunctl: " + e.getMessage());
-            err.flush();
-            return ExitCodes.of(e.kind());
+            return ExitCodes.reported(err, e);
         } catch (NativeException e) {
             if (e.errno() == io.krunctl.nativeio.Errno.ESRCH) {
                 return ExitCodes.OK; // It ended on its own meanwhile.
