@@ -74,6 +74,50 @@ class TerminalIT {
     }
 
     /**
+     * Starts a 40x120 pane whose script runs {@code command} from the repository and then prints
+     * "krunctl-exit=N", saving the terminal's settings before and after it (see
+     * {@link #resizeCtrlCAndExit}).
+     */
+    private void startPane(String command) throws Exception {
+        Path script = dir.resolve("pane.sh");
+        Files.writeString(script, String.join("\n",
+                "cd " + Krunctl.ROOT,
+                "stty -g > " + dir.resolve("stty.before"),
+                command,
+                "echo \"krunctl-exit=$?\"",
+                "stty -g > " + dir.resolve("stty.after"),
+                "exec sleep 600", ""));
+        tmux(true, "new-session", "-d", "-s", "it", "-x", "120", "-y", "40", "sh " + script);
+    }
+
+    /**
+     * The rest of a session with a busybox shell at {@code prompt} on a 40x120 pane: the pane shrinks
+     * to 30x100 and the shell sees it; ^C (byte 3 in raw mode, SIGINT from the guest's line
+     * discipline) ends a foreground sleep with status 130; {@code exit 7} reaches the pane's script,
+     * which then finds the host terminal's settings as they were.
+     */
+    private void resizeCtrlCAndExit(String prompt) throws Exception {
+        Path before = dir.resolve("stty.before");
+        Path after = dir.resolve("stty.after");
+        tmux(true, "resize-window", "-t", "it", "-x", "100", "-y", "30");
+        awaitSize("30 100");
+
+        type("/bin/busybox sh -c 'echo sleep''ing; exec /bin/busybox sleep 100'", "Enter");
+        int prompts = count(awaitScreen("sleeping", 1, STEP), prompt);
+        type("C-c");
+        awaitScreen(prompt, prompts + 1, STEP);
+        type("echo \"status-$?\"", "Enter");
+        awaitScreen("status-130", 1, STEP);
+
+        type("exit 7", "Enter");
+        String end = awaitScreen("krunctl-exit=7", 1, STEP);
+        awaitFile(after);
+        assertThat(Files.readString(after)).as("host terminal settings afterwards; screen:\n%s", end)
+                .isEqualTo(Files.readString(before));
+        assertThat(end).as("krunctl's own messages").doesNotContain("krunctl:");
+    }
+
+    /**
      * Asks the guest for its terminal's size until it answers {@code size}: the new size travels from
      * tmux to krunctl (SIGWINCH) and on to the guest while the test types, and on a loaded host a
      * {@code stty size} typed at once can still see the old one.
@@ -111,44 +155,14 @@ class TerminalIT {
 
     @Test
     void theShellExampleTakesTypingCtrlCAndTheWindowSizeAndTheTerminalIsRestored() throws Exception {
-        Path spec = Krunctl.ROOT.resolve("specs/shell.yaml");
-        Path before = dir.resolve("stty.before");
-        Path after = dir.resolve("stty.after");
-        Path script = dir.resolve("pane.sh");
-        Files.writeString(script, String.join("\n",
-                "cd " + Krunctl.ROOT,
-                "stty -g > " + before,
-                "./krunctl run " + spec,
-                "echo \"krunctl-exit=$?\"",
-                "stty -g > " + after,
-                "exec sleep 600", ""));
-        tmux(true, "new-session", "-d", "-s", "it", "-x", "120", "-y", "40", "sh " + script);
+        startPane("./krunctl run " + Krunctl.ROOT.resolve("specs/shell.yaml"));
 
         awaitScreen("guest$ ", 1, BOOT);
         type("echo typed-$((6*7))", "Enter");
         awaitScreen("typed-42", 1, STEP);
-
         type("stty size", "Enter");
         awaitScreen("40 120", 1, STEP);
-
-        // SIGWINCH on the host becomes the guest console's new size.
-        tmux(true, "resize-window", "-t", "it", "-x", "100", "-y", "30");
-        awaitSize("30 100");
-
-        // ^C is byte 3 in raw mode; the guest's line discipline makes it SIGINT for the foreground job.
-        type("/bin/busybox sh -c 'echo sleep''ing; exec /bin/busybox sleep 100'", "Enter");
-        int prompts = count(awaitScreen("sleeping", 1, STEP), "guest$ ");
-        type("C-c");
-        awaitScreen("guest$ ", prompts + 1, STEP);
-        type("echo \"status-$?\"", "Enter");
-        awaitScreen("status-130", 1, STEP);
-
-        type("exit 7", "Enter");
-        String end = awaitScreen("krunctl-exit=7", 1, STEP);
-        awaitFile(after);
-        assertThat(Files.readString(after)).as("host terminal settings after krunctl; screen:\n%s", end)
-                .isEqualTo(Files.readString(before));
-        assertThat(end).as("krunctl's own messages").doesNotContain("krunctl:");
+        resizeCtrlCAndExit("guest$ ");
     }
 
     @Test
@@ -158,39 +172,14 @@ class TerminalIT {
         Krunctl.Result started = Krunctl.run(new byte[0], "run", "-d", "--name", name, vmSpec.toString());
         assertThat(started.exitCode()).as("stderr: %s", started.stderr()).isZero();
         try {
-            Path before = dir.resolve("stty.before");
-            Path after = dir.resolve("stty.after");
-            Path script = dir.resolve("pane.sh");
-            Files.writeString(script, String.join("\n",
-                    "cd " + Krunctl.ROOT,
-                    "stty -g > " + before,
-                    "./krunctl exec -it -e 'PS1=exec$ ' " + name + " -- /bin/busybox sh",
-                    "echo \"krunctl-exit=$?\"",
-                    "stty -g > " + after,
-                    "exec sleep 600", ""));
-            tmux(true, "new-session", "-d", "-s", "it", "-x", "120", "-y", "40", "sh " + script);
+            startPane("./krunctl exec -it -e 'PS1=exec$ ' " + name + " -- /bin/busybox sh");
 
             awaitScreen("exec$ ", 1, BOOT);
             type("tty; stty size", "Enter");
             awaitScreen("40 120", 1, STEP);
             assertThat(screen()).contains("/dev/pts/");
 
-            tmux(true, "resize-window", "-t", "it", "-x", "100", "-y", "30");
-            awaitSize("30 100");
-
-            type("/bin/busybox sh -c 'echo sleep''ing; exec /bin/busybox sleep 100'", "Enter");
-            int prompts = count(awaitScreen("sleeping", 1, STEP), "exec$ ");
-            type("C-c");
-            awaitScreen("exec$ ", prompts + 1, STEP);
-            type("echo \"status-$?\"", "Enter");
-            awaitScreen("status-130", 1, STEP);
-
-            type("exit 7", "Enter");
-            String end = awaitScreen("krunctl-exit=7", 1, STEP);
-            awaitFile(after);
-            assertThat(Files.readString(after)).as("host terminal settings after exec; screen:\n%s", end)
-                    .isEqualTo(Files.readString(before));
-            assertThat(end).as("krunctl's own messages").doesNotContain("krunctl:");
+            resizeCtrlCAndExit("exec$ ");
         } finally {
             Krunctl.run(new byte[0], "stop", "-t", "1", name);
             Krunctl.forget(name);
