@@ -7,6 +7,11 @@
 //! a block-device root has been moved over `/`, `open("/")` would reach the
 //! block device's filesystem, which has no host to tell, while the kept
 //! descriptor still reaches the virtio-fs device.
+//!
+//! One exception to "never exits": a PID 1 that has lost CAP_SYS_BOOT (a
+//! `KRUN_INIT_PID1` workload whose exec failed after it took on the
+//! config's `process.user`) cannot reboot, and exits instead: the kernel
+//! panics, and krunctl's `panic=-1` turns that into the reboot.
 
 use std::fmt::Display;
 use std::os::fd::OwnedFd;
@@ -76,6 +81,10 @@ pub fn finish(code: c_int) -> ! {
     }
     sys::sync();
     let e = sys::reboot(libc::RB_AUTOBOOT);
+    if sys::errno(&e) == libc::EPERM {
+        // No longer root: pausing forever would leave the VM running.
+        sys::exit_now(code);
+    }
     console::warn("reboot", sys::reason(&e));
     let e = sys::reboot(libc::RB_POWER_OFF);
     console::warn("power off", sys::reason(&e));
