@@ -3,8 +3,8 @@
 //! Two shapes are accepted, as in libkrun's Rust init:
 //!
 //! * an OCI runtime-spec `config.json`: when a `process` object is present,
-//!   `process.args`, `process.env` and `process.cwd` are used and nothing at
-//!   the top level is consulted;
+//!   `process.args`, `process.env`, `process.cwd` and `process.user` are used
+//!   and nothing at the top level is consulted;
 //! * otherwise the top level itself: `args` (alias `Cmd`), `env` (alias
 //!   `Env`), `cwd` (aliases `WorkingDir`, `Cwd`), plus `Entrypoint`, which is
 //!   prepended to the args, or used alone when there are none.
@@ -17,6 +17,20 @@
 //!
 //! Both shapes may also carry krunctl's own `krunctl_mounts` and
 //! `krunctl_root_read_only` (see `mounts`).
+//!
+//! `process.user` (OCI shape only; a flat file has no user, and Docker's
+//! string `User` is ignored like any unknown key) is who the workload runs
+//! as:
+//!
+//! ```json
+//! "user": {"uid": 1000, "gid": 1000, "additionalGids": [10, 27], "umask": 18}
+//! ```
+//!
+//! `uid` and `gid` are required, `additionalGids` and `umask` optional; all
+//! are JSON integers in 0..=4294967295, and `umask` at most 0o777 (511;
+//! JSON has no octal: 0o022 is 18). The supplementary groups become exactly
+//! `additionalGids`, none when it is absent (as runc does). Without `user`
+//! the workload keeps the init's credentials (root) and umask.
 //!
 //! Key names are case-sensitive. When a key and its alias are both present,
 //! the first name in the lists above wins. `null`, an empty array and an
@@ -45,7 +59,23 @@ pub struct Config {
     pub mounts: Vec<crate::mounts::Mount>,
     /// `krunctl_root_read_only`: remount `/` read-only after the mounts.
     pub read_only_root: bool,
+    /// `process.user`: who the workload runs as; `None` keeps root.
+    pub user: Option<User>,
 }
+
+/// The OCI `process.user` object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub uid: u32,
+    pub gid: u32,
+    /// `additionalGids`: exactly the supplementary groups (empty when absent).
+    pub additional_gids: Vec<u32>,
+    /// `umask`: `None` leaves the umask as it is.
+    pub umask: Option<u32>,
+}
+
+/// The largest umask: the permission bits.
+const UMASK_MAX: u32 = 0o777;
 
 /// Reads the file at `path`. A missing file gives the defaults silently;
 /// an unreadable or unparsable one gives the defaults and a warning text.
@@ -98,6 +128,7 @@ pub fn parse(bytes: &[u8]) -> Result<Config, String> {
             tmpfs: Vec::new(),
             mounts: Vec::new(),
             read_only_root: false,
+            user: user(process)?,
         },
         Some(_) => return Err("\"process\" is not an object".into()),
     };
@@ -149,7 +180,41 @@ fn parse_flat(top: &Map<String, Value>) -> Result<Config, String> {
         tmpfs: Vec::new(),
         mounts: Vec::new(),
         read_only_root: false,
+        user: None,
     })
+}
+
+/// `process.user`; `None` when absent or null.
+fn user(process: &Map<String, Value>) -> Result<Option<User>, String> {
+    let user = match process.get("user") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(user)) => user,
+        Some(_) => return Err("\"process\".user is not an object".into()),
+    };
+    let number = |key: &str| match user.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => u32_value(value)
+            .map(Some)
+            .ok_or_else(|| format!("\"process\".user.{key} is not an integer in 0..=4294967295")),
+    };
+    let uid = number("uid")?.ok_or("\"process\".user has no uid")?;
+    let gid = number("gid")?.ok_or("\"process\".user has no gid")?;
+    let additional_gids = match user.get("additionalGids") {
+        None | Some(Value::Null) => Some(Vec::new()),
+        Some(Value::Array(items)) => items.iter().map(u32_value).collect(),
+        Some(_) => None,
+    }
+    .ok_or("\"process\".user.additionalGids is not an array of integers in 0..=4294967295")?;
+    let umask = number("umask")?;
+    if umask.is_some_and(|umask| umask > UMASK_MAX) {
+        return Err(format!("\"process\".user.umask is above {UMASK_MAX:#o} ({UMASK_MAX})"));
+    }
+    Ok(Some(User { uid, gid, additional_gids, umask }))
+}
+
+/// A JSON integer that fits a u32 (not a float, even a whole one).
+fn u32_value(value: &Value) -> Option<u32> {
+    value.as_u64().and_then(|n| u32::try_from(n).ok())
 }
 
 /// The first of `names` present with a non-null value.
@@ -210,6 +275,95 @@ mod tests {
         assert_eq!(c.argv, Some(strings(&["/bin/echo", "hi"])));
         assert_eq!(c.env, strings(&["PATH=/bin", "A=1"]));
         assert_eq!(c.cwd.as_deref(), Some("/work"));
+        assert_eq!(c.user, Some(User { uid: 0, gid: 0, additional_gids: Vec::new(), umask: None }));
+    }
+
+    #[test]
+    fn process_user_is_parsed_with_additional_gids_and_umask() {
+        let c = parsed(
+            r#"{"process":{"args":["/bin/id"],
+                "user":{"uid":1000,"gid":100,"additionalGids":[10,27,4294967295],"umask":18,"username":"x"}}}"#,
+        );
+        let user = User { uid: 1000, gid: 100, additional_gids: vec![10, 27, u32::MAX], umask: Some(0o022) };
+        assert_eq!(c.user, Some(user));
+        assert_eq!(c.argv, Some(strings(&["/bin/id"])));
+        let c = parsed(r#"{"process":{"user":{"uid":4294967295,"gid":0,"additionalGids":[],"umask":0}}}"#);
+        assert_eq!(c.user, Some(User { uid: u32::MAX, gid: 0, additional_gids: Vec::new(), umask: Some(0) }));
+        let c = parsed(r#"{"process":{"user":{"uid":1,"gid":2,"umask":511}}}"#);
+        assert_eq!(c.user.and_then(|u| u.umask), Some(0o777));
+    }
+
+    #[test]
+    fn process_user_without_optional_fields_has_no_groups_and_no_umask() {
+        let c = parsed(r#"{"process":{"user":{"uid":1000,"gid":1000}}}"#);
+        assert_eq!(c.user, Some(User { uid: 1000, gid: 1000, additional_gids: Vec::new(), umask: None }));
+        // null counts as absent.
+        let c = parsed(r#"{"process":{"user":{"uid":1000,"gid":1000,"additionalGids":null,"umask":null}}}"#);
+        assert_eq!(c.user, Some(User { uid: 1000, gid: 1000, additional_gids: Vec::new(), umask: None }));
+    }
+
+    #[test]
+    fn absent_or_null_process_user_keeps_root() {
+        assert_eq!(parsed(r#"{"process":{"args":["/bin/sh"]}}"#).user, None);
+        assert_eq!(parsed(r#"{"process":{"args":["/bin/sh"],"user":null}}"#).user, None);
+        // Only inside "process": the flat shape has no user, and a top-level
+        // "user" or Docker's string "User" is an ignored unknown key.
+        assert_eq!(parsed(r#"{"Cmd":["/bin/sh"],"User":"1000:1000"}"#).user, None);
+        assert_eq!(parsed(r#"{"Cmd":["/bin/sh"],"user":{"uid":1000,"gid":1000}}"#).user, None);
+        assert_eq!(parsed(r#"{"process":{},"user":{"uid":1000,"gid":1000}}"#).user, None);
+    }
+
+    #[test]
+    fn mistyped_process_user_is_an_error() {
+        let error = |json: &str| parse(json.as_bytes()).err().unwrap_or_else(|| panic!("{json} parsed"));
+        for json in [
+            r#"{"process":{"user":"1000:1000"}}"#,
+            r#"{"process":{"user":[1000,1000]}}"#,
+            r#"{"process":{"user":1000}}"#,
+        ] {
+            assert_eq!(error(json), "\"process\".user is not an object");
+        }
+        assert_eq!(error(r#"{"process":{"user":{}}}"#), "\"process\".user has no uid");
+        assert_eq!(error(r#"{"process":{"user":{"uid":null,"gid":0}}}"#), "\"process\".user has no uid");
+        assert_eq!(error(r#"{"process":{"user":{"uid":0}}}"#), "\"process\".user has no gid");
+        for bad in ["\"1000\"", "-1", "1000.0", "1e3", "4294967296", "true", "[1000]"] {
+            assert_eq!(
+                error(&format!(r#"{{"process":{{"user":{{"uid":{bad},"gid":0}}}}}}"#)),
+                "\"process\".user.uid is not an integer in 0..=4294967295",
+                "uid {bad}"
+            );
+            assert_eq!(
+                error(&format!(r#"{{"process":{{"user":{{"uid":0,"gid":{bad}}}}}}}"#)),
+                "\"process\".user.gid is not an integer in 0..=4294967295",
+                "gid {bad}"
+            );
+            assert_eq!(
+                error(&format!(r#"{{"process":{{"user":{{"uid":0,"gid":0,"umask":{bad}}}}}}}"#)),
+                "\"process\".user.umask is not an integer in 0..=4294967295",
+                "umask {bad}"
+            );
+        }
+        for bad in ["10", "\"10\"", "{}", "[10,\"27\"]", "[-1]", "[1.5]", "[4294967296]", "[null]"] {
+            assert_eq!(
+                error(&format!(r#"{{"process":{{"user":{{"uid":0,"gid":0,"additionalGids":{bad}}}}}}}"#)),
+                "\"process\".user.additionalGids is not an array of integers in 0..=4294967295",
+                "additionalGids {bad}"
+            );
+        }
+        assert_eq!(
+            error(r#"{"process":{"user":{"uid":0,"gid":0,"umask":512}}}"#),
+            "\"process\".user.umask is above 0o777 (511)"
+        );
+    }
+
+    #[test]
+    fn mistyped_process_user_makes_the_file_invalid() {
+        let path = temp_path("bad-user.json");
+        std::fs::write(&path, br#"{"process":{"args":["/bin/true"],"user":{"uid":"root","gid":0}}}"#).unwrap();
+        let (c, warning) = load(&path);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(c, Config::default());
+        assert_eq!(warning.as_deref(), Some("\"process\".user.uid is not an integer in 0..=4294967295"));
     }
 
     #[test]
