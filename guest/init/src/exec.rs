@@ -1,7 +1,9 @@
 //! Starting the workload: stdio redirection to the host's virtio ports,
-//! fork/exec, and waiting for it while reaping every other child.
+//! its user (the config's `process.user`), fork/exec, and waiting for it
+//! while reaping every other child.
 
 use std::ffi::{CString, OsString};
+use std::fmt;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
@@ -9,6 +11,7 @@ use std::path::{Path, PathBuf};
 use libc::c_int;
 
 use crate::agent;
+use crate::config::User;
 use crate::console;
 use crate::control;
 use crate::exit::{self, CANNOT_EXECUTE, NOT_FOUND, SETUP_FAILED};
@@ -107,6 +110,72 @@ fn exec(argv: &[CString]) -> c_int {
     exec_failure_code(&error)
 }
 
+/// One change of the workload's credentials, made in its own process just
+/// before the exec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential<'a> {
+    /// `setgroups`: exactly these supplementary groups.
+    Groups(&'a [u32]),
+    Gid(u32),
+    Uid(u32),
+    Umask(u32),
+}
+
+/// The step name in failure messages (`krun-init: setuid 1000: <reason>`).
+impl fmt::Display for Credential<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credential::Groups(groups) => write!(f, "setgroups {groups:?}"),
+            Credential::Gid(gid) => write!(f, "setgid {gid}"),
+            Credential::Uid(uid) => write!(f, "setuid {uid}"),
+            Credential::Umask(mask) => write!(f, "umask {mask:03o}"),
+        }
+    }
+}
+
+/// The changes `user` asks for, in the order they must be made: the
+/// supplementary groups (exactly `additionalGids`, none without it, as
+/// runc does) and the gid while the process is still root, since setuid
+/// drops the privilege to change them; then the uid; then the umask, if
+/// given.
+pub fn credential_steps(user: &User) -> Vec<Credential<'_>> {
+    let mut steps =
+        vec![Credential::Groups(&user.additional_gids), Credential::Gid(user.gid), Credential::Uid(user.uid)];
+    steps.extend(user.umask.map(Credential::Umask));
+    steps
+}
+
+fn apply_credential(step: Credential<'_>) -> io::Result<()> {
+    match step {
+        Credential::Groups(groups) => sys::setgroups(groups),
+        Credential::Gid(gid) => sys::setgid(gid),
+        Credential::Uid(uid) => sys::setuid(uid),
+        Credential::Umask(mask) => {
+            sys::umask(mask);
+            Ok(())
+        }
+    }
+}
+
+/// Makes `user`'s changes through `apply`, in order; the first failure
+/// stops them and names its step.
+fn change_credentials<'u>(
+    user: &'u User,
+    mut apply: impl FnMut(Credential<'u>) -> io::Result<()>,
+) -> Result<(), Failure> {
+    for step in credential_steps(user) {
+        apply(step).with_step(|| step.to_string())?;
+    }
+    Ok(())
+}
+
+/// Makes the calling process (the workload's, just before its exec) run as
+/// `user`; nothing changes without one. Called after the stdio redirect and
+/// `take_console`, which need root (TIOCSCTTY).
+fn become_user(user: Option<&User>) -> Result<(), Failure> {
+    user.map_or(Ok(()), |user| change_credentials(user, apply_credential))
+}
+
 /// Gives the calling session leader the console as controlling terminal;
 /// a failure is a warning (the workload runs without job control).
 fn take_console() {
@@ -124,7 +193,17 @@ fn take_console() {
 /// mode (`pid1`): the agent is started, then the same set-up and exec in
 /// place; no code is reported on success, but a failure to exec still ends
 /// the VM with 126/127.
-pub fn run(argv: &[OsString], pid1: bool, console_tty: Option<OwnedFd>, agent: Option<OwnedFd>) -> ! {
+///
+/// In both modes the workload's process becomes `user` (if given) last
+/// before the exec; a failure is written to its fd 2 and ends it, and the
+/// VM, with 125. The agent is started before and stays root.
+pub fn run(
+    argv: &[OsString],
+    pid1: bool,
+    console_tty: Option<OwnedFd>,
+    agent: Option<OwnedFd>,
+    user: Option<&User>,
+) -> ! {
     let argv = match c_argv(argv) {
         Ok(argv) => argv,
         Err(failure) => exit::fatal(&failure),
@@ -147,6 +226,10 @@ pub fn run(argv: &[OsString], pid1: bool, console_tty: Option<OwnedFd>, agent: O
         ports.close_all();
         take_console();
         drop(console_tty);
+        if let Err(failure) = become_user(user) {
+            console::local(&failure);
+            exit::finish(SETUP_FAILED);
+        }
         exit::finish(exec(&argv));
     }
     let child = match sys::fork() {
@@ -155,6 +238,10 @@ pub fn run(argv: &[OsString], pid1: bool, console_tty: Option<OwnedFd>, agent: O
             let _ = sys::setsid();
             ports.redirect();
             take_console();
+            if let Err(failure) = become_user(user) {
+                console::local(&failure);
+                sys::exit_now(SETUP_FAILED);
+            }
             sys::exit_now(exec(&argv))
         }
         Ok(Fork::Parent(pid)) => pid,
@@ -219,5 +306,56 @@ mod tests {
         let failure = c_argv(&["/bin/echo".into(), "a\0b".into()]).err();
         assert_eq!(failure.map(|f| f.step), Some("command".to_owned()));
         assert!(c_argv(&[]).is_err());
+    }
+
+    fn user(additional_gids: &[u32], umask: Option<u32>) -> User {
+        User { uid: 1000, gid: 100, additional_gids: additional_gids.to_vec(), umask }
+    }
+
+    #[test]
+    fn credentials_change_groups_then_gid_then_uid_then_umask() {
+        let full = user(&[10, 27], Some(0o022));
+        assert_eq!(
+            credential_steps(&full),
+            [Credential::Groups(&[10, 27]), Credential::Gid(100), Credential::Uid(1000), Credential::Umask(0o022)]
+        );
+        // Without additionalGids the groups are still set, to none; without
+        // a umask it is left alone.
+        let bare = user(&[], None);
+        assert_eq!(credential_steps(&bare), [Credential::Groups(&[]), Credential::Gid(100), Credential::Uid(1000)]);
+    }
+
+    #[test]
+    fn credentials_are_applied_in_order() {
+        let full = user(&[10], Some(0o077));
+        let mut made = Vec::new();
+        let result = change_credentials(&full, |step| {
+            made.push(step.to_string());
+            Ok(())
+        });
+        assert!(result.is_ok());
+        assert_eq!(made, ["setgroups [10]", "setgid 100", "setuid 1000", "umask 077"]);
+    }
+
+    #[test]
+    fn a_failed_credential_step_stops_the_rest_and_names_itself() {
+        let full = user(&[], Some(0o022));
+        let mut made = Vec::new();
+        let failure = change_credentials(&full, |step| {
+            made.push(step);
+            match step {
+                Credential::Gid(_) => Err(io::Error::from_raw_os_error(libc::EPERM)),
+                _ => Ok(()),
+            }
+        })
+        .err();
+        assert_eq!(made, [Credential::Groups(&[]), Credential::Gid(100)]);
+        assert_eq!(failure.map(|f| f.to_string()).as_deref(), Some("setgid 100: Operation not permitted"));
+    }
+
+    #[test]
+    fn no_user_changes_no_credentials() {
+        // Makes no system call: safe when the tests run as root.
+        assert!(become_user(None).is_ok());
     }
 }

@@ -72,7 +72,9 @@ fn stage1(args: &[OsString]) -> ! {
     // through the virtio-fs root (see `exit`).
     exit::keep_root("/");
     match prepare(args) {
-        Ok(workload) => exec::run(&workload.argv, workload.pid1, workload.console, workload.agent),
+        Ok(workload) => {
+            exec::run(&workload.argv, workload.pid1, workload.console, workload.agent, workload.user.as_ref())
+        }
         Err(failure) => exit::fatal(&failure),
     }
 }
@@ -84,6 +86,8 @@ struct Workload {
     console: Option<std::os::fd::OwnedFd>,
     /// The agent binary, opened before the root could change.
     agent: Option<std::os::fd::OwnedFd>,
+    /// The config's `process.user`, applied in the workload's process.
+    user: Option<config::User>,
 }
 
 /// Everything up to the exec. The process environment has been replaced by
@@ -154,5 +158,5 @@ fn prepare(args: &[OsString]) -> Result<Workload, Failure> {
     let argv = env::choose_argv(&env, config.argv.as_deref(), args);
     let pid1 = env.wants_pid1();
     sys::replace_environment(&env.workload_env()).step("environment")?;
-    Ok(Workload { argv, pid1, console, agent })
+    Ok(Workload { argv, pid1, console, agent, user: config.user })
 }

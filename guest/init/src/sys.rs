@@ -349,6 +349,34 @@ pub fn pidfd_send_signal(pidfd: &OwnedFd, signal: c_int) -> io::Result<()> {
     if ret < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
 }
 
+/// `setgroups(2)`: exactly `groups` as the supplementary groups (none when
+/// empty).
+pub fn setgroups(groups: &[libc::gid_t]) -> io::Result<()> {
+    // SAFETY: pointer and length describe `groups`; the kernel reads nothing
+    // when the length is 0.
+    check(unsafe { libc::setgroups(groups.len(), groups.as_ptr()) })?;
+    Ok(())
+}
+
+pub fn setgid(gid: libc::gid_t) -> io::Result<()> {
+    // SAFETY: plain integer argument.
+    check(unsafe { libc::setgid(gid) })?;
+    Ok(())
+}
+
+pub fn setuid(uid: libc::uid_t) -> io::Result<()> {
+    // SAFETY: plain integer argument.
+    check(unsafe { libc::setuid(uid) })?;
+    Ok(())
+}
+
+/// `umask(2)`: sets the file mode creation mask (the kernel keeps only its
+/// permission bits) and returns the previous one; it cannot fail.
+pub fn umask(mask: libc::mode_t) -> libc::mode_t {
+    // SAFETY: plain integer argument.
+    unsafe { libc::umask(mask) }
+}
+
 pub fn getpid() -> libc::pid_t {
     // SAFETY: no arguments.
     unsafe { libc::getpid() }
