@@ -25,6 +25,7 @@ public final class Signals {
     public static final int SIGUSR2 = 12;
     public static final int SIGPIPE = 13;
     public static final int SIGTERM = 15;
+    public static final int SIGCONT = 18;
     public static final int SIGWINCH = 28;
 
     /** {@code SFD_CLOEXEC}. */
@@ -43,7 +44,7 @@ public final class Signals {
     private static final Map<Integer, String> NAMES = Map.ofEntries(
             Map.entry(SIGHUP, "SIGHUP"), Map.entry(SIGINT, "SIGINT"), Map.entry(SIGQUIT, "SIGQUIT"),
             Map.entry(SIGKILL, "SIGKILL"), Map.entry(SIGUSR1, "SIGUSR1"), Map.entry(SIGUSR2, "SIGUSR2"),
-            Map.entry(SIGPIPE, "SIGPIPE"), Map.entry(SIGTERM, "SIGTERM"), Map.entry(SIGWINCH, "SIGWINCH"));
+            Map.entry(SIGPIPE, "SIGPIPE"), Map.entry(SIGTERM, "SIGTERM"), Map.entry(SIGCONT, "SIGCONT"), Map.entry(SIGWINCH, "SIGWINCH"));
 
     private static final MethodHandle SIGNALFD = Linkage.withErrno("signalfd",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));

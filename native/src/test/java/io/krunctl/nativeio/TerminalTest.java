@@ -11,7 +11,6 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.nio.charset.StandardCharsets;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,11 +19,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Layouts pinned against glibc x86_64, raw mode checked against glibc's own cfmakeraw, calls on a real pty. */
 class TerminalTest {
-    /** Test-only downcalls: a pseudo-terminal pair and glibc's cfmakeraw to compare with. */
+    /** Test-only downcalls: open(2) for the terminal side and glibc's cfmakeraw to compare with. */
     private static final Linker LINKER = Linker.nativeLinker();
-    private static final MethodHandle POSIX_OPENPT = handle("posix_openpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle UNLOCKPT = handle("unlockpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle PTSNAME = handle("ptsname", FunctionDescriptor.of(ADDRESS, JAVA_INT));
     private static final MethodHandle OPEN = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("open"),
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle CFMAKERAW = handle("cfmakeraw", FunctionDescriptor.ofVoid(ADDRESS));
@@ -38,17 +34,14 @@ class TerminalTest {
     /** A pseudo-terminal: the controller (master) side and the terminal (slave) side. */
     private record Pty(Fd controller, Fd terminal) implements AutoCloseable {
         static Pty open() throws Throwable {
-            int master = (int) POSIX_OPENPT.invokeExact(O_RDWR | O_NOCTTY);
-            assertThat(master).isNotNegative();
-            assertThat((int) UNLOCKPT.invokeExact(master)).isZero();
-            String name = ((MemorySegment) PTSNAME.invokeExact(master)).reinterpret(256)
-                    .getString(0, StandardCharsets.US_ASCII);
+            PseudoTerminal.Pair pair = PseudoTerminal.open();
+            assertThat(pair.slave().toString()).startsWith("/dev/pts/");
             int slave;
             try (Arena arena = Arena.ofConfined()) {
-                slave = (int) OPEN.invokeExact(arena.allocateFrom(name), O_RDWR | O_NOCTTY);
+                slave = (int) OPEN.invokeExact(arena.allocateFrom(pair.slave().toString()), O_RDWR | O_NOCTTY);
             }
             assertThat(slave).isNotNegative();
-            return new Pty(Fd.adopt(master), Fd.adopt(slave));
+            return new Pty(pair.master(), Fd.adopt(slave));
         }
 
         @Override
