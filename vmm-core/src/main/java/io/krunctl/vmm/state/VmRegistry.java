@@ -17,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.stream.Stream;
 
 /**
@@ -86,7 +85,7 @@ public final class VmRegistry {
 
         /** Whether the process that wrote the entry still runs. */
         public boolean alive() {
-            return startTimeOf(pid).equals(OptionalLong.of(startTime));
+            return new ProcessIdentity(pid, startTime).alive();
         }
 
         Entry with(long newPid, long newStartTime, Status newStatus, int newExitCode) {
@@ -164,12 +163,7 @@ public final class VmRegistry {
         if (xdg != null && !xdg.isEmpty()) {
             return new VmRegistry(Path.of(xdg, "krunctl"));
         }
-        int uid;
-        try {
-            uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-        } catch (IOException | RuntimeException e) {
-            uid = -1;
-        }
+        long uid = ProcessIdentity.currentUid();
         return new VmRegistry(uid == 0 ? Path.of("/run/krunctl")
                 : Path.of(System.getProperty("java.io.tmpdir"), "krunctl-" + uid));
     }
@@ -220,7 +214,7 @@ public final class VmRegistry {
                     continue;
                 }
                 long pid = ProcessHandle.current().pid();
-                Entry entry = new Entry(name, pid, startTimeOf(pid).orElse(0), spec, Instant.now(), env, workdir,
+                Entry entry = new Entry(name, pid, ProcessIdentity.startTimeOf(pid).orElse(0), spec, Instant.now(), env, workdir,
                         Status.STARTING, -1, detached, dir);
                 write(entry);
                 return new Claim(entry);
@@ -277,7 +271,7 @@ public final class VmRegistry {
                     + " was not claimed by this process's parent; --adopt is for krunctl run -d only");
         }
         long pid = ProcessHandle.current().pid();
-        Claim claim = new Claim(entry.with(pid, startTimeOf(pid).orElse(0), Status.STARTING, -1));
+        Claim claim = new Claim(entry.with(pid, ProcessIdentity.startTimeOf(pid).orElse(0), Status.STARTING, -1));
         try {
             write(claim.entry());
         } catch (IOException e) {
@@ -334,24 +328,6 @@ public final class VmRegistry {
         Path tmp = entry.dir().resolve(RECORD + ".tmp");
         JSON.writeValue(tmp.toFile(), o);
         Files.move(tmp, entry.dir().resolve(RECORD), StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    /**
-     * Field 22 of {@code /proc/PID/stat}, or empty if no such process runs: a zombie (a process that
-     * has ended but that its parent has not reaped, as an orphan waits for a slow init) runs no more.
-     */
-    static OptionalLong startTimeOf(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            // The command name, field 2, may hold spaces and parentheses: count from the last ')'.
-            String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            if (after[0].equals("Z") || after[0].equals("X")) {
-                return OptionalLong.empty();
-            }
-            return OptionalLong.of(Long.parseLong(after[19]));
-        } catch (IOException | RuntimeException e) {
-            return OptionalLong.empty();
-        }
     }
 
     private static void deleteTree(Path dir) {

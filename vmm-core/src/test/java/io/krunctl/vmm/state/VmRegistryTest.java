@@ -68,7 +68,7 @@ class VmRegistryTest {
     void aReusedPidIsNotTakenForTheSupervisor() throws Exception {
         VmRegistry registry = registry();
         long mine = ProcessHandle.current().pid();
-        writeEntry("web", mine, VmRegistry.startTimeOf(mine).orElseThrow() + 1);
+        writeEntry("web", mine, ProcessIdentity.startTimeOf(mine).orElseThrow() + 1);
 
         assertThatThrownBy(() -> registry.find("web")).isInstanceOfSatisfying(VmmException.class,
                 e -> assertThat(e.kind()).isEqualTo(VmmException.Kind.NO_SUCH_VM));
