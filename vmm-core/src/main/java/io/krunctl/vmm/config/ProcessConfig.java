@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * The workload: what the guest init executes.
@@ -13,12 +15,50 @@ import java.util.Objects;
  * @param env     environment variables in the order given
  * @param workdir absolute working directory inside the guest
  * @param rlimits resource limits set before the workload starts, at most one per resource
+ * @param user    the credentials it runs with; root with the init's groups and umask when empty
  */
-public record ProcessConfig(List<String> args, Map<String, String> env, String workdir, List<Rlimit> rlimits) {
+public record ProcessConfig(List<String> args, Map<String, String> env, String workdir, List<Rlimit> rlimits,
+        Optional<User> user) {
 
-    /** A workload with the guest's default resource limits. */
+    /** A workload run as root, with the guest's default resource limits. */
     public ProcessConfig(List<String> args, Map<String, String> env, String workdir) {
         this(args, env, workdir, List.of());
+    }
+
+    /** A workload run as root. */
+    public ProcessConfig(List<String> args, Map<String, String> env, String workdir, List<Rlimit> rlimits) {
+        this(args, env, workdir, rlimits, Optional.empty());
+    }
+
+    /**
+     * The credentials the init switches to just before it executes the workload, as OCI's
+     * {@code process.user} has them.
+     *
+     * @param uid            the user id
+     * @param gid            the group id
+     * @param additionalGids the supplementary groups, exactly these (none when empty)
+     * @param umask          the file mode creation mask; the init's own when empty
+     */
+    public record User(long uid, long gid, List<Long> additionalGids, OptionalInt umask) {
+        public User {
+            additionalGids = List.copyOf(additionalGids);
+            Objects.requireNonNull(umask, "umask");
+            for (long id : concat(uid, gid, additionalGids)) {
+                if (id < 0 || id > 0xFFFF_FFFEL) {
+                    throw new IllegalArgumentException("a user or group id must be 0 to 4294967294, got " + id);
+                }
+            }
+            if (umask.isPresent() && (umask.getAsInt() & ~0777) != 0) {
+                throw new IllegalArgumentException("umask has bits outside 0777: " + Integer.toOctalString(umask.getAsInt()));
+            }
+        }
+
+        private static List<Long> concat(long uid, long gid, List<Long> more) {
+            List<Long> all = new java.util.ArrayList<>(more);
+            all.add(uid);
+            all.add(gid);
+            return all;
+        }
     }
 
     public ProcessConfig {
@@ -35,5 +75,6 @@ public record ProcessConfig(List<String> args, Map<String, String> env, String w
         if (rlimits.stream().map(Rlimit::resource).distinct().count() != rlimits.size()) {
             throw new IllegalArgumentException("a resource limit is given twice: " + rlimits);
         }
+        Objects.requireNonNull(user, "user");
     }
 }

@@ -13,7 +13,8 @@ import java.util.Map;
 /**
  * {@code /.krun_config.json}: the workload description the guest init reads, in the OCI
  * {@code process} form that libkrun's init accepts ({@code args}, {@code env} as
- * {@code KEY=VALUE}, {@code cwd}).
+ * {@code KEY=VALUE}, {@code cwd}), and OCI's {@code user} ({@code uid}, {@code gid},
+ * {@code additionalGids}, {@code umask}) when the workload does not run as root.
  *
  * <p>krunctl's own mounts travel in {@value #MOUNTS_KEY}, a key libkrun's init does not know (its
  * {@code mounts} rule is left to OCI configs): a list of {@code {"type", "source", "destination",
@@ -55,6 +56,14 @@ public final class KrunConfigJson {
             env.add(e.getKey() + "=" + e.getValue());
         }
         p.put("cwd", process.workdir());
+        process.user().ifPresent(user -> {
+            ObjectNode u = p.putObject("user");
+            u.put("uid", user.uid());
+            u.put("gid", user.gid());
+            ArrayNode groups = u.putArray("additionalGids");
+            user.additionalGids().forEach(groups::add);
+            user.umask().ifPresent(mask -> u.put("umask", mask));
+        });
         if (readOnlyRoot) {
             root.put(READ_ONLY_ROOT_KEY, true);
         }

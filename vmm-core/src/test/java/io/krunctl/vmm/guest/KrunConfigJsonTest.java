@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +31,17 @@ class KrunConfigJsonTest {
         assertThat(json.at("/process/env/0").asText()).isEqualTo("B=two words");
         assertThat(json.at("/process/env/1").asText()).isEqualTo("A=quote\" and = sign");
         assertThat(json.at("/process/cwd").asText()).isEqualTo("/work dir");
+    }
+
+    @Test
+    void aUserTravelsInTheOciShapeAndRootNeedsNone() throws Exception {
+        ProcessConfig asRoot = new ProcessConfig(List.of("/bin/id"), Map.of(), "/");
+        ProcessConfig asUser = new ProcessConfig(List.of("/bin/id"), Map.of(), "/", List.of(),
+                Optional.of(new ProcessConfig.User(1000, 100, List.of(10L, 4294967294L), OptionalInt.of(027))));
+
+        assertThat(new ObjectMapper().readTree(KrunConfigJson.encode(asRoot)).at("/process").has("user")).isFalse();
+        assertThat(new ObjectMapper().readTree(KrunConfigJson.encode(asUser)).at("/process/user").toString())
+                .isEqualTo("{\"uid\":1000,\"gid\":100,\"additionalGids\":[10,4294967294],\"umask\":23}");
     }
 
     @Test
