@@ -1,6 +1,7 @@
 package io.krunctl.vmm;
 
 import io.krunctl.initblob.InitBlob;
+import io.krunctl.nativeio.Signals;
 import io.krunctl.vmm.agent.AgentChannel;
 import io.krunctl.vmm.agent.ExecRelay;
 import io.krunctl.vmm.agent.LogServer;
@@ -185,6 +186,11 @@ public final class Vm implements VmControl, AutoCloseable {
         } catch (IOException e) {
             throw new VmmException(VmmException.Kind.VM_FAILED, "cannot start the VM: " + e.getMessage(), e);
         }
+        // A terminal's size may have changed, or been set at all, since the kernel command line
+        // was written (an OCI engine sizes the container's terminal after create).
+        if (terminal) {
+            workloadStarted().thenRun(() -> run.hostSignal(Signals.SIGWINCH));
+        }
         // The time limit is the workload's: it starts when the init, having started the workload,
         // opens the control port, so that boot time does not count.
         options.timeout().ifPresent(limit -> workloadStarted().thenRun(() -> run.startTimeout(limit)));
@@ -222,6 +228,12 @@ public final class Vm implements VmControl, AutoCloseable {
      */
     public CompletableFuture<Void> workloadStarted() {
         return qmp.portOpened(QemuCommand.CONTROL_DEVICE_ID);
+    }
+
+    /** QEMU's pid once {@link #start} has started it. */
+    public java.util.OptionalLong qemuPid() {
+        Process p = qemu;
+        return p == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(p.pid());
     }
 
     @Override
