@@ -15,6 +15,9 @@ packages=(
   util-linux             # setpriv: QEMU dies with krunctl
   coreutils              # env --block-signal (8.31+): the launcher hands signals to krunctl's signalfd
   tmux                   # TerminalIT runs krunctl on a real terminal
+  podman                 # PodmanIT: the real client of krunctl as an OCI runtime (with conmon)
+  netavark               # podman's network backend (only recommended by its packages)
+  iptables               # netavark, podman's default bridge network, sets up NAT with it
   maven
   man-db                 # tests render the man pages with man -l
   zsh                    # tests load the zsh completion script

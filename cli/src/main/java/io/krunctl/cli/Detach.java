@@ -20,34 +20,27 @@ import picocli.CommandLine;
  * or with the supervisor's own exit code and its last words if it ends before.
  */
 final class Detach {
-    /** Set by the ./krunctl launcher: the command that starts krunctl again. */
-    static final String LAUNCHER_VARIABLE = "KRUNCTL_LAUNCHER";
-    private static final Path SETSID = Path.of("/usr/bin/setsid");
     private static final long POLL_MILLIS = 20;
 
     private Detach() {}
 
     static int start(VmRegistry registry, String vmName, boolean nameGenerated, VmConfig config, Path specFile,
             CommandLine.Model.CommandSpec spec, PrintWriter err) {
-        String launcher = System.getenv(LAUNCHER_VARIABLE);
-        if (launcher == null || launcher.isEmpty()) {
-            err.println("krunctl: run -d needs the krunctl launcher script (" + LAUNCHER_VARIABLE + " is not set)");
+        var launcher = Relaunch.launcher();
+        if (launcher.isEmpty()) {
+            err.println("krunctl: " + Relaunch.noLauncher("run -d"));
             err.flush();
             return ExitCodes.UNAVAILABLE;
         }
         List<String> original = spec.commandLine().getParseResult().originalArgs();
         int run = original.indexOf("run");
-        List<String> argv = new ArrayList<>();
-        if (Files.isExecutable(SETSID)) {
-            argv.add(SETSID.toString());
-        }
-        argv.add(launcher);
-        argv.addAll(original.subList(0, run));
-        argv.addAll(List.of("run", "--adopt"));
+        List<String> args = new ArrayList<>(original.subList(0, run));
+        args.addAll(List.of("run", "--adopt"));
         if (nameGenerated) {
-            argv.addAll(List.of("--name", vmName));
+            args.addAll(List.of("--name", vmName));
         }
-        argv.addAll(original.subList(run + 1, original.size()));
+        args.addAll(original.subList(run + 1, original.size()));
+        List<String> argv = Relaunch.command(launcher.get(), Relaunch.Session.NEW, args);
 
         VmRegistry.Claim claim;
         try {

@@ -13,6 +13,7 @@ import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,7 +43,9 @@ import picocli.CommandLine.Spec;
             "With -it, COMMAND runs on a terminal of its own, for an interactive shell.",
             "SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent to krunctl exec are passed to COMMAND."
                     + " If krunctl exec itself is killed, COMMAND is killed too. An exec into a VM that is"
-                    + " still booting waits up to 60 s for the guest agent."
+                    + " still booting waits up to 60 s for the guest agent.",
+            "As an OCI runtime (--process), NAME is a container created by krunctl create, and the process,"
+                    + " its environment, directory, user and terminal come from the process.json FILE."
         },
         footerHeading = "%nExamples:%n",
         footer = {
@@ -65,10 +68,10 @@ final class ExecCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The running VM.")
+    @Parameters(index = "0", paramLabel = "NAME", description = "The running VM, or OCI container.")
     String name;
 
-    @Parameters(index = "1..*", arity = "1..*", paramLabel = "COMMAND",
+    @Parameters(index = "1..*", arity = "0..*", paramLabel = "COMMAND",
             description = "The program to run and its arguments (after '--').")
     List<String> command = new ArrayList<>();
 
@@ -92,11 +95,45 @@ final class ExecCommand implements Callable<Integer> {
             description = "Run as this numeric user, and group (default: the user's number).")
     String user;
 
+    @Option(names = "--process", paramLabel = "FILE",
+            description = "OCI runtime: run the process FILE describes (an OCI process.json: args, env, cwd, user,"
+                    + " terminal) in the container NAME, instead of COMMAND.")
+    Path processFile;
+
+    @Option(names = "--pid-file", paramLabel = "FILE",
+            description = "OCI runtime: write the pid of the process relaying the exec (whose exit status is the"
+                    + " exec's) to FILE.")
+    Path pidFile;
+
+    @Option(names = {"-d", "--detach"},
+            description = "OCI runtime: start the exec in a relay process of its own and return at once.")
+    boolean detach;
+
+    @Option(names = "--console-socket", paramLabel = "SOCKET",
+            description = "OCI runtime: with a terminal, the AF_UNIX socket that receives its master.")
+    Path consoleSocket;
+
+    /** Set on the relay that an OCI exec starts: the --process file is its own copy, removed once read. */
+    @Option(names = "--relay", hidden = true)
+    boolean relay;
+
+    @Option(names = {"--cwd", "--apparmor", "--process-label", "--cap", "--preserve-fds"}, hidden = true,
+            paramLabel = "VALUE", description = "runc options, accepted and ignored.")
+    List<String> ignoredValues = new ArrayList<>();
+
+    @Option(names = "--no-new-privs", hidden = true, description = "runc option, accepted and ignored.")
+    boolean noNewPrivs;
+
     @Override
     public Integer call() {
         Logging.configure(parent.debug, false);
+        if (processFile != null) {
+            return ContainerExec.run(this);
+        }
+        if (command.isEmpty()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Missing required parameter: 'COMMAND'");
+        }
         PrintWriter err = spec.commandLine().getErr();
-        ExecRequest request;
         VmRegistry.Entry vm;
         try {
             vm = VmRegistry.ofCurrentUser().find(name);
@@ -110,9 +147,17 @@ final class ExecCommand implements Callable<Integer> {
             }
             size = TerminalRelay.windowSize();
         }
-        request = request(vm, size);
+        return session(vm.execSocket(), request(vm, size), interactive, tty, err);
+    }
+
+    /**
+     * Runs {@code request} through the exec socket of a VM: stdin (when {@code interactive}),
+     * stdout and stderr relayed, signals passed on, the terminal raw for the session with
+     * {@code tty}; answers the process's exit code.
+     */
+    static int session(Path execSocket, ExecRequest request, boolean interactive, boolean tty, PrintWriter err) {
         RawTerminal terminal = null;
-        try (ExecClient client = ExecClient.connect(vm.execSocket())) {
+        try (ExecClient client = ExecClient.connect(execSocket)) {
             HostSignals.route(signal -> {
                 if (signal != Signals.SIGWINCH) {
                     client.signal(signal);
@@ -145,7 +190,7 @@ final class ExecCommand implements Callable<Integer> {
                 }
             }
         } catch (IOException e) {
-            err.println("krunctl: exec into " + name + ": " + e.getMessage());
+            err.println("krunctl: exec: " + e.getMessage());
             err.flush();
             return ExitCodes.VM_FAILED;
         } finally {

@@ -16,6 +16,11 @@ import java.util.List;
 public final class ExitCodes {
     /** Success: the workload exited 0, or a command other than {@code run} did its job. */
     public static final int OK = 0;
+    /**
+     * An OCI runtime command failed (an unknown container, a wrong state, a config.json that cannot
+     * be honoured), as runc and crun exit; the reason is the one line on stderr.
+     */
+    public static final int OCI_FAILED = 1;
     /** The command line is wrong: unknown option, missing argument, a malformed {@code --set}. */
     public static final int USAGE = 64;
     /** The spec is invalid: syntax, unknown keys, bad values, missing source files. */
@@ -73,8 +78,11 @@ public final class ExitCodes {
     /** The exit codes, in order. */
     public static final List<Row> TABLE = List.of(
             new Row(String.valueOf(OK),
-                    "Success: every spec is valid (validate), the output is written (schema, completion, help).",
-                    List.of("validate", "schema", "completion", "help")),
+                    "Success: every spec is valid (validate), the output is written (schema, completion, help),"
+                            + " the OCI operation is done (create, start, state, kill, delete, exec --detach,"
+                            + " features).",
+                    List.of("validate", "schema", "completion", "help", "create", "start", "state", "kill", "delete",
+                            "exec", "features")),
             new Row("0-255",
                     "run: the workload's own exit code, passed through; the guest init reports 125 for a setup"
                             + " failure, 126 for a program that cannot be executed, 127 for one that does not"
@@ -88,6 +96,11 @@ public final class ExitCodes {
                             + " that does not answer).",
                     List.of("exec")),
 
+            new Row(String.valueOf(OCI_FAILED),
+                    "OCI runtime: the container does not exist or is in the wrong state for the operation, its"
+                            + " config.json cannot be honoured in a VM, or the VM could not be set up; nothing was"
+                            + " changed. The reason is on stderr (and in the --log file).",
+                    List.of("create", "start", "state", "delete", "kill", "exec")),
             new Row(String.valueOf(USAGE),
                     "Usage error: an unknown option, a missing argument, a malformed --set, or a --name that a"
                             + " running VM already has.",

@@ -1,7 +1,10 @@
 package io.krunctl.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -24,6 +27,12 @@ import picocli.CommandLine.Spec;
             LogsCommand.class,
             StopCommand.class,
             KillCommand.class,
+            CreateCommand.class,
+            StartCommand.class,
+            StateCommand.class,
+            DeleteCommand.class,
+            FeaturesCommand.class,
+            SuperviseCommand.class,
             ValidateCommand.class,
             SchemaCommand.class,
             CompletionCommand.class,
@@ -43,6 +52,27 @@ public final class Main implements Callable<Integer> {
             description = "Log everything to stderr and show stack traces of internal errors.")
     boolean debug;
 
+    @Option(names = "--root", paramLabel = "DIR",
+            description = "OCI runtime option, accepted and ignored: containers are kept in /run/krunctl/oci"
+                    + " (for root), since callers do not pass --root to every command.")
+    Path root;
+
+    @Option(names = "--log", paramLabel = "FILE",
+            description = "OCI runtime option: also append the error of a failed command to FILE.")
+    Path logFile;
+
+    @Option(names = "--log-format", paramLabel = "FORMAT",
+            description = "OCI runtime option: the --log file's format, text (default) or json.")
+    String logFormat = "text";
+
+    @Option(names = "--systemd-cgroup", description = "OCI runtime option, accepted and ignored (no cgroups are"
+            + " made: the VM is the container's boundary).")
+    boolean systemdCgroup;
+
+    @Option(names = "--cgroup-manager", paramLabel = "MANAGER", description = "OCI runtime option, accepted and"
+            + " ignored.")
+    String cgroupManager;
+
     @Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -51,6 +81,21 @@ public final class Main implements Callable<Integer> {
         // No command given: the usage is the error message.
         spec.commandLine().usage(spec.commandLine().getErr());
         return ExitCodes.USAGE;
+    }
+
+    /**
+     * Reports an OCI command's failure: one line on stderr and, with {@code --log}, one entry in
+     * that file (a JSON object with {@code --log-format json}, as runc writes them).
+     *
+     * @return {@link ExitCodes#OCI_FAILED}
+     */
+    int ociFailure(java.io.PrintWriter err, String message) {
+        err.println("krunctl: " + message);
+        err.flush();
+        if (logFile != null) {
+            OciLog.append(logFile, logFormat, message);
+        }
+        return ExitCodes.OCI_FAILED;
     }
 
     public static void main(String[] args) {
@@ -81,7 +126,7 @@ public final class Main implements Callable<Integer> {
         CommandLine cli = commandLine();
         cli.setOut(out).setErr(err).setColorScheme(Help.defaultColorScheme(ansi));
         try {
-            return cli.execute(args);
+            return cli.execute(GlobalOptions.withoutForeign(cli, args));
         } finally {
             out.flush();
             err.flush();

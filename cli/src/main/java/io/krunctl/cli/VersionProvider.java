@@ -10,10 +10,13 @@ public final class VersionProvider implements CommandLine.IVersionProvider {
 
     @Override
     public String[] getVersion() throws IOException {
-        return new String[] {versionLine()};
+        return versionLine().split("\n");
     }
 
-    /** {@code krunctl VERSION}, as {@code --version} prints it. */
+    /**
+     * {@code krunctl version VERSION} and, as runc and crun print it for container engines
+     * ({@code podman info} shows it), the runtime-spec version, on a second line.
+     */
     static String versionLine() {
         Properties p = new Properties();
         try (InputStream in = VersionProvider.class.getResourceAsStream("version.properties")) {
@@ -23,6 +26,6 @@ public final class VersionProvider implements CommandLine.IVersionProvider {
         } catch (IOException e) {
             // Fall through to "unknown": a version line is never worth failing for.
         }
-        return "krunctl " + p.getProperty("version", "unknown");
+        return "krunctl version " + p.getProperty("version", "unknown") + "\nspec: 1.0.2";
     }
 }

@@ -27,8 +27,8 @@ class CompletionTest {
     @Test
     void bashCompletesCommandsOptionsAndValues() throws Exception {
         Path script = write("bash");
-        assertThat(bash(script, "krunctl", "")).containsExactly("completion", "exec", "help", "kill", "logs", "ps",
-                "run", "schema", "stop", "validate");
+        assertThat(bash(script, "krunctl", "")).containsExactly("completion", "create", "delete", "exec",
+                "features", "help", "kill", "logs", "ps", "run", "schema", "start", "state", "stop", "validate");
         assertThat(bash(script, "krunctl", "validate", "--fo")).containsExactly("--format");
         assertThat(bash(script, "krunctl", "validate", "--format", "")).containsExactly("json", "text");
         assertThat(bash(script, "krunctl", "completion", "")).containsExactly("bash", "zsh");
@@ -42,8 +42,8 @@ class CompletionTest {
         assertThat(Files.readString(script)).startsWith("#compdef krunctl\n");
         String registered = zsh(script, "print -r -- \"$_comps[krunctl]\"").getFirst();
         assertThat(registered).startsWith("_bash_complete -F _complete_krunctl");
-        assertThat(zshComplete(script, "krunctl", "")).containsExactly("completion", "exec", "help", "kill", "logs", "ps",
-                "run", "schema", "stop", "validate");
+        assertThat(zshComplete(script, "krunctl", "")).containsExactly("completion", "create", "delete", "exec",
+                "features", "help", "kill", "logs", "ps", "run", "schema", "start", "state", "stop", "validate");
         assertThat(zshComplete(script, "krunctl", "validate", "--format", "")).containsExactly("json", "text");
     }
 

@@ -12,11 +12,11 @@ import org.junit.jupiter.api.Test;
 class LauncherIT {
 
     @Test
-    void versionIsOneLineOnStdoutAndStderrStaysEmpty() throws Exception {
+    void versionIsOnStdoutWithTheRuntimeSpecVersionAndStderrStaysEmpty() throws Exception {
         Krunctl.Result r = Krunctl.run(new byte[0], "--version");
 
         assertThat(r.exitCode()).as("stderr: %s", r.stderr()).isZero();
-        assertThat(r.stdoutText()).matches("krunctl \\S+\n");
+        assertThat(r.stdoutText()).matches("krunctl version \\S+\nspec: 1\\.0\\.2\n");
         assertThat(r.stderr()).isEmpty();
     }
 }

@@ -37,6 +37,7 @@ final class ManPages {
             pages.put("krunctl-" + sub.getCommandName() + ".1", commandPage(sub));
         }
         pages.put("krunctl-spec.5", specPage());
+        pages.put("krunctl-oci.7", ociPage());
         return pages;
     }
 
@@ -68,6 +69,9 @@ final class ManPages {
         r.section("COMMANDS");
         for (CommandLine sub : root.getSubcommands().values()) {
             CommandSpec s = sub.getCommandSpec();
+            if (s.usageMessage().hidden()) {
+                continue;
+            }
             r.tag("\\fB" + esc(sub.getCommandName()) + "\\fR");
             String page = sub.getCommandName().equals("help") ? "" : " See krunctl-" + sub.getCommandName() + "(1).";
             r.line(esc(first(s.usageMessage().description())) + esc(page));
@@ -173,14 +177,87 @@ final class ManPages {
         }
         for (CommandLine sub : root.getSubcommands().values()) {
             String n = sub.getCommandName();
-            if (!n.equals("help") && !n.equals(self)) {
+            if (!n.equals("help") && !n.equals(self) && !sub.getCommandSpec().usageMessage().hidden()) {
                 refs.add("krunctl-" + n + "(1)");
             }
         }
         refs.add("krunctl-spec(5)");
+        refs.add("krunctl-oci(7)");
         refs.add("qemu-system-x86_64(1)");
         r.section("SEE ALSO");
         r.line(esc(String.join(", ", refs)));
+    }
+
+    // ---- krunctl-oci(7) ------------------------------------------------------------------------
+
+    private static String ociPage() {
+        Roff r = new Roff();
+        r.header("KRUNCTL-OCI", 7, "Miscellaneous");
+        r.section("NAME");
+        r.line("krunctl\\-oci \\- " + esc("krunctl as an OCI runtime: containers in microVMs under podman"));
+        r.section("SYNOPSIS");
+        r.line("\\fBpodman \\-\\-runtime\\fR \\fI/path/to/krunctl\\fR \\fBrun\\fR \\fIIMAGE\\fR [\\fICOMMAND\\fR]");
+        r.raw(".br");
+        r.line("\\fBkrunctl\\fR [\\fIGLOBAL OPTIONS\\fR] \\fBcreate\\fR|\\fBstart\\fR|\\fBstate\\fR|\\fBkill\\fR|"
+                + "\\fBdelete\\fR|\\fBexec\\fR|\\fBfeatures\\fR \\fIID\\fR ...");
+        r.section("DESCRIPTION");
+        r.para("krunctl implements the OCI runtime command line (runtime-spec runtime.md, with runc's exec and"
+                + " delete --force), so a container engine can run each container's program in a microVM of its own:"
+                + " the program gets its own guest kernel, the container's root directory is served to the guest by"
+                + " krunctl's virtio-fs device, and its stdin, stdout, stderr, terminal, signals and exit code reach"
+                + " the engine as if it ran on the host.");
+        r.para("create reads the bundle's config.json, refuses with one line on stderr what a VM cannot honour (see"
+                + " CONFIG.JSON below), and starts the container's supervisor, a krunctl process that is the"
+                + " container's pid: it prepares the VM's devices and waits. start makes the supervisor boot the"
+                + " VM; the program runs as with krunctl run, and the supervisor exits with the program's exit code"
+                + " (128+N after signal N), which is the container's. kill sends the signal to the supervisor, which"
+                + " passes HUP, INT, QUIT, TERM, USR1 and USR2 to the program; KILL ends the supervisor and its"
+                + " QEMU at once. exec runs a process beside the program through the guest agent. delete removes"
+                + " a stopped container (with --force, a running one too, after killing it), and the id can be"
+                + " created again.");
+        r.para("The container records live in /run/krunctl/oci/ID (for root), whatever --root says: engines do"
+                + " not pass global options to every call. A record names its supervisor by pid and start time,"
+                + " so a container whose supervisor crashed is reported stopped, and never confused with a later"
+                + " process of the same pid. Errors exit with status 1; with --log FILE they are also appended to"
+                + " FILE (--log-format json writes runc's {\"level\",\"msg\",\"time\"} objects). Options before the"
+                + " command that krunctl does not know are ignored.");
+        r.section("USE WITH PODMAN");
+        r.para("Per command: podman --runtime /path/to/krunctl run --rm -it IMAGE sh. As a named runtime, in"
+                + " /etc/containers/containers.conf:");
+        r.raw(".nf");
+        r.line("[engine.runtimes]");
+        r.line("krunctl = [\"/path/to/krunctl\"]");
+        r.raw(".fi");
+        r.para("then podman --runtime krunctl run .... Every podman command works as with crun: run (with -i, -t,"
+                + " -d, --rm), ps, logs, exec (-i, -t), stop, kill, start, rm; options that the program sees (-e,"
+                + " -w, -u, --hostname, --ulimit, -v, --tmpfs, --read-only) are honoured in the VM. Size the VM with"
+                + " --memory and --cpus, or with --annotation krunctl.memory=1Gi --annotation krunctl.cpus=2. krunctl"
+                + " runs under rootful podman.");
+        r.section("USE WITH CRI-O");
+        r.para("CRI-O takes krunctl as a runtime handler (untested here); a Kubernetes RuntimeClass named after the"
+                + " handler then selects it per pod. In /etc/crio/crio.conf.d/99-krunctl.conf:");
+        r.raw(".nf");
+        r.line("[crio.runtime.runtimes.krunctl]");
+        r.line("runtime_path = \"/path/to/krunctl\"");
+        r.line("runtime_type = \"oci\"");
+        r.line("runtime_root = \"/run/krunctl/oci\"");
+        r.raw(".fi");
+        r.para("and a RuntimeClass with handler: krunctl. Each container of a pod then gets a VM of its own; the pod's"
+                + " shared namespaces do not reach into the VMs.");
+        r.section("CONFIG.JSON");
+        r.para("What krunctl does with each part of the bundle's config.json:");
+        for (io.krunctl.cli.oci.OciMappingTable.Row row : io.krunctl.cli.oci.OciMappingTable.ROWS) {
+            r.tag("\\fB" + esc(row.key()) + "\\fR");
+            r.line(esc(row.inVm()));
+        }
+        r.section("FILES");
+        r.tag("/run/krunctl/oci/ID/");
+        r.line(esc("A container's record (state.json), its supervisor's sockets, and supervisor.log, the"
+                + " supervisor's own log (its stderr is the program's)."));
+        r.section("SEE ALSO");
+        r.line(esc("krunctl(1), krunctl-create(1), krunctl-start(1), krunctl-state(1), krunctl-kill(1),"
+                + " krunctl-delete(1), krunctl-exec(1), krunctl-features(1), podman-run(1), containers.conf(5)"));
+        return r.toString();
     }
 
     // ---- krunctl-spec(5) -----------------------------------------------------------------------

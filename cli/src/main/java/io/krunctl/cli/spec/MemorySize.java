@@ -18,9 +18,9 @@ import java.util.regex.Pattern;
  *       is fine, {@code 0.1Gi} and {@code 100000000} (bytes) are not.
  * </ul>
  */
-final class MemorySize {
+public final class MemorySize {
 
-    static final long MIN_BYTES = 64 * VmConfig.MIB;
+    public static final long MIN_BYTES = 64 * VmConfig.MIB;
 
     static final Pattern SIZE = Pattern.compile("([0-9]{1,19})(?:\\.([0-9]{1,6}))?(Ki|Mi|Gi|Ti|K|M|G|T)?");
 
@@ -46,7 +46,7 @@ final class MemorySize {
     /**
      * As {@link #parse(String)}, with another minimum (a whole number of MiB), as a tmpfs size has.
      */
-    static long parse(String text, long minBytes) {
+    public static long parse(String text, long minBytes) {
         String min = minBytes / VmConfig.MIB + "Mi";
         Matcher m = SIZE.matcher(text);
         if (!m.matches()) {

@@ -1,0 +1,59 @@
+package io.krunctl.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Starting krunctl again as a long-lived child: the supervisor of {@code run -d} and of an OCI
+ * container, and an OCI exec's relay. The child is the {@code krunctl} launcher script, which
+ * exports its own path in {@value #LAUNCHER_VARIABLE}, so the child runs on the same JVM options
+ * and with the same blocked signals.
+ */
+final class Relaunch {
+    /** Set by the ./krunctl launcher: the command that starts krunctl again. */
+    static final String LAUNCHER_VARIABLE = "KRUNCTL_LAUNCHER";
+    private static final Path SETSID = Path.of("/usr/bin/setsid");
+
+    /** How the child's session is set up. */
+    enum Session {
+        /** In the caller's session and process group (an OCI caller such as conmon made those). */
+        SAME,
+        /** In a session of its own, without a terminal, so that it outlives the caller's terminal. */
+        NEW,
+        /** In a session of its own whose controlling terminal is its stdin (a terminal). */
+        NEW_WITH_TERMINAL
+    }
+
+    private Relaunch() {}
+
+    /** The launcher, if krunctl was started through it. */
+    static Optional<String> launcher() {
+        String launcher = System.getenv(LAUNCHER_VARIABLE);
+        return launcher == null || launcher.isEmpty() ? Optional.empty() : Optional.of(launcher);
+    }
+
+    /**
+     * The command line that starts {@code launcher} with {@code args} in {@code session}. setsid
+     * execs in place (the child is never a process group leader), so the pid stays the child's.
+     */
+    static List<String> command(String launcher, Session session, List<String> args) {
+        List<String> argv = new ArrayList<>();
+        if (session != Session.SAME && Files.isExecutable(SETSID)) {
+            argv.add(SETSID.toString());
+            if (session == Session.NEW_WITH_TERMINAL) {
+                argv.add("--ctty");
+            }
+        }
+        argv.add(launcher);
+        argv.addAll(args);
+        return argv;
+    }
+
+    /** The error when krunctl runs without its launcher (an IDE, an embedding). */
+    static String noLauncher(String what) {
+        return what + " needs the krunctl launcher script (" + LAUNCHER_VARIABLE + " is not set)";
+    }
+}
