@@ -187,6 +187,44 @@ class TerminalIT {
     }
 
     /**
+     * podman run -it through krunctl as OCI runtime: the terminal krunctl create sends to conmon's
+     * console socket is the guest shell's, with podman's window size, resizes and ^C.
+     */
+    @Test
+    void podmanRunItGivesTheContainersShellTheTerminal() throws Exception {
+        Podman.assumePodman();
+        Podman.importImage(dir);
+        startPane("podman --runtime " + Krunctl.LAUNCHER + " run -it --rm --network none -e 'PS1=ctr$ ' "
+                + Podman.IMAGE + " /bin/busybox sh");
+
+        awaitScreen("ctr$ ", 1, BOOT);
+        awaitSize("40 120");
+        resizeCtrlCAndExit("ctr$ ");
+    }
+
+    /** podman exec -it into a container krunctl runs: a terminal of its own through the guest agent. */
+    @Test
+    void podmanExecItGivesAShellInTheContainerTheTerminal() throws Exception {
+        Podman.assumePodman();
+        Podman.importImage(dir);
+        String name = "krunctl-it-exec-tty-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        Podman.Result started = Podman.run("run", "-d", "--name", name, "--network", "none", Podman.IMAGE, "sleep",
+                "600");
+        assertThat(started.exitCode()).as("stderr: %s", started.stderr()).isZero();
+        try {
+            startPane("podman exec -it -e 'PS1=pexec$ ' " + name + " /bin/busybox sh");
+
+            awaitScreen("pexec$ ", 1, BOOT);
+            type("tty", "Enter");
+            awaitScreen("/dev/pts/", 1, STEP);
+            awaitSize("40 120");
+            resizeCtrlCAndExit("pexec$ ");
+        } finally {
+            Podman.run("rm", "-f", "-t", "0", name);
+        }
+    }
+
+    /**
      * With stdout redirected krunctl is in pipe mode and the terminal stays cooked, so ^C makes the
      * kernel send SIGINT to the whole foreground process group: krunctl passes it on, and QEMU, in a
      * session of its own, must not get it (it would end the VM at once).
