@@ -20,24 +20,6 @@ import picocli.CommandLine.Spec;
         versionProvider = VersionProvider.class,
         description = "Run a workload inside a Linux microVM described by a YAML spec (see krunctl-spec(5)).",
         synopsisSubcommandLabel = "COMMAND",
-        subcommands = {
-            RunCommand.class,
-            ExecCommand.class,
-            PsCommand.class,
-            LogsCommand.class,
-            StopCommand.class,
-            KillCommand.class,
-            CreateCommand.class,
-            StartCommand.class,
-            StateCommand.class,
-            DeleteCommand.class,
-            FeaturesCommand.class,
-            SuperviseCommand.class,
-            ValidateCommand.class,
-            SchemaCommand.class,
-            CompletionCommand.class,
-            CommandLine.HelpCommand.class
-        },
         footerHeading = "%nExamples:%n",
         footer = {
             "  krunctl run specs/hello.yaml",
@@ -123,10 +105,13 @@ public final class Main implements Callable<Integer> {
      * @param ansi whether help may use colours ({@link Help.Ansi#OFF} for byte-exact output)
      */
     static int execute(PrintWriter out, PrintWriter err, Help.Ansi ansi, String... args) {
-        CommandLine cli = commandLine();
+        GlobalOptions.Split split = GlobalOptions.split(new CommandLine(new Main()), COMMANDS, args);
+        // help and completion describe every command; a name that is no command gets picocli's message.
+        CommandLine cli = split.command().filter(c -> !c.equals("help") && !c.equals("completion"))
+                .map(c -> commandLine(List.of(c))).orElseGet(Main::commandLine);
         cli.setOut(out).setErr(err).setColorScheme(Help.defaultColorScheme(ansi));
         try {
-            return cli.execute(GlobalOptions.withoutForeign(cli, args));
+            return cli.execute(split.args());
         } finally {
             out.flush();
             err.flush();
@@ -138,7 +123,47 @@ public final class Main implements Callable<Integer> {
      * {@link ExitCodes#TABLE}, and the error handlers. The man pages are generated from this too.
      */
     static CommandLine commandLine() {
+        return commandLine(COMMANDS);
+    }
+
+    /**
+     * The commands, in the order help lists them. The command tree holds only the one a command
+     * line names: picocli reads each command's annotations when it is added, and an engine calls
+     * start, state, kill and delete for every container, where reading all of them cost a
+     * quarter of a second.
+     */
+    private static final List<String> COMMANDS = List.of("run", "exec", "ps", "logs", "stop", "kill", "create",
+            "start", "state", "delete", "features", "supervise", "validate", "schema", "completion", "help");
+
+    /** A new instance of the command {@code name}, one of {@link #COMMANDS}. */
+    private static Object newCommand(String name) {
+        return switch (name) {
+            case "run" -> new RunCommand();
+            case "exec" -> new ExecCommand();
+            case "ps" -> new PsCommand();
+            case "logs" -> new LogsCommand();
+            case "stop" -> new StopCommand();
+            case "kill" -> new KillCommand();
+            case "create" -> new CreateCommand();
+            case "start" -> new StartCommand();
+            case "state" -> new StateCommand();
+            case "delete" -> new DeleteCommand();
+            case "features" -> new FeaturesCommand();
+            case "supervise" -> new SuperviseCommand();
+            case "validate" -> new ValidateCommand();
+            case "schema" -> new SchemaCommand();
+            case "completion" -> new CompletionCommand();
+            case "help" -> new CommandLine.HelpCommand();
+            default -> throw new IllegalArgumentException("no command " + name);
+        };
+    }
+
+    /** The command tree with the commands {@code names}. */
+    private static CommandLine commandLine(java.util.Collection<String> names) {
         CommandLine cli = new CommandLine(new Main());
+        for (String name : names) {
+            cli.addSubcommand(name, newCommand(name));
+        }
         exitCodeSection(cli, "");
         for (CommandLine sub : cli.getSubcommands().values()) {
             exitCodeSection(sub, sub.getCommandName());
