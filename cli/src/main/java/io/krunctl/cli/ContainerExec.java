@@ -26,6 +26,8 @@ import java.util.UUID;
  * relay.
  */
 final class ContainerExec {
+    private static final java.time.Duration RELAY_START_TIMEOUT = java.time.Duration.ofSeconds(60);
+
     private ContainerExec() {}
 
     static int run(ExecCommand cmd) {
@@ -72,16 +74,24 @@ final class ContainerExec {
         if (terminal) {
             args.add("--tty");
         }
+        // A detached relay is orphaned at once (its caller, a subreaper, adopts it) and writes its
+        // own pid, which this process cannot know.
+        if (cmd.detach && cmd.pidFile != null) {
+            Files.deleteIfExists(cmd.pidFile);
+            args.addAll(List.of("--pid-file", cmd.pidFile.toAbsolutePath().toString()));
+        }
         args.add(c.id());
-        ProcessBuilder pb;
+        Relaunch.Session session = cmd.detach
+                ? (terminal ? Relaunch.Session.ORPHAN_WITH_TERMINAL : Relaunch.Session.ORPHAN)
+                : (terminal ? Relaunch.Session.NEW_WITH_TERMINAL : Relaunch.Session.NEW);
+        ProcessBuilder pb = new ProcessBuilder(Relaunch.command(launcher, session, args));
         if (terminal) {
             Path slave = ConsoleSocket.sendNewTerminal(cmd.consoleSocket);
-            pb = new ProcessBuilder(Relaunch.command(launcher, Relaunch.Session.NEW_WITH_TERMINAL, args))
-                    .redirectInput(ProcessBuilder.Redirect.from(slave.toFile()))
+            pb.redirectInput(ProcessBuilder.Redirect.from(slave.toFile()))
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(slave.toFile()))
                     .redirectError(ProcessBuilder.Redirect.appendTo(slave.toFile()));
         } else {
-            pb = new ProcessBuilder(Relaunch.command(launcher, Relaunch.Session.SAME, args)).inheritIO();
+            pb.inheritIO();
         }
         Process relay;
         try {
@@ -90,17 +100,34 @@ final class ContainerExec {
             Files.deleteIfExists(copy);
             throw new OciException("cannot start the exec relay: " + e.getMessage(), e);
         }
-        if (cmd.pidFile != null) {
-            PidFile.write(cmd.pidFile, relay.pid());
-        }
-        if (cmd.detach) {
-            return ExitCodes.OK;
-        }
         try {
-            return relay.waitFor();
+            if (!cmd.detach) {
+                if (cmd.pidFile != null) {
+                    PidFile.write(cmd.pidFile, relay.pid());
+                }
+                return relay.waitFor();
+            }
+            if (relay.waitFor() != 0) {
+                throw new OciException("cannot start the exec relay: setsid exited with status " + relay.exitValue());
+            }
+            if (cmd.pidFile != null) {
+                awaitPidFile(cmd.pidFile);
+            }
+            return ExitCodes.OK;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return ExitCodes.VM_FAILED;
+        }
+    }
+
+    /** Waits for the detached relay to record its pid, which the caller reads as soon as exec returns. */
+    private static void awaitPidFile(Path pidFile) throws OciException, InterruptedException {
+        long deadline = System.nanoTime() + RELAY_START_TIMEOUT.toNanos();
+        while (!Files.exists(pidFile)) {
+            if (System.nanoTime() > deadline) {
+                throw new OciException("the exec relay did not start within " + RELAY_START_TIMEOUT.toSeconds() + " s");
+            }
+            Thread.sleep(5);
         }
     }
 

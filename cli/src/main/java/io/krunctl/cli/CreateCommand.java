@@ -8,6 +8,7 @@ import io.krunctl.cli.oci.OciException;
 import io.krunctl.cli.oci.PidFile;
 import io.krunctl.nativeio.NativeException;
 import io.krunctl.nativeio.Signals;
+import io.krunctl.vmm.state.ProcessIdentity;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -47,6 +48,8 @@ import picocli.CommandLine.Spec;
 final class CreateCommand implements Callable<Integer> {
     /** How long the supervisor may take to prepare the VM (the kernel may have to be fetched first). */
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(200);
+    /** How long the supervisor may take to start and record itself. */
+    private static final Duration SUPERVISOR_START_TIMEOUT = Duration.ofSeconds(60);
     private static final long POLL_MILLIS = 10;
 
     @ParentCommand
@@ -95,31 +98,31 @@ final class CreateCommand implements Callable<Integer> {
         } catch (OciException e) {
             return parent.ociFailure(err, e.getMessage());
         }
-        Process supervisor = null;
         try {
-            supervisor = startSupervisor(container, mapped.terminal());
-            awaitReady(store, supervisor);
+            startSupervisor(container, mapped.terminal());
+            ProcessIdentity supervisor = awaitReady(store);
             if (pidFile != null) {
                 PidFile.write(pidFile, supervisor.pid());
             }
             return ExitCodes.OK;
         } catch (OciException e) {
-            undo(store, container, supervisor);
+            undo(store);
             return parent.ociFailure(err, e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            undo(store, container, supervisor);
+            undo(store);
             return parent.ociFailure(err, "interrupted while creating container " + id);
         }
     }
 
     /**
-     * Starts the supervisor as this process's child, so that a caller which is a subreaper (conmon)
-     * inherits it when create exits and can wait for it. Without a terminal it keeps this
-     * command's stdin, stdout and stderr (ProcessBuilder closes every other descriptor); with one,
-     * the terminal's slave on all three, as its controlling terminal.
+     * Starts the supervisor, orphaned at once (see {@link Relaunch.Session#ORPHAN}), so that a caller
+     * which is a subreaper (conmon) becomes its parent and can wait for it. Without a terminal it
+     * keeps this command's stdin, stdout and stderr (ProcessBuilder closes every other descriptor);
+     * with one, the terminal's slave on all three, as its controlling terminal.
      */
-    private Process startSupervisor(ContainerStore.Container container, boolean terminal) throws OciException {
+    private void startSupervisor(ContainerStore.Container container, boolean terminal)
+            throws OciException, InterruptedException {
         String launcher = Relaunch.launcher().orElseThrow(() -> new OciException(Relaunch.noLauncher("create")));
         List<String> args = new ArrayList<>();
         if (parent.debug) {
@@ -129,36 +132,44 @@ final class CreateCommand implements Callable<Integer> {
         ProcessBuilder pb;
         if (terminal) {
             Path slave = ConsoleSocket.sendNewTerminal(consoleSocket);
-            pb = new ProcessBuilder(Relaunch.command(launcher, Relaunch.Session.NEW_WITH_TERMINAL, args))
+            pb = new ProcessBuilder(Relaunch.command(launcher, Relaunch.Session.ORPHAN_WITH_TERMINAL, args))
                     .redirectInput(ProcessBuilder.Redirect.from(slave.toFile()))
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(slave.toFile()))
                     .redirectError(ProcessBuilder.Redirect.appendTo(slave.toFile()));
         } else {
-            pb = new ProcessBuilder(Relaunch.command(launcher, Relaunch.Session.SAME, args))
-                    .redirectInput(ProcessBuilder.Redirect.INHERIT)
-                    .redirectOutput(ProcessBuilder.Redirect.INHERIT)
-                    .redirectError(ProcessBuilder.Redirect.INHERIT);
+            pb = new ProcessBuilder(Relaunch.command(launcher, Relaunch.Session.ORPHAN, args)).inheritIO();
         }
         try {
-            return pb.start();
+            Process setsid = pb.start();
+            if (setsid.waitFor() != 0) {
+                throw new OciException("cannot start the container's supervisor: setsid exited with status "
+                        + setsid.exitValue());
+            }
         } catch (IOException e) {
             throw new OciException("cannot start the container's supervisor: " + e.getMessage(), e);
         }
     }
 
-    /** Waits until the supervisor reports the container created, or fails with its reason. */
-    private void awaitReady(ContainerStore store, Process supervisor) throws OciException, InterruptedException {
-        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
+    /**
+     * Waits until the supervisor reports the container created, or fails with its reason.
+     *
+     * @return the supervisor, the container's process
+     */
+    private ProcessIdentity awaitReady(ContainerStore store) throws OciException, InterruptedException {
+        long started = System.nanoTime();
+        while (System.nanoTime() - started < READY_TIMEOUT.toNanos()) {
             Optional<ContainerStore.Container> now = store.find(id);
-            if (now.isPresent() && now.get().phase() == ContainerStore.Phase.CREATED
-                    && now.get().supervisor().map(p -> p.pid() == supervisor.pid()).orElse(false)) {
-                return;
+            Optional<ProcessIdentity> supervisor = now.flatMap(ContainerStore.Container::supervisor);
+            if (now.isPresent() && now.get().phase() == ContainerStore.Phase.CREATED) {
+                return supervisor.orElseThrow();
             }
-            if (!supervisor.isAlive()) {
-                String reason = now.map(c -> firstLine(c.failure())).orElse(Optional.empty())
-                        .orElse("the supervisor exited with status " + supervisor.exitValue());
-                throw new OciException(reason);
+            if (supervisor.isPresent() && !supervisor.get().alive()) {
+                throw new OciException(firstLine(now.get().failure()).orElse("the container's supervisor ended"
+                        + " before the container was created (its log: " + now.get().supervisorLog() + ")"));
+            }
+            if (supervisor.isEmpty() && System.nanoTime() - started > SUPERVISOR_START_TIMEOUT.toNanos()) {
+                throw new OciException("the container's supervisor did not start within "
+                        + SUPERVISOR_START_TIMEOUT.toSeconds() + " s");
             }
             Thread.sleep(POLL_MILLIS);
         }
@@ -166,18 +177,16 @@ final class CreateCommand implements Callable<Integer> {
     }
 
     /** A failed create leaves nothing behind: no supervisor, no record, no pid file. */
-    private void undo(ContainerStore store, ContainerStore.Container container, Process supervisor) {
-        if (supervisor != null && supervisor.isAlive()) {
+    private void undo(ContainerStore store) {
+        Optional<ContainerStore.Container> container = store.find(id);
+        container.flatMap(ContainerStore.Container::supervisor).filter(ProcessIdentity::alive).ifPresent(p -> {
             try {
-                Signals.kill(supervisor.pid(), Signals.SIGKILL);
-                supervisor.waitFor();
+                Signals.kill(p.pid(), Signals.SIGKILL);
             } catch (NativeException e) {
                 // Gone already.
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
             }
-        }
-        store.remove(container);
+        });
+        container.ifPresent(store::remove);
     }
 
     private static Optional<String> firstLine(Path file) {

@@ -19,12 +19,25 @@ final class Relaunch {
 
     /** How the child's session is set up. */
     enum Session {
-        /** In the caller's session and process group (an OCI caller such as conmon made those). */
-        SAME,
         /** In a session of its own, without a terminal, so that it outlives the caller's terminal. */
-        NEW,
+        NEW(List.of()),
         /** In a session of its own whose controlling terminal is its stdin (a terminal). */
-        NEW_WITH_TERMINAL
+        NEW_WITH_TERMINAL(List.of("--ctty")),
+        /**
+         * As {@link #NEW}, and orphaned at once: setsid forks it and exits, so it is re-parented to
+         * the caller's subreaper (conmon), and this JVM has no child left to wait for. (A JVM that
+         * exits with a child running waits 300 ms for the thread that waits for it.) Its pid is
+         * not known here: the child records it itself.
+         */
+        ORPHAN(List.of("--fork")),
+        /** As {@link #ORPHAN}, with its stdin (a terminal) as controlling terminal. */
+        ORPHAN_WITH_TERMINAL(List.of("--fork", "--ctty"));
+
+        private final List<String> setsidOptions;
+
+        Session(List<String> setsidOptions) {
+            this.setsidOptions = setsidOptions;
+        }
     }
 
     private Relaunch() {}
@@ -36,16 +49,15 @@ final class Relaunch {
     }
 
     /**
-     * The command line that starts {@code launcher} with {@code args} in {@code session}. setsid
-     * execs in place (the child is never a process group leader), so the pid stays the child's.
+     * The command line that starts {@code launcher} with {@code args} in {@code session}. Without
+     * {@code --fork}, setsid execs in place (the child is never a process group leader), so the
+     * pid stays the child's.
      */
     static List<String> command(String launcher, Session session, List<String> args) {
         List<String> argv = new ArrayList<>();
-        if (session != Session.SAME && Files.isExecutable(SETSID)) {
+        if (Files.isExecutable(SETSID)) {
             argv.add(SETSID.toString());
-            if (session == Session.NEW_WITH_TERMINAL) {
-                argv.add("--ctty");
-            }
+            argv.addAll(session.setsidOptions);
         }
         argv.add(launcher);
         argv.addAll(args);

@@ -55,7 +55,11 @@ final class SuperviseCommand implements Callable<Integer> {
         ContainerStore.Container container;
         try {
             container = store.get(id);
-        } catch (OciException e) {
+            // First thing, so that create knows whom to wait for.
+            container = container.with(ContainerStore.Phase.CREATING, Optional.of(ProcessIdentity.current()),
+                    Optional.empty());
+            store.update(container);
+        } catch (OciException | IOException e) {
             return parent.ociFailure(spec.commandLine().getErr(), e.getMessage());
         }
         Logging.toFile(container.supervisorLog(), parent.debug);
@@ -78,8 +82,7 @@ final class SuperviseCommand implements Callable<Integer> {
                     waiting.abandon(signal);
                 }
             });
-            container = container.with(ContainerStore.Phase.CREATED, Optional.of(ProcessIdentity.current()),
-                    Optional.empty());
+            container = container.with(ContainerStore.Phase.CREATED, container.supervisor(), Optional.empty());
             store.update(container);
         } catch (OciException | VmmException | IOException | RuntimeException e) {
             log.error("cannot create container {}: {}", id, e.getMessage(), e);
