@@ -45,6 +45,10 @@ final class DeleteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        return delete(parent, id, force, spec.commandLine().getErr());
+    }
+
+    static int delete(Main parent, String id, boolean force, java.io.PrintWriter err) {
         ContainerStore store = ContainerStore.ofCurrentUser();
         try {
             Optional<ContainerStore.Container> found = store.find(id);
@@ -66,7 +70,7 @@ final class DeleteCommand implements Callable<Integer> {
             store.remove(c);
             return ExitCodes.OK;
         } catch (OciException e) {
-            return parent.ociFailure(spec.commandLine().getErr(), e.getMessage());
+            return parent.ociFailure(err, e.getMessage());
         }
     }
 

@@ -52,7 +52,7 @@ final class KillCommand implements Callable<Integer> {
     public Integer call() {
         Optional<ContainerStore.Container> container = ContainerStore.ofCurrentUser().find(name);
         if (container.isPresent()) {
-            return killContainer(container.get());
+            return killContainer(parent, container.get(), signal, spec.commandLine().getErr());
         }
         OptionalInt number = Signals.parse(signal);
         if (number.isEmpty() || !forwardable(number.getAsInt())) {
@@ -78,8 +78,7 @@ final class KillCommand implements Callable<Integer> {
      * SIGKILL also goes to QEMU. SIGWINCH and SIGCONT (an engine sends them on attach and
      * resume) are taken without harm.
      */
-    private int killContainer(ContainerStore.Container c) {
-        var err = spec.commandLine().getErr();
+    static int killContainer(Main parent, ContainerStore.Container c, String signal, PrintWriter err) {
         OptionalInt number = Signals.parse(signal);
         if (number.isEmpty() || !(forwardable(number.getAsInt()) || number.getAsInt() == Signals.SIGWINCH
                 || number.getAsInt() == Signals.SIGCONT)) {

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -86,6 +87,10 @@ public final class Main implements Callable<Integer> {
             // model keeps this call at JVM start-up cost. The text is the one picocli prints.
             System.out.println(VersionProvider.versionLine());
             System.exit(0);
+        }
+        OptionalInt oci = OciFastPath.tryRun(args, new PrintWriter(System.out), new PrintWriter(System.err));
+        if (oci.isPresent()) {
+            System.exit(oci.getAsInt());
         }
         // Before anything slow: the launcher blocks the handled signals, and only this reads them.
         HostSignals.install();

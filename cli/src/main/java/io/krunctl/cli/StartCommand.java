@@ -36,6 +36,10 @@ final class StartCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        return start(parent, id, spec.commandLine().getErr());
+    }
+
+    static int start(Main parent, String id, java.io.PrintWriter err) {
         try {
             ContainerStore.Container c = ContainerStore.ofCurrentUser().get(id);
             ContainerStore.Status status = c.status();
@@ -46,7 +50,7 @@ final class StartCommand implements Callable<Integer> {
             StartSignal.request(c.startSocket(), ANSWER_TIMEOUT);
             return ExitCodes.OK;
         } catch (OciException e) {
-            return parent.ociFailure(spec.commandLine().getErr(), e.getMessage());
+            return parent.ociFailure(err, e.getMessage());
         }
     }
 }

@@ -40,11 +40,16 @@ final class StateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        return state(parent, id, spec.commandLine().getOut(), spec.commandLine().getErr());
+    }
+
+    static int state(Main parent, String id, java.io.PrintWriter out, java.io.PrintWriter err)
+            throws java.io.IOException {
         ContainerStore.Container c;
         try {
             c = ContainerStore.ofCurrentUser().get(id);
         } catch (OciException e) {
-            return parent.ociFailure(spec.commandLine().getErr(), e.getMessage());
+            return parent.ociFailure(err, e.getMessage());
         }
         ContainerStore.Status status = c.status();
         ObjectNode o = JSON.createObjectNode().put("ociVersion", OCI_VERSION).put("id", c.id())
@@ -55,7 +60,6 @@ final class StateCommand implements Callable<Integer> {
                 .put("created", c.created().toString());
         ObjectNode annotations = o.putObject("annotations");
         c.annotations().forEach(annotations::put);
-        var out = spec.commandLine().getOut();
         out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o));
         out.flush();
         return ExitCodes.OK;

@@ -88,6 +88,23 @@ class OciCommandsTest {
     }
 
     @Test
+    void theCallsAnEngineMakesForEveryContainerSkipPicocliAndAnswerTheSame() {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+
+        assertThat(OciFastPath.tryRun(new String[] {"state", NO_SUCH}, new java.io.PrintWriter(out),
+                new java.io.PrintWriter(err))).hasValue(ExitCodes.OCI_FAILED);
+        assertThat(err.toString()).isEqualTo(CliRunner.run("state", NO_SUCH).err());
+        assertThat(OciFastPath.tryRun(new String[] {"delete", "--force", NO_SUCH}, new java.io.PrintWriter(out),
+                new java.io.PrintWriter(err))).hasValue(0);
+        for (String[] other : new String[][] {{"state", "--help"}, {"kill", NO_SUCH, "9"}, {"run", "x.yaml"},
+                {"delete", "--force"}, {"start", NO_SUCH, "extra"}, {"--version"}}) {
+            assertThat(OciFastPath.tryRun(other, new java.io.PrintWriter(out), new java.io.PrintWriter(err)))
+                    .as(String.join(" ", other)).isEmpty();
+        }
+    }
+
+    @Test
     void featuresDescribeTheRuntime() throws Exception {
         CliRunner.Result r = CliRunner.run("features");
 
