@@ -81,7 +81,11 @@ final class CreateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        var err = spec.commandLine().getErr();
+        return create(spec.commandLine().getErr());
+    }
+
+    /** The command, with its fields set by picocli or by {@link OciFastPath}. */
+    int create(java.io.PrintWriter err) {
         ContainerStore store = ContainerStore.ofCurrentUser();
         Path bundleDir = bundle.toAbsolutePath().normalize();
         ContainerStore.Container container;

@@ -88,13 +88,10 @@ public final class Main implements Callable<Integer> {
             System.out.println(VersionProvider.versionLine());
             System.exit(0);
         }
-        OptionalInt oci = OciFastPath.tryRun(args, new PrintWriter(System.out), new PrintWriter(System.err));
-        if (oci.isPresent()) {
-            System.exit(oci.getAsInt());
-        }
         // Before anything slow: the launcher blocks the handled signals, and only this reads them.
         HostSignals.install();
-        int code = execute(args);
+        OptionalInt oci = OciFastPath.tryRun(args, new PrintWriter(System.out), new PrintWriter(System.err));
+        int code = oci.isPresent() ? oci.getAsInt() : execute(args);
         HostSignals.stopReading();
         System.exit(code);
     }

@@ -51,6 +51,11 @@ final class SuperviseCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        return supervise(spec.commandLine().getErr());
+    }
+
+    /** The command, with its fields set by picocli or by {@link OciFastPath}. */
+    int supervise(java.io.PrintWriter err) {
         ContainerStore store = ContainerStore.ofCurrentUser();
         ContainerStore.Container container;
         try {
@@ -60,7 +65,7 @@ final class SuperviseCommand implements Callable<Integer> {
                     Optional.empty());
             store.update(container);
         } catch (OciException | IOException e) {
-            return parent.ociFailure(spec.commandLine().getErr(), e.getMessage());
+            return parent.ociFailure(err, e.getMessage());
         }
         Logging.toFile(container.supervisorLog(), parent.debug);
         Logger log = LogManager.getLogger(SuperviseCommand.class);
@@ -107,7 +112,6 @@ final class SuperviseCommand implements Callable<Integer> {
         } catch (VmmException | IOException e) {
             log.error("container {}: {}", id, e.getMessage(), e);
             // The container's stderr: the engine shows it with the program's own output.
-            var err = spec.commandLine().getErr();
             err.println("krunctl: " + e.getMessage());
             err.flush();
             return e instanceof VmmException v ? ExitCodes.of(v.kind()) : ExitCodes.VM_FAILED;

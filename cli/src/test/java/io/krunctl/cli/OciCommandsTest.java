@@ -97,8 +97,16 @@ class OciCommandsTest {
         assertThat(err.toString()).isEqualTo(CliRunner.run("state", NO_SUCH).err());
         assertThat(OciFastPath.tryRun(new String[] {"delete", "--force", NO_SUCH}, new java.io.PrintWriter(out),
                 new java.io.PrintWriter(err))).hasValue(0);
+        java.io.StringWriter createErr = new java.io.StringWriter();
+        assertThat(OciFastPath.tryRun(new String[] {"create", "--pid-file", dir.resolve("pid").toString(), "--bundle",
+                dir.resolve("absent").toString(), NO_SUCH}, new java.io.PrintWriter(out),
+                new java.io.PrintWriter(createErr))).hasValue(ExitCodes.OCI_FAILED);
+        assertThat(createErr.toString()).isEqualTo("krunctl: " + dir.resolve("absent/config.json")
+                + ": no such file; is the bundle directory right (--bundle)?\n");
         for (String[] other : new String[][] {{"state", "--help"}, {"kill", NO_SUCH, "9"}, {"run", "x.yaml"},
-                {"delete", "--force"}, {"start", NO_SUCH, "extra"}, {"--version"}}) {
+                {"delete", "--force"}, {"start", NO_SUCH, "extra"}, {"--version"},
+                {"create", "--bundle", "/b", "--no-pivot", NO_SUCH}, {"create", "--bundle=/b", NO_SUCH},
+                {"create", "--bundle", "/b", "--bundle", "/c", NO_SUCH}, {"supervise", "--help"}}) {
             assertThat(OciFastPath.tryRun(other, new java.io.PrintWriter(out), new java.io.PrintWriter(err)))
                     .as(String.join(" ", other)).isEmpty();
         }

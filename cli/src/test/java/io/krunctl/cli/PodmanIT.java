@@ -54,12 +54,13 @@ class PodmanIT {
     @Test
     void runRelaysStdoutStderrAndTheExitCodeFromAVm() throws Exception {
         Podman.Result r = Podman.run("run", "--rm", Podman.IMAGE, "sh", "-c",
-                "echo out; echo err >&2; cat /proc/cmdline; exit 7");
+                "echo out; echo err >&2; cat /proc/cmdline; test -f /run/.containerenv && echo containerenv; exit 7");
 
         assertThat(r.exitCode()).as("stderr: %s", r.stderr()).isEqualTo(7);
         assertThat(r.out()).startsWith("out\n");
         assertThat(r.out()).as("the program runs under the guest's own kernel, started by krunctl's init")
                 .contains("init=/init.krun");
+        assertThat(r.out()).as("podman's bound files are there").endsWith("containerenv\n");
         assertThat(r.stderr()).isEqualTo("err\n");
     }
 
@@ -88,11 +89,12 @@ class PodmanIT {
                 "echo \"$GREETING\"; pwd; id -u; id -g; hostname; ulimit -n; ulimit -Hn; cat /data/in.txt;"
                         + " echo written > /data/out.txt && sync;"
                         + " touch /ro/x 2>/dev/null || echo ro-refused; touch /x 2>/dev/null || echo root-refused;"
-                        + " echo t > /scratch/t && mount | grep ' /scratch ' | grep -c tmpfs");
+                        + " echo t > /scratch/t && mount | grep ' /scratch ' | grep -c tmpfs;"
+                        + " cat /etc/hostname; echo; grep -c boxy /etc/hosts");
 
         assertThat(r.exitCode()).as("stderr: %s", r.stderr()).isZero();
         assertThat(r.out()).isEqualTo(String.join("\n", "hi there", "/tmp", "1000", "1000", "boxy", "1234", "2345",
-                "from the host", "ro-refused", "root-refused", "1", ""));
+                "from the host", "ro-refused", "root-refused", "1", "boxy", "1", ""));
         assertThat(volume.resolve("out.txt")).hasContent("written");
     }
 
