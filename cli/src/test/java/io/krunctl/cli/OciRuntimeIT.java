@@ -121,6 +121,15 @@ class OciRuntimeIT {
         }
     }
 
+    /** A created and started container whose program loops until it is stopped. */
+    private String runningContainer() throws Exception {
+        config("while :; do /bin/busybox sleep 0.1; done");
+        String id = newId();
+        assertThat(create(id, bundle.resolve("out"), bundle.resolve("err"))).isZero();
+        assertThat(runtime(List.of("start", id)).exitCode()).isZero();
+        return id;
+    }
+
     /** Whether {@code pid} runs: a zombie (ended, and waiting for whoever inherited it to reap it) does not. */
     private static boolean running(long pid) {
         return io.krunctl.vmm.state.ProcessIdentity.of(pid).isPresent();
@@ -179,11 +188,7 @@ class OciRuntimeIT {
 
     @Test
     void execRunsBesideTheProgramAndRelaysItsExitCode() throws Exception {
-        config("while :; do /bin/busybox sleep 0.1; done");
-        String id = newId();
-        Path out = bundle.resolve("out");
-        assertThat(create(id, out, bundle.resolve("err"))).isZero();
-        assertThat(runtime(List.of("start", id)).exitCode()).isZero();
+        String id = runningContainer();
         Path process = bundle.resolve("process.json");
         Files.writeString(process, """
                 {"args": ["/bin/busybox", "sh", "-c", "echo in exec $GREETING; /bin/busybox hostname; exit 4"],
@@ -198,16 +203,14 @@ class OciRuntimeIT {
         Krunctl.Result detached = Krunctl.run(new byte[0], "exec", "--detach", "--pid-file", pidFile.toString(),
                 "--process", process.toString(), id);
         assertThat(detached.exitCode()).as("exec --detach: %s", detached.stderr()).isZero();
+        assertThat(detached.stdoutText()).as("the relay's output, on the stdout it inherited")
+                .isEqualTo("in exec hi\noci-it\n");
         assertThat(Long.parseLong(Files.readString(pidFile))).isPositive();
     }
 
     @Test
     void aKilledSupervisorLeavesAStoppedContainerAndNoQemu() throws Exception {
-        config("while :; do /bin/busybox sleep 0.1; done");
-        String id = newId();
-        Path out = bundle.resolve("out");
-        assertThat(create(id, out, bundle.resolve("err"))).isZero();
-        assertThat(runtime(List.of("start", id)).exitCode()).isZero();
+        String id = runningContainer();
         long supervisor = state(id).get("pid").asLong();
         JsonNode record = JSON.readTree(io.krunctl.cli.oci.ContainerStore.ofCurrentUser().get(id).dir()
                 .resolve("state.json").toFile());
@@ -222,6 +225,6 @@ class OciRuntimeIT {
         }
         assertThat(running(qemu)).as("QEMU dies with its supervisor").isFalse();
         assertThat(runtime(List.of("delete", id)).exitCode()).isZero();
-        assertThat(create(id, out, bundle.resolve("err"))).as("the id is free again").isZero();
+        assertThat(create(id, bundle.resolve("out"), bundle.resolve("err"))).as("the id is free again").isZero();
     }
 }
