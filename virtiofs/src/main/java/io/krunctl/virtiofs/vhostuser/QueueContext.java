@@ -13,10 +13,12 @@ import java.util.concurrent.Executor;
  * @param workers      runs the requests that may block (or are not the last on the ring)
  * @param threadPrefix names the queue's kick thread ({@code PREFIX-kick-qN})
  * @param drainMillis  how long stopping a ring waits for its requests in flight
+ * @param maxInFlight  how many chains of one ring may be taken and not yet completed; the kick thread
+ *                     waits for a completion beyond that
  * @param failure      told when the kick thread fails unexpectedly
  */
 record QueueContext(MemoryTable memory, RequestHandler handler, Executor workers, String threadPrefix,
-        long drainMillis, ThreadFailure failure) {
+        long drainMillis, int maxInFlight, ThreadFailure failure) {
 
     /** A device thread failed unexpectedly; the device ends the connection. */
     @FunctionalInterface

@@ -64,6 +64,12 @@ public final class VhostUserFsBackend implements AutoCloseable {
     /** How long GET_VRING_BASE and shutdown wait for requests in flight. */
     private static final long DRAIN_MILLIS = 10_000;
     private static final long CLOSE_JOIN_MILLIS = 30_000;
+    /**
+     * Chains of one ring that may be taken and not yet completed. A chain's request and reply take
+     * up to about 52 KiB of heap (1,024 descriptors), so this bounds a ring's share at about 13 MiB,
+     * while leaving far more requests in flight than the worker pool serves at once.
+     */
+    static final int MAX_IN_FLIGHT = 256;
 
     private final Path socketPath;
     private final RequestHandler handler;
@@ -82,7 +88,7 @@ public final class VhostUserFsBackend implements AutoCloseable {
 
     private volatile long ackedProtocolFeatures;
 
-    private VhostUserFsBackend(Path socketPath, RequestHandler handler, int workerThreads,
+    private VhostUserFsBackend(Path socketPath, RequestHandler handler, int workerThreads, int maxInFlight,
             Consumer<Throwable> onFatal, Fd listenFd, EventFd stop) {
         this.socketPath = socketPath;
         this.handler = handler;
@@ -96,7 +102,7 @@ public final class VhostUserFsBackend implements AutoCloseable {
                 new LinkedBlockingQueue<>(),
                 r -> Thread.ofPlatform().name(threadPrefix + "-worker-" + workerNumber.incrementAndGet())
                         .daemon(true).unstarted(r));
-        QueueContext context = new QueueContext(memory, handler, workers, threadPrefix, DRAIN_MILLIS,
+        QueueContext context = new QueueContext(memory, handler, workers, threadPrefix, DRAIN_MILLIS, maxInFlight,
                 this::internalError);
         for (int i = 0; i < MAX_QUEUES; i++) {
             queues[i] = new VirtQueue(i, context);
@@ -114,6 +120,12 @@ public final class VhostUserFsBackend implements AutoCloseable {
      */
     public static VhostUserFsBackend listen(Path socketPath, RequestHandler handler, int workerThreads,
             Consumer<Throwable> onFatal) throws IOException {
+        return listen(socketPath, handler, workerThreads, MAX_IN_FLIGHT, onFatal);
+    }
+
+    /** As {@link #listen(Path, RequestHandler, int, Consumer)}, with another bound on each ring's chains in flight. */
+    static VhostUserFsBackend listen(Path socketPath, RequestHandler handler, int workerThreads, int maxInFlight,
+            Consumer<Throwable> onFatal) throws IOException {
         Objects.requireNonNull(socketPath, "socketPath");
         Objects.requireNonNull(handler, "handler");
         Objects.requireNonNull(onFatal, "onFatal");
@@ -128,8 +140,8 @@ public final class VhostUserFsBackend implements AutoCloseable {
             stop.close();
             throw e;
         }
-        VhostUserFsBackend backend = new VhostUserFsBackend(socketPath, handler, workerThreads, onFatal, listenFd,
-                stop);
+        VhostUserFsBackend backend = new VhostUserFsBackend(socketPath, handler, workerThreads, maxInFlight, onFatal,
+                listenFd, stop);
         backend.messageThread.start();
         LOG.debug("vhost-user-fs backend listening on {}", socketPath);
         return backend;

@@ -36,6 +36,8 @@ final class VirtQueue {
     private final QueueContext context;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
+    /** Signalled when a chain completes, so a kick thread held at the in-flight bound may go on. */
+    private final Condition room = lock.newCondition();
 
     // Negotiated features: written by the message thread, read by the kick thread and workers.
     private volatile boolean eventIdx;
@@ -55,6 +57,13 @@ final class VirtQueue {
     private boolean started;
     private boolean broken;
     private int inFlight;
+    /**
+     * The heads of the chains taken and not completed, indexed by head: a head taken again before
+     * its completion is a driver that re-publishes descriptors it gave the device, a broken ring.
+     */
+    private boolean[] headInFlight = new boolean[0];
+    /** Set while the kick thread is being stopped: a wait for room gives up. */
+    private boolean kickStopping;
     /** Bumped when the ring stops, so completions of abandoned requests are dropped. */
     private long generation;
     /** Translation of the rings into the current memory table; holds one memory reference. */
@@ -157,6 +166,7 @@ final class VirtQueue {
                 old.close();
             }
             started = true;
+            kickStopping = false;
             kickThread = thread;
         } finally {
             lock.unlock();
@@ -251,6 +261,7 @@ final class VirtQueue {
             }
             generation++;
             inFlight = 0;
+            java.util.Arrays.fill(headInFlight, false);
             started = false;
             signalPending = false;
             kick = kickFd;
@@ -296,6 +307,8 @@ final class VirtQueue {
         try {
             thread = kickThread;
             kickThread = null;
+            kickStopping = true;
+            room.signalAll();
         } finally {
             lock.unlock();
         }
@@ -378,6 +391,9 @@ final class VirtQueue {
             do {
                 ring.suppressKicks(eventIdx);
                 while (ring.available(avail) > 0) {
+                    if (!awaitRoom(gen)) {
+                        return;
+                    }
                     int head = ring.head(avail);
                     avail = SplitRing.next(avail);
                     dispatch(view, head, avail, gen, indirect, ring.drained(avail));
@@ -387,6 +403,25 @@ final class VirtQueue {
             breakRing(e.getMessage());
         } finally {
             view.memory.release();
+        }
+    }
+
+    /**
+     * Holds the kick thread while {@link QueueContext#maxInFlight} chains are taken and not completed,
+     * so a guest that publishes faster than requests finish (behind a slow fsync, say) waits in its
+     * own ring instead of growing the device's heap.
+     *
+     * @return false if the ring stopped, broke or is being stopped meanwhile
+     */
+    private boolean awaitRoom(long gen) {
+        lock.lock();
+        try {
+            while (inFlight >= context.maxInFlight() && !kickStopping && !broken && gen == generation) {
+                room.awaitUninterruptibly();
+            }
+            return !kickStopping && !broken && gen == generation;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -414,7 +449,19 @@ final class VirtQueue {
         }
         lock.lock();
         try {
+            if (gen != generation) {
+                return;
+            }
             nextAvail = newNextAvail;
+            if (headInFlight.length != view.ring.size) {
+                headInFlight = new boolean[view.ring.size];
+            }
+            if (headInFlight[head]) {
+                markBrokenLocked("descriptor chain " + head + " was made available again while the device still"
+                        + " holds it");
+                return;
+            }
+            headInFlight[head] = true;
             inFlight++;
         } finally {
             lock.unlock();
@@ -479,6 +526,8 @@ final class VirtQueue {
                 return;
             }
             inFlight--;
+            headInFlight[head] = false;
+            room.signalAll();
             if (inFlight == 0) {
                 idle.signalAll();
             }

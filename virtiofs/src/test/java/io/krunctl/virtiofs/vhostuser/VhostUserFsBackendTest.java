@@ -562,6 +562,92 @@ class VhostUserFsBackendTest {
         assertThat(fe.queue(1).call(ascii("reset"), 8, TIMEOUT).reply()).isEqualTo(ascii("RESET"));
     }
 
+    /**
+     * A guest that publishes a head again while the device still holds it (behind a slow request)
+     * would have it served twice and grow the device's queue without end: the ring breaks instead.
+     */
+    @Test
+    void aHeadPublishedAgainWhileInFlightBreaksTheRing() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger served = new AtomicInteger();
+        RequestHandler blocking = syncBlocks(release);
+        VhostUserFsBackend b = backend(new RequestHandler() {
+            @Override
+            public int handle(ScatterBuffer request, ScatterBuffer reply) {
+                served.incrementAndGet();
+                return blocking.handle(request, reply);
+            }
+
+            @Override
+            public boolean mayBlock(ScatterBuffer request) {
+                return blocking.mayBlock(request);
+            }
+        }, 2);
+        TestFrontEnd fe = frontEnd(b);
+        fe.handshake();
+        fe.start(DEFAULT_GUEST_FEATURES, QSIZE, 0, 1);
+        Queue q = fe.queue(1);
+        int head = q.post(fe.readable(ascii("sync")), fe.writable(64));
+
+        for (int i = 0; i < 100; i++) {
+            q.publishRaw(head);
+        }
+        q.kick();
+
+        awaitErrorSignal(q);
+        release.countDown();
+        assertThat(served).as("the re-published head is not served again").hasValue(1);
+        assertThat(fe.queue(0).call(ascii("other"), 64, TIMEOUT).usedLength()).as("the other ring").isPositive();
+        assertThat(fatals).isEmpty();
+    }
+
+    /** Requests in flight per ring are bounded: the rest wait in the guest's ring, nothing is lost. */
+    @Test
+    void aGuestPublishingFasterThanRequestsFinishIsHeldAtTheBound() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger most = new AtomicInteger();
+        RequestHandler blocking = syncBlocks(release);
+        socketName = "fs" + SOCKETS.incrementAndGet() + ".sock";
+        VhostUserFsBackend b = VhostUserFsBackend.listen(dir.resolve(socketName), new RequestHandler() {
+            @Override
+            public int handle(ScatterBuffer request, ScatterBuffer reply) {
+                most.accumulateAndGet(running.incrementAndGet(), Math::max);
+                try {
+                    return blocking.handle(request, reply);
+                } finally {
+                    running.decrementAndGet();
+                }
+            }
+
+            @Override
+            public boolean mayBlock(ScatterBuffer request) {
+                return true;
+            }
+        }, 8, 4, fatals::add);
+        cleanup.add(b);
+        TestFrontEnd fe = frontEnd(b);
+        fe.handshake();
+        fe.start(DEFAULT_GUEST_FEATURES, QSIZE, 0, 1);
+        Queue q = fe.queue(1);
+        for (int i = 0; i < 8; i++) {
+            q.post(fe.readable(ascii("sync")), fe.writable(64));
+        }
+        q.kick();
+
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(most).as("chains served at once with 8 workers and a bound of 4").hasValue(4);
+        release.countDown();
+        for (int i = 0; i < 8; i++) {
+            q.awaitUsed(TIMEOUT);
+        }
+        assertThat(q.usedIdx()).isEqualTo(8);
+        assertThat(fatals).isEmpty();
+    }
+
     private static void awaitErrorSignal(Queue q) throws Exception {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (q.errorSignals() == 0) {
