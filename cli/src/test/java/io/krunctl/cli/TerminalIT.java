@@ -29,8 +29,14 @@ class TerminalIT {
     @TempDir
     Path dir;
 
-    /** A private tmux server, so the test never touches a user's sessions. */
-    private final String server = "krunctl-it-" + ProcessHandle.current().pid();
+    private static final java.util.concurrent.atomic.AtomicInteger SERVERS = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * A private tmux server per test, so the test never touches a user's sessions, nor a server that
+     * the test before is still taking down (a new session on a server in the middle of kill-server
+     * fails with "server exited unexpectedly").
+     */
+    private final String server = "krunctl-it-" + ProcessHandle.current().pid() + "-" + SERVERS.incrementAndGet();
 
     @BeforeAll
     static void needsQemuAndTmux() {
