@@ -73,6 +73,14 @@ final class Operations {
     static final int KERNEL_MINOR = 27;
     static final int MAX_WRITE = 1 << 20;
     static final int MAX_PAGES = MAX_WRITE / 4096;
+    /**
+     * The most a READ, READDIR, READDIRPLUS, GETXATTR or LISTXATTR may ask for; above it the answer is
+     * ENOMEM, as libkrun's and virtiofsd's, before anything is allocated, read or listed. The guest's
+     * kernel never asks more: reads stop at {@link #MAX_PAGES} pages, listings at a page, xattr
+     * buffers at XATTR_SIZE_MAX (64 KiB). The reply area bounds nothing: its descriptors may alias
+     * the same guest pages up to 4 GiB, so a guest could otherwise have us allocate 2 GiB per request.
+     */
+    static final long MAX_BUFFER = MAX_WRITE;
     private static final int MAX_BACKGROUND = 65535;
     private static final int CONGESTION_THRESHOLD = 49149;
     private static final int TIME_GRAN_NANOS = 1;
@@ -369,14 +377,14 @@ final class Operations {
     }
 
     private int getxattr(Request r) throws FsException {
-        long size = Integer.toUnsignedLong(getInt(r.body().struct(GetxattrIn.SIZE), GetxattrIn.BUFFER_SIZE));
+        long size = bufferSize(r, r.body().struct(GetxattrIn.SIZE), GetxattrIn.BUFFER_SIZE);
         Name name = r.body().nonEmptyString();
         byte[] value = fs.getxattr(r.ctx(), r.nodeId(), name, (int) size);
         return sendSized(r, size, value);
     }
 
     private int listxattr(Request r) throws FsException {
-        long size = Integer.toUnsignedLong(getInt(r.body().struct(GetxattrIn.SIZE), GetxattrIn.BUFFER_SIZE));
+        long size = bufferSize(r, r.body().struct(GetxattrIn.SIZE), GetxattrIn.BUFFER_SIZE);
         ByteArrayOutputStream list = new ByteArrayOutputStream();
         for (Name name : fs.listxattr(r.ctx(), r.nodeId(), (int) size)) {
             list.writeBytes(name.toByteArray());
@@ -422,9 +430,13 @@ final class Operations {
 
     private int read(Request r) throws FsException {
         MemorySegment in = r.body().struct(ReadIn.SIZE);
+        // File data goes straight into the guest's buffers, so a big size allocates nothing here; it is
+        // capped all the same, as libkrun does: no kernel asks it, and it would hold a worker for as
+        // long as reading 2 GiB takes.
+        long size = bufferSize(r, in, ReadIn.READ_SIZE);
         long offset = nonNegative(getLong(in, ReadIn.OFFSET), "read offset");
         // Never more than the guest's buffers hold, whatever size it claims.
-        long length = Math.min(Integer.toUnsignedLong(getInt(in, ReadIn.READ_SIZE)), r.reply().capacity());
+        long length = Math.min(size, r.reply().capacity());
         List<MemorySegment> destination = r.reply().payloadSlices(length);
         int n = fs.read(r.ctx(), r.nodeId(), getLong(in, ReadIn.FH), offset, destination, getInt(in, ReadIn.FLAGS));
         if (n < 0 || n > length) {
@@ -557,14 +569,14 @@ final class Operations {
 
     private int readdir(Request r) throws FsException {
         MemorySegment in = r.body().struct(ReadIn.SIZE);
-        DirectoryReply listing = new DirectoryReply(r.reply(), Integer.toUnsignedLong(getInt(in, ReadIn.READ_SIZE)));
+        DirectoryReply listing = new DirectoryReply(r.reply(), bufferSize(r, in, ReadIn.READ_SIZE));
         fs.readdir(r.ctx(), r.nodeId(), getLong(in, ReadIn.FH), getLong(in, ReadIn.OFFSET), listing);
         return listing.finish();
     }
 
     private int readdirplus(Request r) throws FsException {
         MemorySegment in = r.body().struct(ReadIn.SIZE);
-        DirectoryReply listing = new DirectoryReply(r.reply(), Integer.toUnsignedLong(getInt(in, ReadIn.READ_SIZE)));
+        DirectoryReply listing = new DirectoryReply(r.reply(), bufferSize(r, in, ReadIn.READ_SIZE));
         fs.readdirplus(r.ctx(), r.nodeId(), getLong(in, ReadIn.FH), getLong(in, ReadIn.OFFSET), listing);
         return listing.finish();
     }
@@ -580,6 +592,15 @@ final class Operations {
         fs.fsyncdir(r.ctx(), r.nodeId(), (getInt(in, FsyncIn.FSYNC_FLAGS) & FsyncIn.DATASYNC) != 0,
                 getLong(in, FsyncIn.FH));
         return r.reply().empty();
+    }
+
+    /** The u32 buffer size at {@code offset} of {@code in}; ENOMEM above {@link #MAX_BUFFER}. */
+    private static long bufferSize(Request r, MemorySegment in, long offset) {
+        long size = Integer.toUnsignedLong(getInt(in, offset));
+        if (size > MAX_BUFFER) {
+            throw new RequestRejected(Errno.ENOMEM, r.opcode() + " asks for " + size + " bytes");
+        }
+        return size;
     }
 
     private static long nonNegative(long value, String what) {

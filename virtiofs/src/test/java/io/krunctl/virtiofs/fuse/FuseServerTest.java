@@ -4,6 +4,7 @@ import static io.krunctl.virtiofs.fuse.Wire.args;
 import static io.krunctl.virtiofs.fuse.Wire.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.management.ThreadMXBean;
 import io.krunctl.nativeio.Fcntl;
 import io.krunctl.virtiofs.fs.Attr;
 import io.krunctl.virtiofs.fs.AugmentFs;
@@ -26,10 +27,12 @@ import io.krunctl.virtiofs.fs.VirtualEntry;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -626,6 +629,126 @@ class FuseServerTest {
             Wire.Reply list = call(server, request(Opcode.LISTXATTR, 3, node, args().u32(0).u32(0)));
             assertThat(list.error()).isZero();
             assertThat(list.u32(0)).isZero();
+        }
+    }
+
+    /**
+     * Sizes the guest names for a reply buffer (READ, READDIR, READDIRPLUS, GETXATTR, LISTXATTR) are
+     * capped at 1 MiB whatever the reply area holds: descriptors that alias the same guest pages make
+     * a reply area of gigabytes out of a few kilobytes of guest memory.
+     */
+    @Nested
+    class BufferSizes {
+        private static final int HUGE = Integer.MAX_VALUE;
+        private static final int CAP = 1 << 20;
+
+        private final List<String> asked = new CopyOnWriteArrayList<>();
+
+        /** Answers everything, and notes what it was asked. */
+        private final FileSystem answering = new FileSystem() {
+            @Override
+            public void readdir(Context ctx, long inode, long handle, long offset, DirectorySink sink) {
+                asked.add("readdir");
+                sink.add(new DirEntry(5, 1, Linux.DT_REG, Name.of("a")));
+            }
+
+            @Override
+            public void readdirplus(Context ctx, long inode, long handle, long offset, DirectoryPlusSink sink) {
+                asked.add("readdirplus");
+                sink.add(new DirEntry(5, 1, Linux.DT_REG, Name.of("a")), Entry.NONE);
+            }
+
+            @Override
+            public int read(Context ctx, long inode, long handle, long offset, List<MemorySegment> destination,
+                    int flags) {
+                asked.add("read");
+                return 0;
+            }
+
+            @Override
+            public byte[] getxattr(Context ctx, long inode, Name name, int size) {
+                asked.add("getxattr");
+                return "value".getBytes(StandardCharsets.UTF_8);
+            }
+
+            @Override
+            public List<Name> listxattr(Context ctx, long inode, int size) {
+                asked.add("listxattr");
+                return List.of(Name.of("user.k"));
+            }
+        };
+
+        /** 2 GiB of reply area out of one 64 KiB segment, every descriptor pointing at it. */
+        private ScatterBuffer aliasedReplyArea() {
+            MemorySegment page = arena.allocate(1 << 16);
+            return new ScatterBuffer(Collections.nCopies(1 << 15, page));
+        }
+
+        /** Heap bytes this thread allocated serving the last {@link #callAliased} request. */
+        private long allocated;
+
+        private Wire.Reply callAliased(FuseServer server, byte[] request) {
+            ScatterBuffer reply = aliasedReplyArea();
+            ScatterBuffer in = Wire.scatter(arena, request);
+            var threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long before = threads.getCurrentThreadAllocatedBytes();
+            int written = server.handle(in, reply);
+            allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            return Wire.parse(reply, written);
+        }
+
+        @Test
+        void listingsOfTwoGibibytesAreEnomemBeforeAnythingIsListed() {
+            FuseServer server = new FuseServer(answering);
+
+            Wire.Reply readdir = callAliased(server, request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, HUGE)));
+            long readdirAllocated = allocated;
+            Wire.Reply plus = callAliased(server, request(Opcode.READDIRPLUS.code(), 2, ROOT, readIn(0, 0, HUGE)));
+
+            assertThat(readdir.error()).isEqualTo(-Errno.ENOMEM.code());
+            assertThat(plus.error()).isEqualTo(-Errno.ENOMEM.code());
+            assertThat(readdirAllocated).as("heap bytes allocated").isLessThan(CAP);
+            assertThat(allocated).as("heap bytes allocated").isLessThan(CAP);
+            assertThat(asked).isEmpty();
+        }
+
+        @Test
+        void oneByteOverTheCapIsEnomemAndTheCapItselfIsServed() {
+            FuseServer server = new FuseServer(answering);
+
+            Wire.Reply over = callAliased(server, request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, CAP + 1)));
+            Wire.Reply at = callAliased(server, request(Opcode.READDIR.code(), 2, ROOT, readIn(0, 0, CAP)));
+
+            assertThat(over.error()).isEqualTo(-Errno.ENOMEM.code());
+            assertThat(at.error()).isZero();
+            assertThat(at.payloadLength()).as("one entry").isEqualTo(32);
+            assertThat(asked).containsExactly("readdir");
+        }
+
+        @Test
+        void readsOverTheCapAreEnomemAndReadNothing() {
+            FuseServer server = new FuseServer(answering);
+
+            Wire.Reply r = callAliased(server, request(Opcode.READ.code(), 1, 9, readIn(0, 0, HUGE)));
+
+            assertThat(r.error()).isEqualTo(-Errno.ENOMEM.code());
+            assertThat(asked).isEmpty();
+        }
+
+        @Test
+        void xattrBuffersOverTheCapAreEnomemAndAskTheFilesystemNothing() {
+            FuseServer server = new FuseServer(answering);
+
+            Wire.Reply get = callAliased(server,
+                    request(Opcode.GETXATTR, 1, ROOT, args().u32(HUGE).u32(0).cstring("user.k")));
+            Wire.Reply getAll = callAliased(server,
+                    request(Opcode.GETXATTR, 2, ROOT, args().u32(0xFFFF_FFFFL).u32(0).cstring("user.k")));
+            Wire.Reply list = callAliased(server, request(Opcode.LISTXATTR, 3, ROOT, args().u32(CAP + 1).u32(0)));
+
+            assertThat(get.error()).isEqualTo(-Errno.ENOMEM.code());
+            assertThat(getAll.error()).isEqualTo(-Errno.ENOMEM.code());
+            assertThat(list.error()).isEqualTo(-Errno.ENOMEM.code());
+            assertThat(asked).isEmpty();
         }
     }
 
