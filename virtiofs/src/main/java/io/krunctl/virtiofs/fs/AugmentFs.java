@@ -61,6 +61,17 @@ public final class AugmentFs implements FileSystem {
         }
     }
 
+    /**
+     * An inner directory standing in for a virtual one, and the lookups of it the guest holds: the
+     * graft lasts exactly as long as the guest's inode, so the map stays as small as the set of
+     * directories the guest has looked up.
+     */
+    private record Graft(long virtualInode, long lookups) {
+        Graft plus(long more) {
+            return new Graft(virtualInode, lookups + more);
+        }
+    }
+
     /** A placement that is currently alive, with the number of guest opens that hold it. */
     private static final class Node {
         final Placement placement;
@@ -80,10 +91,12 @@ public final class AugmentFs implements FileSystem {
     private final ConcurrentHashMap<Key, Long> names = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, Node> nodes = new ConcurrentHashMap<>();
     /**
-     * Inner directories standing in for virtual ones: inner inode to virtual inode. Inode numbers are
-     * never reused, so an entry outliving the inner inode is harmless.
+     * Inner directories standing in for virtual ones, by inner inode. An entry goes when the guest
+     * forgets the inode: the inner filesystem numbers it afresh on the next lookup, so an entry kept
+     * past that would never serve again, and a guest looping lookup and forget would grow the map
+     * without end.
      */
-    private final ConcurrentHashMap<Long, Long> grafts = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, Graft> grafts = new ConcurrentHashMap<>();
 
     /**
      * @param inner        the filesystem underneath; it owns the root and every non-virtual inode
@@ -159,7 +172,7 @@ public final class AugmentFs implements FileSystem {
                     && !isVirtual(parent)) {
                 Entry merged = innerDirectory(ctx, parent, name);
                 if (merged != null) {
-                    grafts.put(merged.inode(), inode);
+                    grafts.merge(merged.inode(), new Graft(inode, 1), (old, one) -> old.plus(one.lookups()));
                     return merged;
                 }
             }
@@ -172,7 +185,30 @@ public final class AugmentFs implements FileSystem {
         if (isVirtual(parent)) {
             throw new FsException(Errno.ENOENT);
         }
-        return inner.lookup(ctx, parent, name);
+        return referenced(inner.lookup(ctx, parent, name));
+    }
+
+    /**
+     * Counts a lookup of a grafted directory reached under a name of its own (the host renamed it),
+     * which the guest will forget like any other. Lookup and readdirplus are the only ways the inner
+     * filesystem hands out a directory that already exists.
+     */
+    private Entry referenced(Entry e) {
+        if (e.inode() != 0) {
+            grafts.computeIfPresent(e.inode(), (inode, g) -> g.plus(1));
+        }
+        return e;
+    }
+
+    /** The guest dropped {@code count} lookups of an inner inode; a graft goes with its last one. */
+    private void forgotten(long inode, long count) {
+        grafts.computeIfPresent(inode, (i, g) -> Long.compareUnsigned(count, g.lookups()) >= 0 ? null
+                : g.plus(-count));
+    }
+
+    /** How many inner directories carry virtual children now; for tests. */
+    int graftCount() {
+        return grafts.size();
     }
 
     /** The inner filesystem's directory {@code name} under {@code parent}, or null if it has none. */
@@ -196,6 +232,7 @@ public final class AugmentFs implements FileSystem {
     @Override
     public void forget(long inode, long count) {
         if (!isVirtual(inode)) {
+            forgotten(inode, count);
             inner.forget(inode, count);
         }
     }
@@ -205,6 +242,7 @@ public final class AugmentFs implements FileSystem {
         List<Forget> theirs = new ArrayList<>(forgets.size());
         for (Forget f : forgets) {
             if (!isVirtual(f.inode())) {
+                forgotten(f.inode(), f.count());
                 theirs.add(f);
             }
         }
@@ -533,7 +571,11 @@ public final class AugmentFs implements FileSystem {
             @Override
             public boolean add(DirEntry entry, Entry attributes) {
                 if (attributes.inode() == 0 || !isVirtualName(dir, entry.name())) {
-                    return sink.add(entry, attributes);
+                    boolean added = sink.add(entry, attributes);
+                    if (added) {
+                        referenced(attributes);
+                    }
+                    return added;
                 }
                 boolean added = sink.add(entry, Entry.NONE);
                 if (added) {
@@ -605,8 +647,8 @@ public final class AugmentFs implements FileSystem {
 
     /** The virtual directory whose children an inner directory carries, or the inode itself. */
     private long graftOf(long inode) {
-        Long virtual = grafts.get(inode);
-        return virtual == null ? inode : virtual;
+        Graft graft = grafts.get(inode);
+        return graft == null ? inode : graft.virtualInode();
     }
 
     /** The live node of a virtual inode; a dropped one-shot inode no longer exists. */
