@@ -118,6 +118,12 @@ final class Operations {
     }
 
     int dispatch(Request r) throws FsException {
+        if (!mounted.get() && r.opcode() != Opcode.INIT && r.opcode() != Opcode.DESTROY) {
+            // As libfuse: no session, nothing to serve. The filesystem has not been told the kernel's
+            // flags (nor been reset after a reboot), and a guest skipping INIT would be served
+            // without them; EIO is what the kernel makes of a failed mount anyway.
+            throw new RequestRejected(Errno.EIO, r.opcode() + " before FUSE_INIT");
+        }
         return switch (r.opcode()) {
             case INIT -> init(r);
             case DESTROY -> destroy(r);
@@ -165,8 +171,15 @@ final class Operations {
         };
     }
 
-    /** The requests that get no reply. Whatever goes wrong is only logged: the guest is not listening. */
+    /**
+     * The requests that get no reply. Whatever goes wrong is only logged: the guest is not listening.
+     * Before FUSE_INIT there is nothing to forget: they are dropped.
+     */
     void dispatchWithoutReply(Opcode opcode, long nodeId, RequestBody body) {
+        if (!mounted.get()) {
+            LOG.debug("{} before FUSE_INIT dropped", opcode);
+            return;
+        }
         switch (opcode) {
             case FORGET -> fs.forget(nodeId, getLong(body.struct(ForgetIn.SIZE), ForgetIn.NLOOKUP));
             case BATCH_FORGET -> fs.batchForget(forgets(body));
@@ -223,7 +236,7 @@ final class Operations {
             throw new FsException(Errno.EPROTO);
         }
         long capable = (flags2 << 32) | Integer.toUnsignedLong(flags);
-        if (mounted.getAndSet(true)) {
+        if (mounted.getAndSet(false)) {
             // A second INIT without DESTROY: the guest rebooted. Nothing it held survives.
             LOG.debug("FUSE_INIT on a mounted filesystem: resetting it");
             fs.destroy();
@@ -231,6 +244,8 @@ final class Operations {
         long wanted = fs.init(capable);
         long negotiated = capable & (OFFERED | (wanted & FILESYSTEM_NEGOTIABLE));
         enabled = negotiated;
+        // Only a successful INIT opens the session; requests racing it get EIO like any before it.
+        mounted.set(true);
         LOG.debug("FUSE_INIT: kernel {}.{} capable {}, enabled {}", major, minor, Long.toHexString(capable),
                 Long.toHexString(negotiated));
 

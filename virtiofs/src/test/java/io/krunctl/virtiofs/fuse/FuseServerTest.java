@@ -57,11 +57,23 @@ class FuseServerTest {
     }
 
     /** A NullFs root with /hello (persistent) and /once (one-shot). */
-    private FuseServer virtualServer() {
-        return new FuseServer(new AugmentFs(new NullFs(), new InodeAllocator(), Map.of(
+    private AugmentFs virtualFs() {
+        return new AugmentFs(new NullFs(), new InodeAllocator(), Map.of(
                 "hello", VirtualEntry.file(HELLO.getBytes(StandardCharsets.UTF_8), 0644, false),
                 "once", VirtualEntry.file("x".getBytes(StandardCharsets.UTF_8), 0755, true)),
-                exitCodes::add));
+                exitCodes::add);
+    }
+
+    /** {@link #virtualFs()}, mounted. */
+    private FuseServer virtualServer() {
+        return mounted(virtualFs());
+    }
+
+    /** A server for {@code fs} after the guest's FUSE_INIT, as every request but INIT finds it. */
+    private FuseServer mounted(FileSystem fs) {
+        FuseServer server = new FuseServer(fs);
+        assertThat(call(server, request(Opcode.INIT, 0, 0, initIn(7, 38, -1L))).error()).isZero();
+        return server;
     }
 
     private Wire.Reply call(FuseServer server, byte[] request) {
@@ -94,7 +106,7 @@ class FuseServerTest {
     class Init {
         @Test
         void negotiates727AndOffersLibkrunsFlagsTheKernelHas() {
-            FuseServer server = virtualServer();
+            FuseServer server = new FuseServer(virtualFs());
             Wire.Reply r = call(server, request(Opcode.INIT, 1, 0, initIn(7, 38, -1L)));
 
             assertThat(r.error()).isZero();
@@ -123,7 +135,7 @@ class FuseServerTest {
         @Test
         void enablesOnlyWhatTheKernelIsCapableOf() {
             long kernel = InitFlags.ASYNC_READ | InitFlags.HAS_IOCTL_DIR | InitFlags.POSIX_LOCKS;
-            Wire.Reply r = call(virtualServer(), request(Opcode.INIT.code(), 1, 0,
+            Wire.Reply r = call(new FuseServer(virtualFs()), request(Opcode.INIT.code(), 1, 0,
                     args().u32(7).u32(31).u32(0).u32(kernel).toArray()));
 
             assertThat(r.error()).isZero();
@@ -149,9 +161,9 @@ class FuseServerTest {
 
         @Test
         void refusesOldProtocols() {
-            assertThat(call(virtualServer(), request(Opcode.INIT, 1, 0, initIn(7, 26, 0))).error())
+            assertThat(call(new FuseServer(virtualFs()), request(Opcode.INIT, 1, 0, initIn(7, 26, 0))).error())
                     .isEqualTo(-Errno.EPROTO.code());
-            assertThat(call(virtualServer(), request(Opcode.INIT, 1, 0, initIn(6, 40, 0))).error())
+            assertThat(call(new FuseServer(virtualFs()), request(Opcode.INIT, 1, 0, initIn(6, 40, 0))).error())
                     .isEqualTo(-Errno.EPROTO.code());
         }
 
@@ -201,7 +213,7 @@ class FuseServerTest {
 
         @Test
         void oneShotEntriesComeBackAfterReboot() {
-            FuseServer server = virtualServer();
+            FuseServer server = new FuseServer(virtualFs());
             call(server, request(Opcode.INIT, 1, 0, initIn(7, 38, -1L)));
             assertThat(call(server, request(Opcode.LOOKUP, 2, ROOT, args().cstring("once"))).error()).isZero();
             assertThat(call(server, request(Opcode.LOOKUP, 3, ROOT, args().cstring("once"))).error())
@@ -210,6 +222,51 @@ class FuseServerTest {
             call(server, request(Opcode.INIT, 4, 0, initIn(7, 38, -1L)));
 
             assertThat(call(server, request(Opcode.LOOKUP, 5, ROOT, args().cstring("once"))).error()).isZero();
+        }
+
+        @Test
+        void nothingButInitIsServedOutsideASession() {
+            List<String> calls = new CopyOnWriteArrayList<>();
+            FileSystem recording = new FileSystem() {
+                @Override
+                public long init(long capable) {
+                    calls.add("init");
+                    return 0;
+                }
+
+                @Override
+                public Entry lookup(Context ctx, long parent, Name name) {
+                    calls.add("lookup " + name);
+                    return new Entry(5, 0, new Attr(5, Linux.S_IFREG | 0644, 1, 0, 0, 0, 0, 0, 4096,
+                            0, 0, 0, 0, 0, 0, 0), Duration.ZERO, Duration.ZERO);
+                }
+
+                @Override
+                public void forget(long inode, long count) {
+                    calls.add("forget " + inode);
+                }
+            };
+            FuseServer server = new FuseServer(recording);
+            byte[] lookup = request(Opcode.LOOKUP, 1, ROOT, args().cstring("a"));
+
+            Wire.Reply before = call(server, lookup);
+            Wire.Reply getattr = call(server, request(Opcode.GETATTR, 2, ROOT, args().u32(0).u32(0).u64(0)));
+            server.handle(Wire.scatter(arena, request(Opcode.FORGET, 3, 5, args().u64(1))), Wire.replyArea(arena, 64));
+            Wire.Reply tooOld = call(server, request(Opcode.INIT, 4, 0, initIn(7, 26, 0)));
+            Wire.Reply afterFailedInit = call(server, lookup);
+            call(server, request(Opcode.INIT, 5, 0, initIn(7, 38, -1L)));
+            Wire.Reply mounted = call(server, lookup);
+            call(server, request(Opcode.DESTROY, 6, 0, args()));
+            Wire.Reply afterDestroy = call(server, lookup);
+
+            assertThat(before.error()).isEqualTo(-Errno.EIO.code());
+            assertThat(getattr.error()).isEqualTo(-Errno.EIO.code());
+            assertThat(tooOld.error()).isEqualTo(-Errno.EPROTO.code());
+            assertThat(afterFailedInit.error()).isEqualTo(-Errno.EIO.code());
+            assertThat(mounted.error()).isZero();
+            assertThat(afterDestroy.error()).isEqualTo(-Errno.EIO.code());
+            assertThat(calls).containsExactly("init", "lookup a");
+            assertThat(server.unexpectedFailures()).isZero();
         }
     }
 
@@ -321,7 +378,7 @@ class FuseServerTest {
 
         @Test
         void readOfADirectoryIsEisdir() {
-            FuseServer server = new FuseServer(new AugmentFs(new NullFs(), new InodeAllocator(),
+            FuseServer server = mounted(new AugmentFs(new NullFs(), new InodeAllocator(),
                     Map.of("dev", VirtualEntry.directory(Map.of(), 0755)), code -> { }));
             long node = lookupNode(call(server, request(Opcode.LOOKUP, 1, ROOT, args().cstring("dev"))));
 
@@ -352,7 +409,7 @@ class FuseServerTest {
             byte[] write = request(Opcode.WRITE.code(), 1, 5,
                     args().u64(3).u64(100).u32(data.length).u32(0).u64(0).u32(0).u32(0).put(data).toArray());
             ScatterBuffer reply = Wire.replyArea(arena, 64);
-            int n = new FuseServer(sink).handle(Wire.scatter(arena, write, 80, 85), reply);
+            int n = mounted(sink).handle(Wire.scatter(arena, write, 80, 85), reply);
 
             Wire.Reply r = Wire.parse(reply, n);
             assertThat(r.error()).isZero();
@@ -374,7 +431,7 @@ class FuseServerTest {
             byte[] write = request(Opcode.WRITE.code(), 1, 5,
                     args().u64(3).u64(0).u32(4096).u32(0).u64(0).u32(0).u32(0).raw("short").toArray());
 
-            assertThat(call(new FuseServer(accepting), write).error()).isEqualTo(-Errno.EINVAL.code());
+            assertThat(call(mounted(accepting), write).error()).isEqualTo(-Errno.EINVAL.code());
         }
 
         @Test
@@ -483,7 +540,7 @@ class FuseServerTest {
 
         @Test
         void readdirPacksEntriesOnEightByteBoundaries() {
-            Wire.Reply r = call(new FuseServer(listed), request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, 4096)));
+            Wire.Reply r = call(mounted(listed), request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, 4096)));
 
             assertThat(r.error()).isZero();
             List<Dirent> entries = parseDirents(r, 24);
@@ -495,7 +552,7 @@ class FuseServerTest {
 
         @Test
         void readdirStopsAtTheRequestedSizeAndResumesFromTheOffset() {
-            FuseServer server = new FuseServer(listed);
+            FuseServer server = mounted(listed);
 
             Wire.Reply first = call(server, request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, 70)));
             List<Dirent> page = parseDirents(first, 24);
@@ -512,7 +569,7 @@ class FuseServerTest {
 
         @Test
         void readdirNeverExceedsTheReplyArea() {
-            Wire.Reply r = call(new FuseServer(listed), request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, 4096)),
+            Wire.Reply r = call(mounted(listed), request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, 4096)),
                     16 + 40);
 
             assertThat(parseDirents(r, 24)).extracting(Dirent::name).containsExactly("a");
@@ -520,7 +577,7 @@ class FuseServerTest {
 
         @Test
         void readdirplusCarriesEntryOutThenDirent() {
-            Wire.Reply r = call(new FuseServer(listed),
+            Wire.Reply r = call(mounted(listed),
                     request(Opcode.READDIRPLUS.code(), 1, ROOT, readIn(0, 0, 4096)));
 
             assertThat(r.error()).isZero();
@@ -548,7 +605,7 @@ class FuseServerTest {
                 }
             };
 
-            assertThat(call(new FuseServer(broken), request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, 4096)))
+            assertThat(call(mounted(broken), request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, 4096)))
                     .error()).isEqualTo(-Errno.EIO.code());
         }
 
@@ -586,7 +643,7 @@ class FuseServerTest {
 
         @Test
         void sizeZeroAsksForTheLength() {
-            Wire.Reply r = call(new FuseServer(withValue),
+            Wire.Reply r = call(mounted(withValue),
                     request(Opcode.GETXATTR, 1, ROOT, args().u32(0).u32(0).cstring("user.k")));
 
             assertThat(r.error()).isZero();
@@ -596,7 +653,7 @@ class FuseServerTest {
 
         @Test
         void aBufferLargeEnoughGetsTheValueAndASmallerOneErange() {
-            FuseServer server = new FuseServer(withValue);
+            FuseServer server = mounted(withValue);
 
             Wire.Reply fits = call(server, request(Opcode.GETXATTR, 1, ROOT, args().u32(64).u32(0).cstring("user.k")));
             Wire.Reply small = call(server, request(Opcode.GETXATTR, 2, ROOT, args().u32(4).u32(0).cstring("user.k")));
@@ -610,7 +667,7 @@ class FuseServerTest {
 
         @Test
         void listxattrEncodesNulTerminatedNames() {
-            FuseServer server = new FuseServer(withValue);
+            FuseServer server = mounted(withValue);
 
             Wire.Reply length = call(server, request(Opcode.LISTXATTR, 1, ROOT, args().u32(0).u32(0)));
             Wire.Reply names = call(server, request(Opcode.LISTXATTR, 2, ROOT, args().u32(100).u32(0)));
@@ -699,7 +756,7 @@ class FuseServerTest {
 
         @Test
         void listingsOfTwoGibibytesAreEnomemBeforeAnythingIsListed() {
-            FuseServer server = new FuseServer(answering);
+            FuseServer server = mounted(answering);
 
             Wire.Reply readdir = callAliased(server, request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, HUGE)));
             long readdirAllocated = allocated;
@@ -714,7 +771,7 @@ class FuseServerTest {
 
         @Test
         void oneByteOverTheCapIsEnomemAndTheCapItselfIsServed() {
-            FuseServer server = new FuseServer(answering);
+            FuseServer server = mounted(answering);
 
             Wire.Reply over = callAliased(server, request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, CAP + 1)));
             Wire.Reply at = callAliased(server, request(Opcode.READDIR.code(), 2, ROOT, readIn(0, 0, CAP)));
@@ -727,7 +784,7 @@ class FuseServerTest {
 
         @Test
         void readsOverTheCapAreEnomemAndReadNothing() {
-            FuseServer server = new FuseServer(answering);
+            FuseServer server = mounted(answering);
 
             Wire.Reply r = callAliased(server, request(Opcode.READ.code(), 1, 9, readIn(0, 0, HUGE)));
 
@@ -737,7 +794,7 @@ class FuseServerTest {
 
         @Test
         void xattrBuffersOverTheCapAreEnomemAndAskTheFilesystemNothing() {
-            FuseServer server = new FuseServer(answering);
+            FuseServer server = mounted(answering);
 
             Wire.Reply get = callAliased(server,
                     request(Opcode.GETXATTR, 1, ROOT, args().u32(HUGE).u32(0).cstring("user.k")));
@@ -790,7 +847,7 @@ class FuseServerTest {
                     return new io.krunctl.virtiofs.fs.IoctlResult(3, reversed);
                 }
             };
-            Wire.Reply r = call(new FuseServer(echo), request(Opcode.IOCTL, 1, 9,
+            Wire.Reply r = call(mounted(echo), request(Opcode.IOCTL, 1, 9,
                     args().u64(1).u32(0).u32(0xC0047601).u64(0).u32(4).u32(4).raw("abcd")));
 
             assertThat(r.error()).isZero();
@@ -811,7 +868,7 @@ class FuseServerTest {
         };
 
         private int handle(byte[] request, ScatterBuffer reply) {
-            return new FuseServer(forgetful).handle(Wire.scatter(arena, request), reply);
+            return mounted(forgetful).handle(Wire.scatter(arena, request), reply);
         }
 
         @Test
@@ -1034,7 +1091,7 @@ class FuseServerTest {
                     throw new IllegalStateException("bug");
                 }
             };
-            FuseServer server = new FuseServer(broken);
+            FuseServer server = mounted(broken);
 
             assertThat(call(server, request(Opcode.LOOKUP, 5, ROOT, args().cstring("x"))).error())
                     .isEqualTo(-Errno.EIO.code());
@@ -1063,7 +1120,9 @@ class FuseServerTest {
                     garbage[1] = (byte) (len >>> 8);
                     garbage[2] = 0;
                     garbage[3] = 0;
-                    garbage[4] = (byte) random.nextInt(53);
+                    int opcode = random.nextInt(53);
+                    // DESTROY is garbage only in its arguments: it ends the session, as it should.
+                    garbage[4] = (byte) (opcode == Opcode.DESTROY.code() ? 0 : opcode);
                     garbage[5] = 0;
                     garbage[6] = 0;
                     garbage[7] = 0;
