@@ -35,14 +35,26 @@ import org.apache.logging.log4j.Logger;
  *       once (the name then falls through to the inner filesystem) and its inode goes away when the
  *       guest closes it.
  *   <li>Everything virtual is read-only, owned by root.
- *   <li>{@link #EXIT_CODE_IOCTL} on any inode hands its argument to the exit-code sink.
+ *   <li>{@link #EXIT_CODE_IOCTL} from the guest's init on the root hands its argument to the
+ *       exit-code sink.
  * </ul>
  *
  * <p>Inode numbers come from the {@link InodeAllocator} the inner filesystem also uses. Thread-safe.
  */
 public final class AugmentFs implements FileSystem {
-    /** KRUN_EXIT_CODE_IOCTL, {@code _IO('v', 2)}: the guest init reports the workload's exit status. */
+    /**
+     * KRUN_EXIT_CODE_IOCTL, {@code _IO('v', 2)}: the guest init reports the workload's exit status, on
+     * its descriptor of the root.
+     */
     public static final int EXIT_CODE_IOCTL = 0x7602;
+
+    /**
+     * The only caller {@link #EXIT_CODE_IOCTL} is taken from: the guest's init (stage 0, then stage 1,
+     * and with KRUN_INIT_PID1 the workload it execs, whose own exit status it would report anyway).
+     * The kernel puts the caller's pid, as the mounter's pid namespace numbers it, in every request,
+     * and in the namespace of the init that mounted the root only the init is 1.
+     */
+    public static final int INIT_PID = 1;
 
     /** The handle of every open virtual file or directory; they keep no per-open state. */
     public static final long VIRTUAL_HANDLE = 0;
@@ -495,13 +507,28 @@ public final class AugmentFs implements FileSystem {
     public IoctlResult ioctl(Context ctx, long inode, long handle, int flags, int cmd, long arg, byte[] input,
             int outputSize) throws FsException {
         if (cmd == EXIT_CODE_IOCTL) {
-            int code = (int) arg;
-            LOG.debug("guest reported exit code {}", code);
-            exitListener.guestExited(code);
-            return IoctlResult.OK;
+            return exitCode(ctx, inode, arg);
         }
         requireNotVirtual(inode, Errno.ENOTTY);
         return inner.ioctl(ctx, inode, handle, flags, cmd, arg, input, outputSize);
+    }
+
+    private IoctlResult exitCode(Context ctx, long inode, long arg) throws FsException {
+        // The init sends it on the root only; anywhere else the command does not exist (ENOTTY, as for
+        // any ioctl a file does not know) and never reaches the inner filesystem.
+        if (inode != InodeAllocator.ROOT_ID) {
+            throw new FsException(Errno.ENOTTY);
+        }
+        // On the root it exists, but any other guest process that could open "/" would otherwise set
+        // the exit code the host reports for the workload.
+        if (ctx.pid() != INIT_PID) {
+            LOG.debug("exit code {} from guest pid {} refused", (int) arg, ctx.pid());
+            throw new FsException(Errno.EPERM);
+        }
+        int code = (int) arg;
+        LOG.debug("guest reported exit code {}", code);
+        exitListener.guestExited(code);
+        return IoctlResult.OK;
     }
 
     @Override

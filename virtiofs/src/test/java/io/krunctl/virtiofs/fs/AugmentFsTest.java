@@ -627,12 +627,15 @@ class AugmentFsTest {
 
     @Nested
     class ExitCode {
+        /** The guest's init, as the request header names it. */
+        private static final Context INIT = new Context(0, 0, AugmentFs.INIT_PID);
+
         @Test
         void theExitCodeIoctlOnTheRootReachesTheSink() throws FsException {
             AugmentFs fs = overNull();
 
-            IoctlResult result = fs.ioctl(CTX, ROOT, 0, FsFlags.IOCTL_DIR, AugmentFs.EXIT_CODE_IOCTL, 42, new byte[0],
-                    0);
+            IoctlResult result = fs.ioctl(INIT, ROOT, 0, FsFlags.IOCTL_DIR, AugmentFs.EXIT_CODE_IOCTL, 42,
+                    new byte[0], 0);
 
             assertThat(result.result()).isZero();
             assertThat(result.output()).isEmpty();
@@ -640,14 +643,34 @@ class AugmentFsTest {
         }
 
         @Test
-        void itWorksOnAnyInodeAndKeepsTheLow32Bits() throws FsException {
+        void itKeepsTheLow32Bits() throws FsException {
             AugmentFs fs = overNull();
-            long dev = fs.lookup(CTX, ROOT, Name.of("dev")).inode();
 
-            fs.ioctl(CTX, dev, 0, FsFlags.IOCTL_DIR, AugmentFs.EXIT_CODE_IOCTL, 0xFFFF_FFFFL, new byte[0], 0);
-            fs.ioctl(CTX, 12345, 0, 0, AugmentFs.EXIT_CODE_IOCTL, 137, new byte[0], 0);
+            fs.ioctl(INIT, ROOT, 0, FsFlags.IOCTL_DIR, AugmentFs.EXIT_CODE_IOCTL, 0xFFFF_FFFFL, new byte[0], 0);
+            fs.ioctl(INIT, ROOT, 0, FsFlags.IOCTL_DIR, AugmentFs.EXIT_CODE_IOCTL, 0x1_0000_0089L, new byte[0], 0);
 
             assertThat(exitCodes).containsExactly(-1, 137);
+        }
+
+        @Test
+        void onlyTheInitMayReportAndOnlyOnTheRoot() throws FsException {
+            TreeFs inner = new TreeFs(inodes);
+            long hostFile = inner.addFile(ROOT, "tmpfile", "x");
+            AugmentFs fs = new AugmentFs(inner, inodes, bootEntries(), exitCodes::add);
+            long dev = fs.lookup(CTX, ROOT, Name.of("dev")).inode();
+            Context workload = new Context(1000, 1000, 4242);
+
+            assertErrno(Errno.EPERM, () -> fs.ioctl(workload, ROOT, 0, FsFlags.IOCTL_DIR,
+                    AugmentFs.EXIT_CODE_IOCTL, 0, new byte[0], 0));
+            assertErrno(Errno.EPERM, () -> fs.ioctl(CTX, ROOT, 0, FsFlags.IOCTL_DIR,
+                    AugmentFs.EXIT_CODE_IOCTL, 0, new byte[0], 0));
+            assertErrno(Errno.ENOTTY, () -> fs.ioctl(INIT, dev, 0, FsFlags.IOCTL_DIR,
+                    AugmentFs.EXIT_CODE_IOCTL, 0, new byte[0], 0));
+            assertErrno(Errno.ENOTTY, () -> fs.ioctl(INIT, hostFile, 0, 0,
+                    AugmentFs.EXIT_CODE_IOCTL, 0, new byte[0], 0));
+
+            assertThat(exitCodes).isEmpty();
+            assertThat(inner.calls).noneMatch(call -> call.startsWith("ioctl"));
         }
 
         @Test

@@ -811,11 +811,14 @@ class FuseServerTest {
 
     @Nested
     class Ioctl {
+        private static Wire.Bytes exitCode(int code) {
+            return args().u64(0).u32(FsFlags.IOCTL_DIR).u32(AugmentFs.EXIT_CODE_IOCTL).u64(code).u32(0).u32(0);
+        }
+
         @Test
         void exitCodeIoctlOnTheRootDirectoryReachesTheSink() {
             FuseServer server = virtualServer();
-            byte[] ioctl = request(Opcode.IOCTL, 1, ROOT, args().u64(0).u32(FsFlags.IOCTL_DIR)
-                    .u32(AugmentFs.EXIT_CODE_IOCTL).u64(42).u32(0).u32(0));
+            byte[] ioctl = Wire.requestFrom(AugmentFs.INIT_PID, Opcode.IOCTL, 1, ROOT, exitCode(42));
 
             Wire.Reply r = call(server, ioctl);
 
@@ -823,6 +826,20 @@ class FuseServerTest {
             assertThat(r.payloadLength()).isEqualTo(16);
             assertThat(r.u32(0)).as("result").isZero();
             assertThat(exitCodes).containsExactly(42);
+        }
+
+        @Test
+        void anExitCodeFromAnyoneButTheInitOrOnAnotherFileIsRefused() {
+            FuseServer server = virtualServer();
+            long hello = lookupNode(call(server, request(Opcode.LOOKUP, 1, ROOT, args().cstring("hello"))));
+
+            Wire.Reply fromWorkload = call(server, request(Opcode.IOCTL, 2, ROOT, exitCode(0)));
+            Wire.Reply onAFile = call(server, Wire.requestFrom(AugmentFs.INIT_PID, Opcode.IOCTL, 3, hello,
+                    args().u64(0).u32(0).u32(AugmentFs.EXIT_CODE_IOCTL).u64(0).u32(0).u32(0)));
+
+            assertThat(fromWorkload.error()).isEqualTo(-Errno.EPERM.code());
+            assertThat(onAFile.error()).isEqualTo(-Errno.ENOTTY.code());
+            assertThat(exitCodes).isEmpty();
         }
 
         @Test
