@@ -35,14 +35,26 @@ import org.apache.logging.log4j.Logger;
  *       once (the name then falls through to the inner filesystem) and its inode goes away when the
  *       guest closes it.
  *   <li>Everything virtual is read-only, owned by root.
- *   <li>{@link #EXIT_CODE_IOCTL} on any inode hands its argument to the exit-code sink.
+ *   <li>{@link #EXIT_CODE_IOCTL} from the guest's init on the root hands its argument to the
+ *       exit-code sink.
  * </ul>
  *
  * <p>Inode numbers come from the {@link InodeAllocator} the inner filesystem also uses. Thread-safe.
  */
 public final class AugmentFs implements FileSystem {
-    /** KRUN_EXIT_CODE_IOCTL, {@code _IO('v', 2)}: the guest init reports the workload's exit status. */
+    /**
+     * KRUN_EXIT_CODE_IOCTL, {@code _IO('v', 2)}: the guest init reports the workload's exit status, on
+     * its descriptor of the root.
+     */
     public static final int EXIT_CODE_IOCTL = 0x7602;
+
+    /**
+     * The only caller {@link #EXIT_CODE_IOCTL} is taken from: the guest's init (stage 0, then stage 1,
+     * and with KRUN_INIT_PID1 the workload it execs, whose own exit status it would report anyway).
+     * The kernel puts the caller's pid, as the mounter's pid namespace numbers it, in every request,
+     * and in the namespace of the init that mounted the root only the init is 1.
+     */
+    public static final int INIT_PID = 1;
 
     /** The handle of every open virtual file or directory; they keep no per-open state. */
     public static final long VIRTUAL_HANDLE = 0;
@@ -58,6 +70,17 @@ public final class AugmentFs implements FileSystem {
     private record Placement(long parent, Name name, long inode, VirtualEntry entry) {
         Key key() {
             return new Key(parent, name);
+        }
+    }
+
+    /**
+     * An inner directory standing in for a virtual one, and the lookups of it the guest holds: the
+     * graft lasts exactly as long as the guest's inode, so the map stays as small as the set of
+     * directories the guest has looked up.
+     */
+    private record Graft(long virtualInode, long lookups) {
+        Graft plus(long more) {
+            return new Graft(virtualInode, lookups + more);
         }
     }
 
@@ -80,10 +103,12 @@ public final class AugmentFs implements FileSystem {
     private final ConcurrentHashMap<Key, Long> names = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, Node> nodes = new ConcurrentHashMap<>();
     /**
-     * Inner directories standing in for virtual ones: inner inode to virtual inode. Inode numbers are
-     * never reused, so an entry outliving the inner inode is harmless.
+     * Inner directories standing in for virtual ones, by inner inode. An entry goes when the guest
+     * forgets the inode: the inner filesystem numbers it afresh on the next lookup, so an entry kept
+     * past that would never serve again, and a guest looping lookup and forget would grow the map
+     * without end.
      */
-    private final ConcurrentHashMap<Long, Long> grafts = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, Graft> grafts = new ConcurrentHashMap<>();
 
     /**
      * @param inner        the filesystem underneath; it owns the root and every non-virtual inode
@@ -159,7 +184,7 @@ public final class AugmentFs implements FileSystem {
                     && !isVirtual(parent)) {
                 Entry merged = innerDirectory(ctx, parent, name);
                 if (merged != null) {
-                    grafts.put(merged.inode(), inode);
+                    grafts.merge(merged.inode(), new Graft(inode, 1), (old, one) -> old.plus(one.lookups()));
                     return merged;
                 }
             }
@@ -172,7 +197,30 @@ public final class AugmentFs implements FileSystem {
         if (isVirtual(parent)) {
             throw new FsException(Errno.ENOENT);
         }
-        return inner.lookup(ctx, parent, name);
+        return referenced(inner.lookup(ctx, parent, name));
+    }
+
+    /**
+     * Counts a lookup of a grafted directory reached under a name of its own (the host renamed it),
+     * which the guest will forget like any other. Lookup and readdirplus are the only ways the inner
+     * filesystem hands out a directory that already exists.
+     */
+    private Entry referenced(Entry e) {
+        if (e.inode() != 0) {
+            grafts.computeIfPresent(e.inode(), (inode, g) -> g.plus(1));
+        }
+        return e;
+    }
+
+    /** The guest dropped {@code count} lookups of an inner inode; a graft goes with its last one. */
+    private void forgotten(long inode, long count) {
+        grafts.computeIfPresent(inode, (i, g) -> Long.compareUnsigned(count, g.lookups()) >= 0 ? null
+                : g.plus(-count));
+    }
+
+    /** How many inner directories carry virtual children now; for tests. */
+    int graftCount() {
+        return grafts.size();
     }
 
     /** The inner filesystem's directory {@code name} under {@code parent}, or null if it has none. */
@@ -196,6 +244,7 @@ public final class AugmentFs implements FileSystem {
     @Override
     public void forget(long inode, long count) {
         if (!isVirtual(inode)) {
+            forgotten(inode, count);
             inner.forget(inode, count);
         }
     }
@@ -205,6 +254,7 @@ public final class AugmentFs implements FileSystem {
         List<Forget> theirs = new ArrayList<>(forgets.size());
         for (Forget f : forgets) {
             if (!isVirtual(f.inode())) {
+                forgotten(f.inode(), f.count());
                 theirs.add(f);
             }
         }
@@ -457,13 +507,28 @@ public final class AugmentFs implements FileSystem {
     public IoctlResult ioctl(Context ctx, long inode, long handle, int flags, int cmd, long arg, byte[] input,
             int outputSize) throws FsException {
         if (cmd == EXIT_CODE_IOCTL) {
-            int code = (int) arg;
-            LOG.debug("guest reported exit code {}", code);
-            exitListener.guestExited(code);
-            return IoctlResult.OK;
+            return exitCode(ctx, inode, arg);
         }
         requireNotVirtual(inode, Errno.ENOTTY);
         return inner.ioctl(ctx, inode, handle, flags, cmd, arg, input, outputSize);
+    }
+
+    private IoctlResult exitCode(Context ctx, long inode, long arg) throws FsException {
+        // The init sends it on the root only; anywhere else the command does not exist (ENOTTY, as for
+        // any ioctl a file does not know) and never reaches the inner filesystem.
+        if (inode != InodeAllocator.ROOT_ID) {
+            throw new FsException(Errno.ENOTTY);
+        }
+        // On the root it exists, but any other guest process that could open "/" would otherwise set
+        // the exit code the host reports for the workload.
+        if (ctx.pid() != INIT_PID) {
+            LOG.debug("exit code {} from guest pid {} refused", (int) arg, ctx.pid());
+            throw new FsException(Errno.EPERM);
+        }
+        int code = (int) arg;
+        LOG.debug("guest reported exit code {}", code);
+        exitListener.guestExited(code);
+        return IoctlResult.OK;
     }
 
     @Override
@@ -533,7 +598,11 @@ public final class AugmentFs implements FileSystem {
             @Override
             public boolean add(DirEntry entry, Entry attributes) {
                 if (attributes.inode() == 0 || !isVirtualName(dir, entry.name())) {
-                    return sink.add(entry, attributes);
+                    boolean added = sink.add(entry, attributes);
+                    if (added) {
+                        referenced(attributes);
+                    }
+                    return added;
                 }
                 boolean added = sink.add(entry, Entry.NONE);
                 if (added) {
@@ -605,8 +674,8 @@ public final class AugmentFs implements FileSystem {
 
     /** The virtual directory whose children an inner directory carries, or the inode itself. */
     private long graftOf(long inode) {
-        Long virtual = grafts.get(inode);
-        return virtual == null ? inode : virtual;
+        Graft graft = grafts.get(inode);
+        return graft == null ? inode : graft.virtualInode();
     }
 
     /** The live node of a virtual inode; a dropped one-shot inode no longer exists. */

@@ -23,7 +23,9 @@ import org.apache.logging.log4j.Logger;
  * <p>Speaks protocol 7.27, as libkrun does. Thread-safe: the transport may call {@link #handle} from
  * several worker threads at once. Whatever the guest sends, {@link #handle} does not throw: malformed
  * requests get an error reply (EINVAL for bad framing or arguments, ERANGE when the reply would not
- * fit, ENOSYS for unknown opcodes, EIO when the filesystem itself fails unexpectedly).
+ * fit, ENOMEM for a request or a reply buffer asked for above 1 MiB, ENOSYS for unknown opcodes, EIO
+ * when the filesystem itself fails unexpectedly). Until a FUSE_INIT succeeds, and again after
+ * DESTROY, every request but INIT and DESTROY gets EIO and none reaches the filesystem.
  */
 public final class FuseServer {
     /** libkrun's and virtiofsd's limit: a maximal write plus a page of headers. */

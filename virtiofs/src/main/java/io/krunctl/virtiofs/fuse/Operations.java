@@ -73,6 +73,14 @@ final class Operations {
     static final int KERNEL_MINOR = 27;
     static final int MAX_WRITE = 1 << 20;
     static final int MAX_PAGES = MAX_WRITE / 4096;
+    /**
+     * The most a READ, READDIR, READDIRPLUS, GETXATTR or LISTXATTR may ask for; above it the answer is
+     * ENOMEM, as libkrun's and virtiofsd's, before anything is allocated, read or listed. The guest's
+     * kernel never asks more: reads stop at {@link #MAX_PAGES} pages, listings at a page, xattr
+     * buffers at XATTR_SIZE_MAX (64 KiB). The reply area bounds nothing: its descriptors may alias
+     * the same guest pages up to 4 GiB, so a guest could otherwise have us allocate 2 GiB per request.
+     */
+    static final long MAX_BUFFER = MAX_WRITE;
     private static final int MAX_BACKGROUND = 65535;
     private static final int CONGESTION_THRESHOLD = 49149;
     private static final int TIME_GRAN_NANOS = 1;
@@ -110,6 +118,12 @@ final class Operations {
     }
 
     int dispatch(Request r) throws FsException {
+        if (!mounted.get() && r.opcode() != Opcode.INIT && r.opcode() != Opcode.DESTROY) {
+            // As libfuse: no session, nothing to serve. The filesystem has not been told the kernel's
+            // flags (nor been reset after a reboot), and a guest skipping INIT would be served
+            // without them; EIO is what the kernel makes of a failed mount anyway.
+            throw new RequestRejected(Errno.EIO, r.opcode() + " before FUSE_INIT");
+        }
         return switch (r.opcode()) {
             case INIT -> init(r);
             case DESTROY -> destroy(r);
@@ -157,8 +171,15 @@ final class Operations {
         };
     }
 
-    /** The requests that get no reply. Whatever goes wrong is only logged: the guest is not listening. */
+    /**
+     * The requests that get no reply. Whatever goes wrong is only logged: the guest is not listening.
+     * Before FUSE_INIT there is nothing to forget: they are dropped.
+     */
     void dispatchWithoutReply(Opcode opcode, long nodeId, RequestBody body) {
+        if (!mounted.get()) {
+            LOG.debug("{} before FUSE_INIT dropped", opcode);
+            return;
+        }
         switch (opcode) {
             case FORGET -> fs.forget(nodeId, getLong(body.struct(ForgetIn.SIZE), ForgetIn.NLOOKUP));
             case BATCH_FORGET -> fs.batchForget(forgets(body));
@@ -215,7 +236,7 @@ final class Operations {
             throw new FsException(Errno.EPROTO);
         }
         long capable = (flags2 << 32) | Integer.toUnsignedLong(flags);
-        if (mounted.getAndSet(true)) {
+        if (mounted.getAndSet(false)) {
             // A second INIT without DESTROY: the guest rebooted. Nothing it held survives.
             LOG.debug("FUSE_INIT on a mounted filesystem: resetting it");
             fs.destroy();
@@ -223,6 +244,8 @@ final class Operations {
         long wanted = fs.init(capable);
         long negotiated = capable & (OFFERED | (wanted & FILESYSTEM_NEGOTIABLE));
         enabled = negotiated;
+        // Only a successful INIT opens the session; requests racing it get EIO like any before it.
+        mounted.set(true);
         LOG.debug("FUSE_INIT: kernel {}.{} capable {}, enabled {}", major, minor, Long.toHexString(capable),
                 Long.toHexString(negotiated));
 
@@ -369,14 +392,14 @@ final class Operations {
     }
 
     private int getxattr(Request r) throws FsException {
-        long size = Integer.toUnsignedLong(getInt(r.body().struct(GetxattrIn.SIZE), GetxattrIn.BUFFER_SIZE));
+        long size = bufferSize(r, r.body().struct(GetxattrIn.SIZE), GetxattrIn.BUFFER_SIZE);
         Name name = r.body().nonEmptyString();
         byte[] value = fs.getxattr(r.ctx(), r.nodeId(), name, (int) size);
         return sendSized(r, size, value);
     }
 
     private int listxattr(Request r) throws FsException {
-        long size = Integer.toUnsignedLong(getInt(r.body().struct(GetxattrIn.SIZE), GetxattrIn.BUFFER_SIZE));
+        long size = bufferSize(r, r.body().struct(GetxattrIn.SIZE), GetxattrIn.BUFFER_SIZE);
         ByteArrayOutputStream list = new ByteArrayOutputStream();
         for (Name name : fs.listxattr(r.ctx(), r.nodeId(), (int) size)) {
             list.writeBytes(name.toByteArray());
@@ -422,9 +445,13 @@ final class Operations {
 
     private int read(Request r) throws FsException {
         MemorySegment in = r.body().struct(ReadIn.SIZE);
+        // File data goes straight into the guest's buffers, so a big size allocates nothing here; it is
+        // capped all the same, as libkrun does: no kernel asks it, and it would hold a worker for as
+        // long as reading 2 GiB takes.
+        long size = bufferSize(r, in, ReadIn.READ_SIZE);
         long offset = nonNegative(getLong(in, ReadIn.OFFSET), "read offset");
         // Never more than the guest's buffers hold, whatever size it claims.
-        long length = Math.min(Integer.toUnsignedLong(getInt(in, ReadIn.READ_SIZE)), r.reply().capacity());
+        long length = Math.min(size, r.reply().capacity());
         List<MemorySegment> destination = r.reply().payloadSlices(length);
         int n = fs.read(r.ctx(), r.nodeId(), getLong(in, ReadIn.FH), offset, destination, getInt(in, ReadIn.FLAGS));
         if (n < 0 || n > length) {
@@ -557,14 +584,14 @@ final class Operations {
 
     private int readdir(Request r) throws FsException {
         MemorySegment in = r.body().struct(ReadIn.SIZE);
-        DirectoryReply listing = new DirectoryReply(r.reply(), Integer.toUnsignedLong(getInt(in, ReadIn.READ_SIZE)));
+        DirectoryReply listing = new DirectoryReply(r.reply(), bufferSize(r, in, ReadIn.READ_SIZE));
         fs.readdir(r.ctx(), r.nodeId(), getLong(in, ReadIn.FH), getLong(in, ReadIn.OFFSET), listing);
         return listing.finish();
     }
 
     private int readdirplus(Request r) throws FsException {
         MemorySegment in = r.body().struct(ReadIn.SIZE);
-        DirectoryReply listing = new DirectoryReply(r.reply(), Integer.toUnsignedLong(getInt(in, ReadIn.READ_SIZE)));
+        DirectoryReply listing = new DirectoryReply(r.reply(), bufferSize(r, in, ReadIn.READ_SIZE));
         fs.readdirplus(r.ctx(), r.nodeId(), getLong(in, ReadIn.FH), getLong(in, ReadIn.OFFSET), listing);
         return listing.finish();
     }
@@ -580,6 +607,15 @@ final class Operations {
         fs.fsyncdir(r.ctx(), r.nodeId(), (getInt(in, FsyncIn.FSYNC_FLAGS) & FsyncIn.DATASYNC) != 0,
                 getLong(in, FsyncIn.FH));
         return r.reply().empty();
+    }
+
+    /** The u32 buffer size at {@code offset} of {@code in}; ENOMEM above {@link #MAX_BUFFER}. */
+    private static long bufferSize(Request r, MemorySegment in, long offset) {
+        long size = Integer.toUnsignedLong(getInt(in, offset));
+        if (size > MAX_BUFFER) {
+            throw new RequestRejected(Errno.ENOMEM, r.opcode() + " asks for " + size + " bytes");
+        }
+        return size;
     }
 
     private static long nonNegative(long value, String what) {

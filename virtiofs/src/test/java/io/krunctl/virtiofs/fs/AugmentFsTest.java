@@ -8,6 +8,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -22,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class AugmentFsTest {
     private static final Context CTX = Context.ROOT;
@@ -177,6 +180,40 @@ class AugmentFsTest {
 
             assertThat(again).isEqualTo(hostEtc);
             assertThat(read(fs, fs.lookup(CTX, again, Name.of("motd")).inode(), 0, 64)).isEqualTo(MOTD);
+        }
+
+        @Test
+        void aGraftLastsAsLongAsTheGuestsInodeOverTheRealPassthrough(@TempDir Path host) throws Exception {
+            Files.createDirectory(host.resolve("etc"));
+            Files.writeString(host.resolve("etc/passwd"), "root\n");
+            try (PassthroughFs inner = new PassthroughFs(host, inodes, PassthroughConfig.defaults())) {
+                AugmentFs fs = new AugmentFs(inner, inodes, bootEntries(), exitCodes::add);
+                fs.init(-1L);
+                int initial = fs.graftCount();
+
+                Set<Long> numbers = new HashSet<>();
+                for (int i = 0; i < 20_000; i++) {
+                    long etc = fs.lookup(CTX, ROOT, Name.of("etc")).inode();
+                    numbers.add(etc);
+                    if (i % 2 == 0) {
+                        fs.forget(etc, 1);
+                    } else {
+                        fs.batchForget(List.of(new Forget(etc, 1)));
+                    }
+                }
+                assertThat(numbers).as("a forgotten inode is numbered afresh").hasSize(20_000);
+                assertThat(fs.graftCount()).isEqualTo(initial);
+
+                long etc = fs.lookup(CTX, ROOT, Name.of("etc")).inode();
+                assertThat(fs.lookup(CTX, ROOT, Name.of("etc")).inode()).isEqualTo(etc);
+                fs.forget(etc, 1);
+                assertThat(fs.graftCount()).as("one lookup is still held").isEqualTo(initial + 1);
+                assertThat(read(fs, fs.lookup(CTX, etc, Name.of("motd")).inode(), 0, 64))
+                        .as("the virtual child is still grafted").isEqualTo(MOTD);
+                assertThat(fs.lookup(CTX, etc, Name.of("passwd")).attr().size()).isEqualTo(5);
+                fs.forget(etc, 1);
+                assertThat(fs.graftCount()).isEqualTo(initial);
+            }
         }
 
         @Test
@@ -590,12 +627,15 @@ class AugmentFsTest {
 
     @Nested
     class ExitCode {
+        /** The guest's init, as the request header names it. */
+        private static final Context INIT = new Context(0, 0, AugmentFs.INIT_PID);
+
         @Test
         void theExitCodeIoctlOnTheRootReachesTheSink() throws FsException {
             AugmentFs fs = overNull();
 
-            IoctlResult result = fs.ioctl(CTX, ROOT, 0, FsFlags.IOCTL_DIR, AugmentFs.EXIT_CODE_IOCTL, 42, new byte[0],
-                    0);
+            IoctlResult result = fs.ioctl(INIT, ROOT, 0, FsFlags.IOCTL_DIR, AugmentFs.EXIT_CODE_IOCTL, 42,
+                    new byte[0], 0);
 
             assertThat(result.result()).isZero();
             assertThat(result.output()).isEmpty();
@@ -603,14 +643,34 @@ class AugmentFsTest {
         }
 
         @Test
-        void itWorksOnAnyInodeAndKeepsTheLow32Bits() throws FsException {
+        void itKeepsTheLow32Bits() throws FsException {
             AugmentFs fs = overNull();
-            long dev = fs.lookup(CTX, ROOT, Name.of("dev")).inode();
 
-            fs.ioctl(CTX, dev, 0, FsFlags.IOCTL_DIR, AugmentFs.EXIT_CODE_IOCTL, 0xFFFF_FFFFL, new byte[0], 0);
-            fs.ioctl(CTX, 12345, 0, 0, AugmentFs.EXIT_CODE_IOCTL, 137, new byte[0], 0);
+            fs.ioctl(INIT, ROOT, 0, FsFlags.IOCTL_DIR, AugmentFs.EXIT_CODE_IOCTL, 0xFFFF_FFFFL, new byte[0], 0);
+            fs.ioctl(INIT, ROOT, 0, FsFlags.IOCTL_DIR, AugmentFs.EXIT_CODE_IOCTL, 0x1_0000_0089L, new byte[0], 0);
 
             assertThat(exitCodes).containsExactly(-1, 137);
+        }
+
+        @Test
+        void onlyTheInitMayReportAndOnlyOnTheRoot() throws FsException {
+            TreeFs inner = new TreeFs(inodes);
+            long hostFile = inner.addFile(ROOT, "tmpfile", "x");
+            AugmentFs fs = new AugmentFs(inner, inodes, bootEntries(), exitCodes::add);
+            long dev = fs.lookup(CTX, ROOT, Name.of("dev")).inode();
+            Context workload = new Context(1000, 1000, 4242);
+
+            assertErrno(Errno.EPERM, () -> fs.ioctl(workload, ROOT, 0, FsFlags.IOCTL_DIR,
+                    AugmentFs.EXIT_CODE_IOCTL, 0, new byte[0], 0));
+            assertErrno(Errno.EPERM, () -> fs.ioctl(CTX, ROOT, 0, FsFlags.IOCTL_DIR,
+                    AugmentFs.EXIT_CODE_IOCTL, 0, new byte[0], 0));
+            assertErrno(Errno.ENOTTY, () -> fs.ioctl(INIT, dev, 0, FsFlags.IOCTL_DIR,
+                    AugmentFs.EXIT_CODE_IOCTL, 0, new byte[0], 0));
+            assertErrno(Errno.ENOTTY, () -> fs.ioctl(INIT, hostFile, 0, 0,
+                    AugmentFs.EXIT_CODE_IOCTL, 0, new byte[0], 0));
+
+            assertThat(exitCodes).isEmpty();
+            assertThat(inner.calls).noneMatch(call -> call.startsWith("ioctl"));
         }
 
         @Test

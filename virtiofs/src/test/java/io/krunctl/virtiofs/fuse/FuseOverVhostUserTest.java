@@ -99,9 +99,9 @@ class FuseOverVhostUserTest {
             assertThat(pastEof.error()).isZero();
             assertThat(pastEof.payload().remaining()).as("zero bytes past EOF").isZero();
 
-            Answer exit = call(requests, Opcode.IOCTL, InodeAllocator.ROOT_ID,
-                    args().u64(0).u32(0).u32(0x7602).u64(42).u32(0).u32(0), 4096);
-            assertThat(exit.error()).isZero();
+            TestFrontEnd.Completion exit = requests.call(Wire.requestFrom(AugmentFs.INIT_PID, Opcode.IOCTL, ++unique,
+                    InodeAllocator.ROOT_ID, args().u64(0).u32(0).u32(0x7602).u64(42).u32(0).u32(0)), 4096, TIMEOUT);
+            assertThat(ByteBuffer.wrap(exit.reply()).order(ByteOrder.LITTLE_ENDIAN).getInt(4)).as("error").isZero();
             assertThat(exitCode[0]).as("exit code reached the sink").isEqualTo(42);
         }
     }

@@ -4,6 +4,7 @@ import static io.krunctl.virtiofs.fuse.Wire.args;
 import static io.krunctl.virtiofs.fuse.Wire.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.management.ThreadMXBean;
 import io.krunctl.nativeio.Fcntl;
 import io.krunctl.virtiofs.fs.Attr;
 import io.krunctl.virtiofs.fs.AugmentFs;
@@ -26,10 +27,12 @@ import io.krunctl.virtiofs.fs.VirtualEntry;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -54,11 +57,23 @@ class FuseServerTest {
     }
 
     /** A NullFs root with /hello (persistent) and /once (one-shot). */
-    private FuseServer virtualServer() {
-        return new FuseServer(new AugmentFs(new NullFs(), new InodeAllocator(), Map.of(
+    private AugmentFs virtualFs() {
+        return new AugmentFs(new NullFs(), new InodeAllocator(), Map.of(
                 "hello", VirtualEntry.file(HELLO.getBytes(StandardCharsets.UTF_8), 0644, false),
                 "once", VirtualEntry.file("x".getBytes(StandardCharsets.UTF_8), 0755, true)),
-                exitCodes::add));
+                exitCodes::add);
+    }
+
+    /** {@link #virtualFs()}, mounted. */
+    private FuseServer virtualServer() {
+        return mounted(virtualFs());
+    }
+
+    /** A server for {@code fs} after the guest's FUSE_INIT, as every request but INIT finds it. */
+    private FuseServer mounted(FileSystem fs) {
+        FuseServer server = new FuseServer(fs);
+        assertThat(call(server, request(Opcode.INIT, 0, 0, initIn(7, 38, -1L))).error()).isZero();
+        return server;
     }
 
     private Wire.Reply call(FuseServer server, byte[] request) {
@@ -91,7 +106,7 @@ class FuseServerTest {
     class Init {
         @Test
         void negotiates727AndOffersLibkrunsFlagsTheKernelHas() {
-            FuseServer server = virtualServer();
+            FuseServer server = new FuseServer(virtualFs());
             Wire.Reply r = call(server, request(Opcode.INIT, 1, 0, initIn(7, 38, -1L)));
 
             assertThat(r.error()).isZero();
@@ -120,7 +135,7 @@ class FuseServerTest {
         @Test
         void enablesOnlyWhatTheKernelIsCapableOf() {
             long kernel = InitFlags.ASYNC_READ | InitFlags.HAS_IOCTL_DIR | InitFlags.POSIX_LOCKS;
-            Wire.Reply r = call(virtualServer(), request(Opcode.INIT.code(), 1, 0,
+            Wire.Reply r = call(new FuseServer(virtualFs()), request(Opcode.INIT.code(), 1, 0,
                     args().u32(7).u32(31).u32(0).u32(kernel).toArray()));
 
             assertThat(r.error()).isZero();
@@ -146,9 +161,9 @@ class FuseServerTest {
 
         @Test
         void refusesOldProtocols() {
-            assertThat(call(virtualServer(), request(Opcode.INIT, 1, 0, initIn(7, 26, 0))).error())
+            assertThat(call(new FuseServer(virtualFs()), request(Opcode.INIT, 1, 0, initIn(7, 26, 0))).error())
                     .isEqualTo(-Errno.EPROTO.code());
-            assertThat(call(virtualServer(), request(Opcode.INIT, 1, 0, initIn(6, 40, 0))).error())
+            assertThat(call(new FuseServer(virtualFs()), request(Opcode.INIT, 1, 0, initIn(6, 40, 0))).error())
                     .isEqualTo(-Errno.EPROTO.code());
         }
 
@@ -198,7 +213,7 @@ class FuseServerTest {
 
         @Test
         void oneShotEntriesComeBackAfterReboot() {
-            FuseServer server = virtualServer();
+            FuseServer server = new FuseServer(virtualFs());
             call(server, request(Opcode.INIT, 1, 0, initIn(7, 38, -1L)));
             assertThat(call(server, request(Opcode.LOOKUP, 2, ROOT, args().cstring("once"))).error()).isZero();
             assertThat(call(server, request(Opcode.LOOKUP, 3, ROOT, args().cstring("once"))).error())
@@ -207,6 +222,51 @@ class FuseServerTest {
             call(server, request(Opcode.INIT, 4, 0, initIn(7, 38, -1L)));
 
             assertThat(call(server, request(Opcode.LOOKUP, 5, ROOT, args().cstring("once"))).error()).isZero();
+        }
+
+        @Test
+        void nothingButInitIsServedOutsideASession() {
+            List<String> calls = new CopyOnWriteArrayList<>();
+            FileSystem recording = new FileSystem() {
+                @Override
+                public long init(long capable) {
+                    calls.add("init");
+                    return 0;
+                }
+
+                @Override
+                public Entry lookup(Context ctx, long parent, Name name) {
+                    calls.add("lookup " + name);
+                    return new Entry(5, 0, new Attr(5, Linux.S_IFREG | 0644, 1, 0, 0, 0, 0, 0, 4096,
+                            0, 0, 0, 0, 0, 0, 0), Duration.ZERO, Duration.ZERO);
+                }
+
+                @Override
+                public void forget(long inode, long count) {
+                    calls.add("forget " + inode);
+                }
+            };
+            FuseServer server = new FuseServer(recording);
+            byte[] lookup = request(Opcode.LOOKUP, 1, ROOT, args().cstring("a"));
+
+            Wire.Reply before = call(server, lookup);
+            Wire.Reply getattr = call(server, request(Opcode.GETATTR, 2, ROOT, args().u32(0).u32(0).u64(0)));
+            server.handle(Wire.scatter(arena, request(Opcode.FORGET, 3, 5, args().u64(1))), Wire.replyArea(arena, 64));
+            Wire.Reply tooOld = call(server, request(Opcode.INIT, 4, 0, initIn(7, 26, 0)));
+            Wire.Reply afterFailedInit = call(server, lookup);
+            call(server, request(Opcode.INIT, 5, 0, initIn(7, 38, -1L)));
+            Wire.Reply mounted = call(server, lookup);
+            call(server, request(Opcode.DESTROY, 6, 0, args()));
+            Wire.Reply afterDestroy = call(server, lookup);
+
+            assertThat(before.error()).isEqualTo(-Errno.EIO.code());
+            assertThat(getattr.error()).isEqualTo(-Errno.EIO.code());
+            assertThat(tooOld.error()).isEqualTo(-Errno.EPROTO.code());
+            assertThat(afterFailedInit.error()).isEqualTo(-Errno.EIO.code());
+            assertThat(mounted.error()).isZero();
+            assertThat(afterDestroy.error()).isEqualTo(-Errno.EIO.code());
+            assertThat(calls).containsExactly("init", "lookup a");
+            assertThat(server.unexpectedFailures()).isZero();
         }
     }
 
@@ -318,7 +378,7 @@ class FuseServerTest {
 
         @Test
         void readOfADirectoryIsEisdir() {
-            FuseServer server = new FuseServer(new AugmentFs(new NullFs(), new InodeAllocator(),
+            FuseServer server = mounted(new AugmentFs(new NullFs(), new InodeAllocator(),
                     Map.of("dev", VirtualEntry.directory(Map.of(), 0755)), code -> { }));
             long node = lookupNode(call(server, request(Opcode.LOOKUP, 1, ROOT, args().cstring("dev"))));
 
@@ -349,7 +409,7 @@ class FuseServerTest {
             byte[] write = request(Opcode.WRITE.code(), 1, 5,
                     args().u64(3).u64(100).u32(data.length).u32(0).u64(0).u32(0).u32(0).put(data).toArray());
             ScatterBuffer reply = Wire.replyArea(arena, 64);
-            int n = new FuseServer(sink).handle(Wire.scatter(arena, write, 80, 85), reply);
+            int n = mounted(sink).handle(Wire.scatter(arena, write, 80, 85), reply);
 
             Wire.Reply r = Wire.parse(reply, n);
             assertThat(r.error()).isZero();
@@ -371,7 +431,7 @@ class FuseServerTest {
             byte[] write = request(Opcode.WRITE.code(), 1, 5,
                     args().u64(3).u64(0).u32(4096).u32(0).u64(0).u32(0).u32(0).raw("short").toArray());
 
-            assertThat(call(new FuseServer(accepting), write).error()).isEqualTo(-Errno.EINVAL.code());
+            assertThat(call(mounted(accepting), write).error()).isEqualTo(-Errno.EINVAL.code());
         }
 
         @Test
@@ -480,7 +540,7 @@ class FuseServerTest {
 
         @Test
         void readdirPacksEntriesOnEightByteBoundaries() {
-            Wire.Reply r = call(new FuseServer(listed), request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, 4096)));
+            Wire.Reply r = call(mounted(listed), request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, 4096)));
 
             assertThat(r.error()).isZero();
             List<Dirent> entries = parseDirents(r, 24);
@@ -492,7 +552,7 @@ class FuseServerTest {
 
         @Test
         void readdirStopsAtTheRequestedSizeAndResumesFromTheOffset() {
-            FuseServer server = new FuseServer(listed);
+            FuseServer server = mounted(listed);
 
             Wire.Reply first = call(server, request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, 70)));
             List<Dirent> page = parseDirents(first, 24);
@@ -509,7 +569,7 @@ class FuseServerTest {
 
         @Test
         void readdirNeverExceedsTheReplyArea() {
-            Wire.Reply r = call(new FuseServer(listed), request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, 4096)),
+            Wire.Reply r = call(mounted(listed), request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, 4096)),
                     16 + 40);
 
             assertThat(parseDirents(r, 24)).extracting(Dirent::name).containsExactly("a");
@@ -517,7 +577,7 @@ class FuseServerTest {
 
         @Test
         void readdirplusCarriesEntryOutThenDirent() {
-            Wire.Reply r = call(new FuseServer(listed),
+            Wire.Reply r = call(mounted(listed),
                     request(Opcode.READDIRPLUS.code(), 1, ROOT, readIn(0, 0, 4096)));
 
             assertThat(r.error()).isZero();
@@ -545,7 +605,7 @@ class FuseServerTest {
                 }
             };
 
-            assertThat(call(new FuseServer(broken), request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, 4096)))
+            assertThat(call(mounted(broken), request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, 4096)))
                     .error()).isEqualTo(-Errno.EIO.code());
         }
 
@@ -583,7 +643,7 @@ class FuseServerTest {
 
         @Test
         void sizeZeroAsksForTheLength() {
-            Wire.Reply r = call(new FuseServer(withValue),
+            Wire.Reply r = call(mounted(withValue),
                     request(Opcode.GETXATTR, 1, ROOT, args().u32(0).u32(0).cstring("user.k")));
 
             assertThat(r.error()).isZero();
@@ -593,7 +653,7 @@ class FuseServerTest {
 
         @Test
         void aBufferLargeEnoughGetsTheValueAndASmallerOneErange() {
-            FuseServer server = new FuseServer(withValue);
+            FuseServer server = mounted(withValue);
 
             Wire.Reply fits = call(server, request(Opcode.GETXATTR, 1, ROOT, args().u32(64).u32(0).cstring("user.k")));
             Wire.Reply small = call(server, request(Opcode.GETXATTR, 2, ROOT, args().u32(4).u32(0).cstring("user.k")));
@@ -607,7 +667,7 @@ class FuseServerTest {
 
         @Test
         void listxattrEncodesNulTerminatedNames() {
-            FuseServer server = new FuseServer(withValue);
+            FuseServer server = mounted(withValue);
 
             Wire.Reply length = call(server, request(Opcode.LISTXATTR, 1, ROOT, args().u32(0).u32(0)));
             Wire.Reply names = call(server, request(Opcode.LISTXATTR, 2, ROOT, args().u32(100).u32(0)));
@@ -629,13 +689,136 @@ class FuseServerTest {
         }
     }
 
+    /**
+     * Sizes the guest names for a reply buffer (READ, READDIR, READDIRPLUS, GETXATTR, LISTXATTR) are
+     * capped at 1 MiB whatever the reply area holds: descriptors that alias the same guest pages make
+     * a reply area of gigabytes out of a few kilobytes of guest memory.
+     */
+    @Nested
+    class BufferSizes {
+        private static final int HUGE = Integer.MAX_VALUE;
+        private static final int CAP = 1 << 20;
+
+        private final List<String> asked = new CopyOnWriteArrayList<>();
+
+        /** Answers everything, and notes what it was asked. */
+        private final FileSystem answering = new FileSystem() {
+            @Override
+            public void readdir(Context ctx, long inode, long handle, long offset, DirectorySink sink) {
+                asked.add("readdir");
+                sink.add(new DirEntry(5, 1, Linux.DT_REG, Name.of("a")));
+            }
+
+            @Override
+            public void readdirplus(Context ctx, long inode, long handle, long offset, DirectoryPlusSink sink) {
+                asked.add("readdirplus");
+                sink.add(new DirEntry(5, 1, Linux.DT_REG, Name.of("a")), Entry.NONE);
+            }
+
+            @Override
+            public int read(Context ctx, long inode, long handle, long offset, List<MemorySegment> destination,
+                    int flags) {
+                asked.add("read");
+                return 0;
+            }
+
+            @Override
+            public byte[] getxattr(Context ctx, long inode, Name name, int size) {
+                asked.add("getxattr");
+                return "value".getBytes(StandardCharsets.UTF_8);
+            }
+
+            @Override
+            public List<Name> listxattr(Context ctx, long inode, int size) {
+                asked.add("listxattr");
+                return List.of(Name.of("user.k"));
+            }
+        };
+
+        /** 2 GiB of reply area out of one 64 KiB segment, every descriptor pointing at it. */
+        private ScatterBuffer aliasedReplyArea() {
+            MemorySegment page = arena.allocate(1 << 16);
+            return new ScatterBuffer(Collections.nCopies(1 << 15, page));
+        }
+
+        /** Heap bytes this thread allocated serving the last {@link #callAliased} request. */
+        private long allocated;
+
+        private Wire.Reply callAliased(FuseServer server, byte[] request) {
+            ScatterBuffer reply = aliasedReplyArea();
+            ScatterBuffer in = Wire.scatter(arena, request);
+            var threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long before = threads.getCurrentThreadAllocatedBytes();
+            int written = server.handle(in, reply);
+            allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            return Wire.parse(reply, written);
+        }
+
+        @Test
+        void listingsOfTwoGibibytesAreEnomemBeforeAnythingIsListed() {
+            FuseServer server = mounted(answering);
+
+            Wire.Reply readdir = callAliased(server, request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, HUGE)));
+            long readdirAllocated = allocated;
+            Wire.Reply plus = callAliased(server, request(Opcode.READDIRPLUS.code(), 2, ROOT, readIn(0, 0, HUGE)));
+
+            assertThat(readdir.error()).isEqualTo(-Errno.ENOMEM.code());
+            assertThat(plus.error()).isEqualTo(-Errno.ENOMEM.code());
+            assertThat(readdirAllocated).as("heap bytes allocated").isLessThan(CAP);
+            assertThat(allocated).as("heap bytes allocated").isLessThan(CAP);
+            assertThat(asked).isEmpty();
+        }
+
+        @Test
+        void oneByteOverTheCapIsEnomemAndTheCapItselfIsServed() {
+            FuseServer server = mounted(answering);
+
+            Wire.Reply over = callAliased(server, request(Opcode.READDIR.code(), 1, ROOT, readIn(0, 0, CAP + 1)));
+            Wire.Reply at = callAliased(server, request(Opcode.READDIR.code(), 2, ROOT, readIn(0, 0, CAP)));
+
+            assertThat(over.error()).isEqualTo(-Errno.ENOMEM.code());
+            assertThat(at.error()).isZero();
+            assertThat(at.payloadLength()).as("one entry").isEqualTo(32);
+            assertThat(asked).containsExactly("readdir");
+        }
+
+        @Test
+        void readsOverTheCapAreEnomemAndReadNothing() {
+            FuseServer server = mounted(answering);
+
+            Wire.Reply r = callAliased(server, request(Opcode.READ.code(), 1, 9, readIn(0, 0, HUGE)));
+
+            assertThat(r.error()).isEqualTo(-Errno.ENOMEM.code());
+            assertThat(asked).isEmpty();
+        }
+
+        @Test
+        void xattrBuffersOverTheCapAreEnomemAndAskTheFilesystemNothing() {
+            FuseServer server = mounted(answering);
+
+            Wire.Reply get = callAliased(server,
+                    request(Opcode.GETXATTR, 1, ROOT, args().u32(HUGE).u32(0).cstring("user.k")));
+            Wire.Reply getAll = callAliased(server,
+                    request(Opcode.GETXATTR, 2, ROOT, args().u32(0xFFFF_FFFFL).u32(0).cstring("user.k")));
+            Wire.Reply list = callAliased(server, request(Opcode.LISTXATTR, 3, ROOT, args().u32(CAP + 1).u32(0)));
+
+            assertThat(get.error()).isEqualTo(-Errno.ENOMEM.code());
+            assertThat(getAll.error()).isEqualTo(-Errno.ENOMEM.code());
+            assertThat(list.error()).isEqualTo(-Errno.ENOMEM.code());
+            assertThat(asked).isEmpty();
+        }
+    }
+
     @Nested
     class Ioctl {
+        private static Wire.Bytes exitCode(int code) {
+            return args().u64(0).u32(FsFlags.IOCTL_DIR).u32(AugmentFs.EXIT_CODE_IOCTL).u64(code).u32(0).u32(0);
+        }
+
         @Test
         void exitCodeIoctlOnTheRootDirectoryReachesTheSink() {
             FuseServer server = virtualServer();
-            byte[] ioctl = request(Opcode.IOCTL, 1, ROOT, args().u64(0).u32(FsFlags.IOCTL_DIR)
-                    .u32(AugmentFs.EXIT_CODE_IOCTL).u64(42).u32(0).u32(0));
+            byte[] ioctl = Wire.requestFrom(AugmentFs.INIT_PID, Opcode.IOCTL, 1, ROOT, exitCode(42));
 
             Wire.Reply r = call(server, ioctl);
 
@@ -643,6 +826,20 @@ class FuseServerTest {
             assertThat(r.payloadLength()).isEqualTo(16);
             assertThat(r.u32(0)).as("result").isZero();
             assertThat(exitCodes).containsExactly(42);
+        }
+
+        @Test
+        void anExitCodeFromAnyoneButTheInitOrOnAnotherFileIsRefused() {
+            FuseServer server = virtualServer();
+            long hello = lookupNode(call(server, request(Opcode.LOOKUP, 1, ROOT, args().cstring("hello"))));
+
+            Wire.Reply fromWorkload = call(server, request(Opcode.IOCTL, 2, ROOT, exitCode(0)));
+            Wire.Reply onAFile = call(server, Wire.requestFrom(AugmentFs.INIT_PID, Opcode.IOCTL, 3, hello,
+                    args().u64(0).u32(0).u32(AugmentFs.EXIT_CODE_IOCTL).u64(0).u32(0).u32(0)));
+
+            assertThat(fromWorkload.error()).isEqualTo(-Errno.EPERM.code());
+            assertThat(onAFile.error()).isEqualTo(-Errno.ENOTTY.code());
+            assertThat(exitCodes).isEmpty();
         }
 
         @Test
@@ -667,7 +864,7 @@ class FuseServerTest {
                     return new io.krunctl.virtiofs.fs.IoctlResult(3, reversed);
                 }
             };
-            Wire.Reply r = call(new FuseServer(echo), request(Opcode.IOCTL, 1, 9,
+            Wire.Reply r = call(mounted(echo), request(Opcode.IOCTL, 1, 9,
                     args().u64(1).u32(0).u32(0xC0047601).u64(0).u32(4).u32(4).raw("abcd")));
 
             assertThat(r.error()).isZero();
@@ -688,7 +885,7 @@ class FuseServerTest {
         };
 
         private int handle(byte[] request, ScatterBuffer reply) {
-            return new FuseServer(forgetful).handle(Wire.scatter(arena, request), reply);
+            return mounted(forgetful).handle(Wire.scatter(arena, request), reply);
         }
 
         @Test
@@ -911,7 +1108,7 @@ class FuseServerTest {
                     throw new IllegalStateException("bug");
                 }
             };
-            FuseServer server = new FuseServer(broken);
+            FuseServer server = mounted(broken);
 
             assertThat(call(server, request(Opcode.LOOKUP, 5, ROOT, args().cstring("x"))).error())
                     .isEqualTo(-Errno.EIO.code());
@@ -940,7 +1137,9 @@ class FuseServerTest {
                     garbage[1] = (byte) (len >>> 8);
                     garbage[2] = 0;
                     garbage[3] = 0;
-                    garbage[4] = (byte) random.nextInt(53);
+                    int opcode = random.nextInt(53);
+                    // DESTROY is garbage only in its arguments: it ends the session, as it should.
+                    garbage[4] = (byte) (opcode == Opcode.DESTROY.code() ? 0 : opcode);
                     garbage[5] = 0;
                     garbage[6] = 0;
                     garbage[7] = 0;

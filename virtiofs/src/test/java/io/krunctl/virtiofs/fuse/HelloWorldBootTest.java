@@ -1,7 +1,6 @@
 package io.krunctl.virtiofs.fuse;
 
 import static io.krunctl.virtiofs.fuse.Wire.args;
-import static io.krunctl.virtiofs.fuse.Wire.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.krunctl.nativeio.Fcntl;
@@ -49,8 +48,9 @@ class HelloWorldBootTest {
         arena.close();
     }
 
+    /** Sends a request of the guest's init, pid 1, which does everything in this boot. */
     private Wire.Reply send(Opcode opcode, long node, Wire.Bytes arguments) {
-        byte[] bytes = request(opcode, ++unique, node, arguments);
+        byte[] bytes = Wire.requestFrom(AugmentFs.INIT_PID, opcode, ++unique, node, arguments);
         ScatterBuffer reply = Wire.replyArea(arena, 64 * 1024, 16);
         Wire.Reply r = Wire.parse(reply, server.handle(Wire.scatter(arena, bytes, 40), reply));
         assertThat(r.unique()).isEqualTo(unique);

@@ -188,7 +188,7 @@ class PassthroughOverFuseTest {
         assertThat(realAttr.u64(16 + 8)).isEqualTo(12);
         lookup(ROOT, "hostfile");
 
-        Wire.Reply ioctl = call(request(Opcode.IOCTL, ++unique, ROOT,
+        Wire.Reply ioctl = call(Wire.requestFrom(AugmentFs.INIT_PID, Opcode.IOCTL, ++unique, ROOT,
                 args().u64(0).u32(FsFlags.IOCTL_DIR).u32(AugmentFs.EXIT_CODE_IOCTL).u64(42).u32(0).u32(0)));
         assertThat(ioctl.error()).isZero();
         assertThat(exitCodes).containsExactly(42);

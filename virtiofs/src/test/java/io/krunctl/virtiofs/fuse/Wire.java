@@ -72,8 +72,21 @@ final class Wire {
 
     /** A request whose header claims {@code declaredLength} bytes, whatever it really holds. */
     static byte[] request(int opcode, long unique, long nodeId, byte[] args, long declaredLength) {
+        return request(opcode, unique, nodeId, args, declaredLength, WORKLOAD_PID);
+    }
+
+    /** The pid of the guest task behind every request unless a test says otherwise. */
+    static final int WORKLOAD_PID = 4242;
+
+    /** A request from the guest task {@code pid}. */
+    static byte[] requestFrom(int pid, Opcode opcode, long unique, long nodeId, Bytes args) {
+        byte[] a = args.toArray();
+        return request(opcode.code(), unique, nodeId, a, IN_HEADER + a.length, pid);
+    }
+
+    private static byte[] request(int opcode, long unique, long nodeId, byte[] args, long declaredLength, int pid) {
         return args().u32(declaredLength).u32(opcode).u64(unique).u64(nodeId)
-                .u32(1000).u32(1001).u32(4242).u16(0).u16(0)
+                .u32(1000).u32(1001).u32(pid).u16(0).u16(0)
                 .put(args).toArray();
     }
 
