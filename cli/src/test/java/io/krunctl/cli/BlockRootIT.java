@@ -240,6 +240,23 @@ class BlockRootIT {
         assertClean(image);
     }
 
+    @Test
+    void aSetupErrorBeforeTheBlockRootHasItsOwnSysAndDevReachesStderr() throws Exception {
+        // A read-only image without /dev, /proc and /sys: the init cannot create the mount points
+        // once it has moved the image over /, where the ports' /sys and /dev are gone.
+        Path rootfs = dir.resolve("bare");
+        Files.createDirectories(rootfs.resolve("bin"));
+        Files.copy(Path.of("/bin/busybox"), rootfs.resolve("bin/busybox"));
+        Path image = mkfs(rootfs, dir.resolve("bare.ext4"), "16M");
+        Path spec = blockRootSpec("bare", image, true, "echo unreachable");
+
+        Krunctl.Result r = Krunctl.run(NO_INPUT, "run", spec.toString());
+
+        assertThat(r.exitCode()).as("stderr: %s", r.stderr()).isEqualTo(125);
+        assertThat(r.stderr()).isEqualTo("krun-init: mkdir /dev: Read-only file system\n");
+        assertThat(r.stdout()).isEmpty();
+    }
+
     /** A 32 MiB ext4 image with busybox, {@code /data} and the mount points a read-only run needs. */
     private Path writableImage(String name) throws Exception {
         Path rootfs = dir.resolve(name + ".d");
