@@ -9,6 +9,7 @@
 use std::fmt::Display;
 use std::io;
 use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -36,12 +37,40 @@ pub fn open_console(flags: libc::c_int, wait: Duration) -> io::Result<OwnedFd> {
     }
 }
 
-/// The init's own descriptor of the `krun-stderr` port once it has opened
-/// the stdio ports for the workload (-1 before). A virtio port has one
-/// opener at a time, so while the workload holds the port the init cannot
-/// open it again; it writes through the descriptor it shares with the
-/// workload instead.
+/// The descriptor of the `krun-stderr` port the init's messages go through
+/// (-1: none, open the port for each message). A virtio port has one opener
+/// at a time, so while the workload holds the port the init cannot open it
+/// again; it writes through the descriptor it shares with the workload.
 static HOST_STDERR: AtomicI32 = AtomicI32::new(-1);
+
+/// The `krun-stderr` port as PID 1 opened it early (`keep_host_stderr`).
+static KEPT_HOST_STDERR: OnceLock<OwnedFd> = OnceLock::new();
+
+/// Opens the `krun-stderr` port, if the host made one, and routes the
+/// host-bound copy of messages through it from now on. Called while `/sys`
+/// and `/dev` are still the virtio-fs root's: once a block root has
+/// replaced `/`, the port cannot be found until the init has mounted them
+/// there, and an image without mount points never gets that far.
+/// Close-on-exec; the workload's stderr is a copy (`kept_host_stderr`).
+pub fn keep_host_stderr() {
+    let Some(port) = ports::find_port(ports::STDERR_PORT) else { return };
+    // Blocking, like the workload's copy (they share the file status flags).
+    match sys::open(&port, libc::O_WRONLY | libc::O_NOCTTY | libc::O_CLOEXEC) {
+        Ok(fd) => {
+            if KEPT_HOST_STDERR.set(fd).is_ok()
+                && let Some(fd) = KEPT_HOST_STDERR.get()
+            {
+                set_host_stderr(fd.as_raw_fd());
+            }
+        }
+        Err(e) => warn(&format!("open {} ({})", ports::STDERR_PORT, port.display()), sys::reason(&e)),
+    }
+}
+
+/// The port `keep_host_stderr` opened, if it did.
+pub fn kept_host_stderr() -> Option<&'static OwnedFd> {
+    KEPT_HOST_STDERR.get()
+}
 
 /// Routes the host-bound copy of messages through `fd` from now on (-1:
 /// back to opening the port for each message).

@@ -25,7 +25,9 @@ use crate::tty;
 ///
 /// They are opened before the fork, not in the child, because a virtio
 /// port admits one opener at a time: sharing the open port lets PID 1 keep
-/// writing its own messages to `krun-stderr` while the workload runs.
+/// writing its own messages to `krun-stderr` while the workload runs. The
+/// stderr port is the one PID 1 has held since before any root switch
+/// (`console::keep_host_stderr`), duplicated.
 #[derive(Default)]
 pub struct StdioPorts {
     /// Indexed by the descriptor each replaces (0, 1, 2).
@@ -41,7 +43,12 @@ impl StdioPorts {
         let mut ports = StdioPorts::default();
         for port in listed {
             let Some((target, flags)) = redirect_target(&port.name) else { continue };
-            match sys::open(&port.device, flags | libc::O_NOCTTY | libc::O_CLOEXEC) {
+            // The stderr port PID 1 holds already cannot be opened twice.
+            let opened = match console::kept_host_stderr() {
+                Some(kept) if target == 2 => kept.try_clone(),
+                _ => sys::open(&port.device, flags | libc::O_NOCTTY | libc::O_CLOEXEC),
+            };
+            match opened {
                 Ok(fd) => ports.ports[target as usize] = Some((fd, port.device)),
                 Err(e) => console::warn(&format!("open {} ({})", port.name, port.device.display()), sys::reason(&e)),
             }

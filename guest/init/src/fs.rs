@@ -5,6 +5,7 @@
 use std::io;
 use std::os::unix::fs::symlink;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::env::BlockRoot;
@@ -83,6 +84,15 @@ pub const NEW_ROOT: &str = "/newroot";
 /// when virtio_blk has probed the disk, which can trail the module load.
 pub const DEVICE_TIMEOUT: Duration = Duration::from_secs(5);
 const DEVICE_POLL: Duration = Duration::from_millis(10);
+
+/// Set once a block root has replaced `/` (moved over it and chrooted into).
+static ON_BLOCK_ROOT: AtomicBool = AtomicBool::new(false);
+
+/// Whether `/` is a block root, which must be remounted read-only before
+/// the VM ends (see `exit::release_block_root`).
+pub fn on_block_root() -> bool {
+    ON_BLOCK_ROOT.load(Ordering::Relaxed)
+}
 
 /// The block-device filesystems in a `/proc/filesystems` text: the lines
 /// not marked `nodev`, in the kernel's order except that ext4 comes first.
@@ -177,6 +187,7 @@ pub fn switch_to_block_root(root: &BlockRoot) -> Result<(), Failure> {
     sys::chdir(NEW_ROOT).with_step(|| format!("chdir {NEW_ROOT}"))?;
     sys::mount(Some("."), "/", None, libc::MS_MOVE, None).with_step(|| format!("move {NEW_ROOT} to /"))?;
     sys::chroot(".").step("chroot into the block root")?;
+    ON_BLOCK_ROOT.store(true, Ordering::Relaxed);
     sys::chdir("/").step("chdir /")?;
     mount_filesystems()
 }

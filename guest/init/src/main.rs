@@ -98,6 +98,8 @@ fn prepare(args: &[OsString]) -> Result<Workload, Failure> {
     let agent = agent::open();
 
     fs::mount_filesystems()?;
+    // While the ports' /sys and /dev are there: a block root may lack them.
+    console::keep_host_stderr();
     let block_root = env.block_root();
     if let Some(root) = &block_root {
         fs::switch_to_block_root(root)?;

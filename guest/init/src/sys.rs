@@ -429,6 +429,20 @@ pub fn wait_any() -> io::Result<(libc::pid_t, c_int)> {
     Ok((pid, status))
 }
 
+/// `waitpid(-1, &status, WNOHANG)`, retried on EINTR: `None` while no
+/// child has ended (ECHILD, no children at all, is an error).
+pub fn wait_any_nohang() -> io::Result<Option<(libc::pid_t, c_int)>> {
+    let mut status = 0;
+    // SAFETY: `status` is a valid out-pointer.
+    let pid = retry(|| unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) })?;
+    Ok((pid != 0).then_some((pid, status)))
+}
+
+pub fn geteuid() -> libc::uid_t {
+    // SAFETY: no arguments; geteuid cannot fail.
+    unsafe { libc::geteuid() }
+}
+
 pub fn sync() {
     // SAFETY: no arguments.
     unsafe { libc::sync() }

@@ -344,9 +344,12 @@ final class ManPages {
                 + " (errors=remount-ro, commit=60, data=journal), because they travel unquoted on the guest"
                 + " kernel's command line: a space or a quote is an error. The guest init gives them to mount(2)"
                 + " as data, so mount flags (noatime, nodev, ...) are errors, except ro, rw, sync, dirsync and"
-                + " lazytime, which the guest kernel takes from the data too. The guest syncs before the VM ends, so what it wrote is in"
-                + " the image; the image is not unmounted, so an ext4 image keeps its journal's needs_recovery"
-                + " flag until it is next mounted (or checked with e2fsck).");
+                + " lazytime, which the guest kernel takes from the data too. Before the VM ends, the guest init"
+                + " ends every other process and remounts root.disk read-only, so what the guest wrote is in the"
+                + " image and the image is left clean, as an unmount leaves it (an ext4 image has no"
+                + " needs_recovery flag, and a readOnly run can boot it next); a VM stopped hard (a second"
+                + " SIGINT or SIGTERM, the stop timeout) ends without that. The disks the workload mounts itself"
+                + " are only synced: it should unmount them before it exits.");
         r.subsection("Ports");
         r.para("A port forward is \"HOSTPORT:GUESTPORT\" or \"ADDRESS:HOSTPORT:GUESTPORT\", with ports from 1"
                 + " to 65535 and ADDRESS an IPv4 address of the host. It forwards TCP: krunctl's QEMU listens on"
