@@ -49,9 +49,23 @@ final class HandleTable {
 
     private final ConcurrentHashMap<Long, OpenFile> open = new ConcurrentHashMap<>();
     private final AtomicLong next = new AtomicLong(1);
+    private final DescriptorBudget budget;
 
-    /** Takes ownership of {@code fd} and answers its new handle. */
-    OpenFile add(int fd, int flags) {
+    HandleTable(DescriptorBudget budget) {
+        this.budget = budget;
+    }
+
+    /**
+     * Takes ownership of {@code fd} and answers its new handle.
+     *
+     * @throws FsException EMFILE, with {@code fd} closed, if the filesystem holds all the descriptors
+     *                     its budget allows
+     */
+    OpenFile add(int fd, int flags) throws FsException {
+        if (!budget.tryTake()) {
+            FileCalls.close(fd);
+            throw new FsException(Errno.EMFILE);
+        }
         OpenFile file = new OpenFile(next.getAndIncrement(), fd, flags);
         open.put(file.id, file);
         return file;
@@ -74,7 +88,7 @@ final class HandleTable {
      * if the guest releases the handle meanwhile. Confined to the request's thread; closing twice
      * releases once.
      */
-    static final class Lease implements AutoCloseable {
+    final class Lease implements AutoCloseable {
         private final OpenFile file;
         private boolean closed;
 
@@ -105,9 +119,10 @@ final class HandleTable {
         }
     }
 
-    private static void release(OpenFile file) {
+    private void release(OpenFile file) {
         if (file.refs.decrementAndGet() == 0) {
             FileCalls.close(file.fd);
+            budget.give();
         }
     }
 

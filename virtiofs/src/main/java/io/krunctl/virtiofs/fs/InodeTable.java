@@ -80,11 +80,16 @@ final class InodeTable {
     private final ConcurrentHashMap<Long, Inode> byId = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Key, Inode> byKey = new ConcurrentHashMap<>();
     private final InodeAllocator allocator;
+    private final DescriptorBudget budget;
     private final Inode root;
 
-    /** Takes ownership of {@code rootFd}; the root is never forgotten. */
-    InodeTable(InodeAllocator allocator, int rootFd, Key rootKey) {
+    /**
+     * Takes ownership of {@code rootFd}; the root is never forgotten, and its descriptor is the
+     * filesystem's own, outside {@code budget}.
+     */
+    InodeTable(InodeAllocator allocator, int rootFd, Key rootKey, DescriptorBudget budget) {
         this.allocator = allocator;
+        this.budget = budget;
         this.root = new Inode(InodeAllocator.ROOT_ID, rootFd, Linux.S_IFDIR, rootKey, 1, 0);
         byId.put(root.id, root);
         byKey.put(rootKey, root);
@@ -144,8 +149,11 @@ final class InodeTable {
      * A lookup found {@code fd} (an {@code O_PATH} descriptor the table now owns) with identity
      * {@code key}: answers the inode holding that file with one more guest reference, closing
      * {@code fd} if the file already had one.
+     *
+     * @throws FsException ENFILE, with {@code fd} closed, if a new inode would take a descriptor
+     *                     beyond the budget
      */
-    Inode found(int fd, int type, Key key) {
+    Inode found(int fd, int type, Key key) throws FsException {
         while (true) {
             Inode existing = byKey.get(key);
             if (existing != null) {
@@ -158,6 +166,10 @@ final class InodeTable {
                 byKey.remove(key, existing);
                 continue;
             }
+            if (!budget.tryTake()) {
+                FileCalls.close(fd);
+                throw new FsException(Errno.ENFILE);
+            }
             Inode fresh = new Inode(allocator.next(), fd, type, key, 1, 1);
             // Reachable by id before by key: whoever finds it by key may hand the id to the guest.
             byId.put(fresh.id, fresh);
@@ -165,6 +177,7 @@ final class InodeTable {
                 return fresh;
             }
             byId.remove(fresh.id, fresh);
+            budget.give();
         }
     }
 
@@ -204,6 +217,9 @@ final class InodeTable {
         for (Inode inode : all) {
             if (inode.refs.getAndSet(0) > 0) {
                 FileCalls.close(inode.fd);
+                if (inode != root) {
+                    budget.give();
+                }
             }
         }
     }
@@ -218,6 +234,7 @@ final class InodeTable {
             byKey.remove(inode.key, inode);
             byId.remove(inode.id, inode);
             FileCalls.close(inode.fd);
+            budget.give();
         }
     }
 }

@@ -27,9 +27,15 @@ import java.util.Objects;
  *                          way in for anyone on the host who can reach the directory, unless it lives
  *                          on a {@code nodev} mount. The guest's own {@code /dev} is a devtmpfs and
  *                          never needs them
+ * @param maxDescriptors    the most host descriptors the filesystem holds for its guest (looked-up
+ *                          inodes and open files together); beyond, opens answer EMFILE and lookups
+ *                          ENFILE (see {@link DescriptorBudget})
  */
 public record PassthroughConfig(CachePolicy cache, Duration entryTimeout, Duration attrTimeout, boolean writeback,
-        boolean xattr, boolean announceSubmounts, boolean deviceNodes) {
+        boolean xattr, boolean announceSubmounts, boolean deviceNodes, int maxDescriptors) {
+
+    /** {@link #maxDescriptors} when nothing else is said: the process's own limit is the only one. */
+    public static final int UNBOUNDED = Integer.MAX_VALUE;
 
     /**
      * virtiofsd's timeout for {@link CachePolicy#AUTO}: a name the host replaces (by rename, say) or
@@ -45,6 +51,9 @@ public record PassthroughConfig(CachePolicy cache, Duration entryTimeout, Durati
         Objects.requireNonNull(cache, "cache");
         Entry.requireTimeout(entryTimeout, "entryTimeout");
         Entry.requireTimeout(attrTimeout, "attrTimeout");
+        if (maxDescriptors < 1) {
+            throw new IllegalArgumentException("maxDescriptors must be at least 1: " + maxDescriptors);
+        }
     }
 
     /**
@@ -57,7 +66,7 @@ public record PassthroughConfig(CachePolicy cache, Duration entryTimeout, Durati
             case AUTO -> AUTO_TIMEOUT;
             case ALWAYS -> ALWAYS_TIMEOUT;
         };
-        return new PassthroughConfig(cache, timeout, timeout, false, true, true, false);
+        return new PassthroughConfig(cache, timeout, timeout, false, true, true, false, UNBOUNDED);
     }
 
     /** {@link #of(CachePolicy) of(AUTO)}. */
@@ -82,22 +91,32 @@ public record PassthroughConfig(CachePolicy cache, Duration entryTimeout, Durati
     }
 
     public PassthroughConfig withWriteback(boolean on) {
-        return new PassthroughConfig(cache, entryTimeout, attrTimeout, on, xattr, announceSubmounts, deviceNodes);
+        return new PassthroughConfig(cache, entryTimeout, attrTimeout, on, xattr, announceSubmounts, deviceNodes,
+                maxDescriptors);
     }
 
     public PassthroughConfig withTimeouts(Duration entry, Duration attr) {
-        return new PassthroughConfig(cache, entry, attr, writeback, xattr, announceSubmounts, deviceNodes);
+        return new PassthroughConfig(cache, entry, attr, writeback, xattr, announceSubmounts, deviceNodes,
+                maxDescriptors);
     }
 
     public PassthroughConfig withXattr(boolean on) {
-        return new PassthroughConfig(cache, entryTimeout, attrTimeout, writeback, on, announceSubmounts, deviceNodes);
+        return new PassthroughConfig(cache, entryTimeout, attrTimeout, writeback, on, announceSubmounts, deviceNodes,
+                maxDescriptors);
     }
 
     public PassthroughConfig withAnnounceSubmounts(boolean on) {
-        return new PassthroughConfig(cache, entryTimeout, attrTimeout, writeback, xattr, on, deviceNodes);
+        return new PassthroughConfig(cache, entryTimeout, attrTimeout, writeback, xattr, on, deviceNodes,
+                maxDescriptors);
     }
 
     public PassthroughConfig withDeviceNodes(boolean on) {
-        return new PassthroughConfig(cache, entryTimeout, attrTimeout, writeback, xattr, announceSubmounts, on);
+        return new PassthroughConfig(cache, entryTimeout, attrTimeout, writeback, xattr, announceSubmounts, on,
+                maxDescriptors);
+    }
+
+    public PassthroughConfig withMaxDescriptors(int max) {
+        return new PassthroughConfig(cache, entryTimeout, attrTimeout, writeback, xattr, announceSubmounts, deviceNodes,
+                max);
     }
 }

@@ -83,7 +83,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     private final Path rootPath;
     private final PassthroughConfig config;
     private final InodeTable inodes;
-    private final HandleTable handles = new HandleTable();
+    private final HandleTable handles;
     private final DirectoryListing directories;
     /** {@code O_PATH} descriptor of {@code /proc/self/fd}: inodes are reopened relative to it. */
     private final int procSelfFd;
@@ -136,7 +136,9 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             throw new NativeException("statx(" + rootPath + ")", -r);
         }
         this.procSelfFd = proc;
-        this.inodes = new InodeTable(inodes, rootFd, StatxDecoder.key(w.statx));
+        DescriptorBudget budget = new DescriptorBudget(config.maxDescriptors());
+        this.handles = new HandleTable(budget);
+        this.inodes = new InodeTable(inodes, rootFd, StatxDecoder.key(w.statx), budget);
         this.directories = new DirectoryListing(handles, proc);
         this.names = ConfinedOpener.probe(w, rootFd);
         this.attributes = new AttributeChanges(proc);
@@ -479,7 +481,14 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
                 FileCalls.close(fd);
                 throw e;
             }
-            OpenFile file = handles.add(fd, hostFlags);
+            OpenFile file;
+            try {
+                file = handles.add(fd, hostFlags);
+            } catch (FsException e) {
+                // The guest never learns of the inode: it will not forget it either.
+                inodes.forget(entry.inode(), 1);
+                throw e;
+            }
             return new Created(entry, new OpenResult(file.id, opener.createdFlags()));
         }
     }

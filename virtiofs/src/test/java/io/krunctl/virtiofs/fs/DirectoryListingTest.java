@@ -18,7 +18,7 @@ class DirectoryListingTest {
     @TempDir
     Path dir;
 
-    private final HandleTable handles = new HandleTable();
+    private final HandleTable handles = new HandleTable(new DescriptorBudget(PassthroughConfig.UNBOUNDED));
     private int procSelfFd;
     private InodeTable inodes;
     private DirectoryListing listing;
@@ -29,7 +29,8 @@ class DirectoryListingTest {
             Files.createFile(dir.resolve(name));
         }
         procSelfFd = HostFds.open(Path.of("/proc/self/fd"), Fcntl.O_PATH);
-        inodes = new InodeTable(new InodeAllocator(), HostFds.open(dir, Fcntl.O_PATH), new InodeTable.Key(1, 1, 1));
+        inodes = new InodeTable(new InodeAllocator(), HostFds.open(dir, Fcntl.O_PATH), new InodeTable.Key(1, 1, 1),
+                new DescriptorBudget(PassthroughConfig.UNBOUNDED));
         listing = new DirectoryListing(handles, procSelfFd);
     }
 

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class HandleTableTest {
-    private final HandleTable handles = new HandleTable();
+    private final HandleTable handles = new HandleTable(new DescriptorBudget(PassthroughConfig.UNBOUNDED));
 
     @AfterEach
     void tearDown() {

@@ -20,7 +20,8 @@ class InodeTableTest {
 
     @BeforeEach
     void setUp() {
-        table = new InodeTable(new InodeAllocator(), open(), new InodeTable.Key(1, 1, 1));
+        table = new InodeTable(new InodeAllocator(), open(), new InodeTable.Key(1, 1, 1),
+                new DescriptorBudget(PassthroughConfig.UNBOUNDED));
     }
 
     @AfterEach
@@ -33,7 +34,7 @@ class InodeTableTest {
     }
 
     @Test
-    void theSameFileFoundTwiceIsOneInodeAndTheSecondDescriptorIsClosed() {
+    void theSameFileFoundTwiceIsOneInodeAndTheSecondDescriptorIsClosed() throws FsException {
         int first = open();
         int second = open();
         InodeTable.Inode a = table.found(first, Linux.S_IFDIR, new InodeTable.Key(1, 7, 1));
@@ -46,14 +47,14 @@ class InodeTableTest {
     }
 
     @Test
-    void aDifferentMountIdIsADifferentInode() {
+    void aDifferentMountIdIsADifferentInode() throws FsException {
         InodeTable.Inode a = table.found(open(), Linux.S_IFDIR, new InodeTable.Key(1, 7, 1));
         InodeTable.Inode b = table.found(open(), Linux.S_IFDIR, new InodeTable.Key(1, 7, 2));
         assertThat(b.id).isNotEqualTo(a.id);
     }
 
     @Test
-    void theDescriptorIsClosedWhenTheLastLookupIsForgotten() {
+    void theDescriptorIsClosedWhenTheLastLookupIsForgotten() throws FsException {
         int fd = open();
         InodeTable.Inode a = table.found(fd, Linux.S_IFDIR, new InodeTable.Key(1, 7, 1));
         table.found(open(), Linux.S_IFDIR, new InodeTable.Key(1, 7, 1));

@@ -411,6 +411,42 @@ class PassthroughFsTest {
             assertThat(inode("f")).isNotEqualTo(first);
         }
 
+        /**
+         * A guest that opens without releasing and looks up without forgetting pins host
+         * descriptors: beyond the device's budget it gets EMFILE and ENFILE, and whatever it gives
+         * back (or a reset) makes room again.
+         */
+        @Test
+        void descriptorsTheGuestHoldsAreBoundedAndComeBack() throws Exception {
+            fs.close();
+            fs = open(PassthroughConfig.defaults().withMaxDescriptors(4));
+            fs.init(OPENS_DIRECTORIES);
+            for (String name : List.of("a", "b", "c", "d")) {
+                Files.writeString(share.resolve(name), name);
+            }
+            long a = inode("a");
+            long h1 = fs.open(CTX, a, Fcntl.O_RDONLY, false).handle();
+            fs.open(CTX, a, Fcntl.O_RDONLY, false);
+            long b = inode("b");
+            long before = openDescriptors();
+
+            assertErrno(Errno.EMFILE, () -> fs.open(CTX, b, Fcntl.O_RDONLY, false));
+            assertErrno(Errno.ENFILE, () -> lookup("c"));
+            assertErrno(Errno.ENFILE, () -> create("new", Linux.S_IFREG | 0644, Fcntl.O_RDWR));
+            assertThat(openDescriptors()).as("nothing leaked by the refusals").isEqualTo(before);
+            assertThat(fs.inodeCount()).isEqualTo(3);
+
+            fs.release(CTX, a, h1, 0, 0, 0);
+            assertThat(fs.open(CTX, b, Fcntl.O_RDONLY, false).handle()).isPositive();
+            fs.forget(b, 1);
+            assertThat(lookup("c").inode()).isPositive();
+
+            fs.destroy();
+            fs.init(OPENS_DIRECTORIES);
+            assertThat(lookup("d").inode()).as("a reset gives every descriptor back").isPositive();
+            assertThat(fs.open(CTX, inode("a"), Fcntl.O_RDONLY, false).handle()).isPositive();
+        }
+
         @Test
         void destroyDropsEveryInodeAndHandleButTheRoot() throws Exception {
             long before = openDescriptors();

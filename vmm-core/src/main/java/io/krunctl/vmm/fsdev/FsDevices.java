@@ -114,20 +114,22 @@ public final class FsDevices implements AutoCloseable {
      */
     public static FsDevices open(VmConfig config, List<Share> shares, Map<String, VirtualEntry> rootEntries,
             GuestExitListener exitListener) throws VmmException {
-        raiseOpenFileLimit();
+        long limit = raiseOpenFileLimit();
+        int passthroughs = shares.size() + (config.root() instanceof RootConfig.Dir ? 1 : 0);
+        int budget = descriptorBudget(limit, passthroughs);
         InodeAllocator rootInodes = new InodeAllocator();
         FileSystem inner = switch (config.root()) {
             case RootConfig.NullFs n -> new NullFs();
             case RootConfig.BlockDevice b -> new NullFs(); // carries the init; the disk becomes /
-            case RootConfig.Dir d -> passthrough(d.path(), d.readOnly(), PassthroughConfig.of(d.cache()), rootInodes,
-                    "the root directory");
+            case RootConfig.Dir d -> passthrough(d.path(), d.readOnly(),
+                    PassthroughConfig.of(d.cache()).withMaxDescriptors(budget), rootInodes, "the root directory");
         };
         List<FileSystem> mounts = new ArrayList<>();
         try {
             for (Share s : shares) {
                 MountConfig.VirtioFs m = s.mount();
-                mounts.add(passthrough(m.source(), m.readOnly(), PassthroughConfig.of(m.cache()), new InodeAllocator(),
-                        "the directory for " + m.destination()));
+                mounts.add(passthrough(m.source(), m.readOnly(), PassthroughConfig.of(m.cache()).withMaxDescriptors(budget),
+                        new InodeAllocator(), "the directory for " + m.destination()));
             }
         } catch (VmmException e) {
             mounts.forEach(FsDevices::closeQuietly);
@@ -156,12 +158,42 @@ public final class FsDevices implements AutoCloseable {
         }
     }
 
-    private static void raiseOpenFileLimit() {
+    /**
+     * Descriptors kept for the process itself whatever the guests do: the JVM's jars and sockets,
+     * each device's vhost-user socket, memory regions, and a kick, call and error eventfd per ring.
+     */
+    static final long RESERVED_DESCRIPTORS = 1024;
+    /** The open-file limit assumed when the process cannot read its own: Linux's default soft one. */
+    private static final long FALLBACK_OPEN_FILES = 1024;
+    /** The least a share gets, however many there are. */
+    static final int MIN_DESCRIPTORS_PER_SHARE = 64;
+
+    /**
+     * The descriptors each of {@code shares} passthrough filesystems may hold for its guest: an even
+     * share of the open-file {@code limit} less {@link #RESERVED_DESCRIPTORS}, so that no guest can
+     * starve the devices (its own, or another share's) of the descriptors they need to go on.
+     */
+    static int descriptorBudget(long limit, int shares) {
+        if (limit == ResourceLimits.INFINITY) {
+            return PassthroughConfig.UNBOUNDED;
+        }
+        long each = (limit - RESERVED_DESCRIPTORS) / Math.max(1, shares);
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(MIN_DESCRIPTORS_PER_SHARE, each));
+    }
+
+    /** Raises the open-file limit to its hard limit, and answers it (the soft one if it cannot). */
+    private static long raiseOpenFileLimit() {
         try {
             long limit = ResourceLimits.raiseOpenFilesToHardLimit();
             LOG.debug("open-file limit: {}", limit);
+            return limit;
         } catch (NativeException e) {
             LOG.warn("cannot raise the open-file limit: {}", e.getMessage());
+            try {
+                return ResourceLimits.get(ResourceLimits.RLIMIT_NOFILE).soft();
+            } catch (NativeException again) {
+                return FALLBACK_OPEN_FILES;
+            }
         }
     }
 

@@ -66,6 +66,15 @@ class FsDevicesTest {
     }
 
     @Test
+    void sharesSplitTheOpenFileLimitBeyondWhatTheDevicesKeepForThemselves() {
+        assertThat(FsDevices.descriptorBudget(20_000, 1)).isEqualTo(20_000 - 1024);
+        assertThat(FsDevices.descriptorBudget(20_000, 3)).isEqualTo((20_000 - 1024) / 3);
+        assertThat(FsDevices.descriptorBudget(1024, 2)).as("a floor however low the limit").isEqualTo(64);
+        assertThat(FsDevices.descriptorBudget(io.krunctl.nativeio.ResourceLimits.INFINITY, 2))
+                .isEqualTo(io.krunctl.virtiofs.fs.PassthroughConfig.UNBOUNDED);
+    }
+
+    @Test
     void tagsMustBeUsable() {
         assertThatThrownBy(() -> new QemuCommand.VirtioFsShare("a,b", Path.of("/s")))
                 .isInstanceOf(IllegalArgumentException.class);
