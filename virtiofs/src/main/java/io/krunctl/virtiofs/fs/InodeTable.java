@@ -209,19 +209,14 @@ final class InodeTable {
         }
     }
 
-    /** Closes every descriptor, the root's too; for the end of the filesystem, when no request runs. */
+    /**
+     * Ends the table: drops every guest reference and the table's own hold on the root, so each
+     * descriptor is closed now, or by the last request still using it (a request the device gave up
+     * waiting for when it stopped must not find its descriptor number given to another file).
+     */
     void closeAll() {
-        List<Inode> all = new ArrayList<>(byId.values());
-        byId.clear();
-        byKey.clear();
-        for (Inode inode : all) {
-            if (inode.refs.getAndSet(0) > 0) {
-                FileCalls.close(inode.fd);
-                if (inode != root) {
-                    budget.give();
-                }
-            }
-        }
+        forgetAll();
+        unref(root, 1);
     }
 
     /** The number of live inodes, the root included; for tests. */
@@ -234,7 +229,9 @@ final class InodeTable {
             byKey.remove(inode.key, inode);
             byId.remove(inode.id, inode);
             FileCalls.close(inode.fd);
-            budget.give();
+            if (inode != root) {
+                budget.give();
+            }
         }
     }
 }

@@ -66,6 +66,31 @@ class InodeTableTest {
         assertErrno(Errno.EBADF, () -> table.pin(a.id));
     }
 
+    /**
+     * The device stops waiting for slow requests after a while and closes the filesystem: a request
+     * still running must keep its descriptor, or a recycled number would point it at another file.
+     */
+    @Test
+    void closingTheTableLeavesARunningRequestItsDescriptorsUntilItEnds() throws FsException {
+        int fd = open();
+        InodeTable.Inode a = table.found(fd, Linux.S_IFDIR, new InodeTable.Key(1, 7, 1));
+        InodeTable.Lease late = table.pin(a.id);
+        InodeTable.Lease lateRoot = table.pin(InodeAllocator.ROOT_ID);
+        int rootFd = lateRoot.fd();
+
+        table.closeAll();
+
+        assertThat(isOpen(fd)).as("the late request's inode").isTrue();
+        assertThat(isOpen(rootFd)).as("the late request's root").isTrue();
+        late.close();
+        lateRoot.close();
+        assertThat(isOpen(fd)).isFalse();
+        assertThat(isOpen(rootFd)).isFalse();
+        assertThat(table.size()).isZero();
+        table = new InodeTable(new InodeAllocator(), open(), new InodeTable.Key(1, 1, 1),
+                new DescriptorBudget(PassthroughConfig.UNBOUNDED));
+    }
+
     @Test
     void aForgetDuringAnOperationClosesOnlyAfterIt() throws FsException {
         int fd = open();
