@@ -6,6 +6,8 @@ import io.krunctl.nativeio.Libc;
 import io.krunctl.nativeio.NativeException;
 import io.krunctl.nativeio.PollFds;
 import java.lang.foreign.Arena;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -27,6 +29,9 @@ final class KickThread implements Runnable {
     private final QueueContext.ThreadFailure failure;
     private final Thread thread;
     private volatile boolean stopping;
+    /** The stopper gave up waiting: the thread closes its wake-up eventfd itself when it ends. */
+    private volatile boolean abandoned;
+    private final AtomicBoolean wakeClosed = new AtomicBoolean();
 
     /**
      * @param queue   the queue's index, for messages
@@ -56,15 +61,28 @@ final class KickThread implements Runnable {
         }
     }
 
-    /** Stops the thread, waits until it has ended, and closes the wake-up eventfd. */
-    void stopAndJoin() {
+    /**
+     * Stops the thread and waits up to {@code timeout} for it to end. A thread still serving a
+     * request then (a guest can make a request it judged quick a slow one, by changing it in its
+     * memory between the two reads) is left to finish on its own: it looks at no ring and no kick
+     * fd again, and closes its wake-up eventfd when it ends. Whoever stops the ring (QEMU's
+     * GET_VRING_BASE) is never held longer than {@code timeout}.
+     *
+     * @return whether the thread has ended
+     */
+    boolean stopAndJoin(Duration timeout) {
         stopping = true;
         wake();
         boolean interrupted = false;
-        while (true) {
-            try {
-                thread.join();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        boolean ended = false;
+        while (!ended) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
                 break;
+            }
+            try {
+                ended = thread.join(Duration.ofNanos(left));
             } catch (InterruptedException e) {
                 interrupted = true;
             }
@@ -72,7 +90,24 @@ final class KickThread implements Runnable {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        wake.close();
+        if (ended || !thread.isAlive()) {
+            closeWake();
+            return true;
+        }
+        LOG.warn("queue {}: the kick thread is still serving a request {} ms after the ring stopped; it will end"
+                + " on its own", queue, timeout.toMillis());
+        abandoned = true;
+        if (!thread.isAlive()) {
+            closeWake();
+        }
+        return false;
+    }
+
+    /** Closes the wake-up eventfd once, whether the stopper or the ending thread gets there first. */
+    private void closeWake() {
+        if (wakeClosed.compareAndSet(false, true)) {
+            wake.close();
+        }
     }
 
     @Override
@@ -99,10 +134,18 @@ final class KickThread implements Runnable {
                 } else if (fds.has(1, Libc.POLLIN)) {
                     EventFd.read(kick.get());
                 }
-                pass.run();
+                if (!stopping) {
+                    pass.run();
+                }
             }
         } catch (Throwable t) {
-            failure.failed("kick thread of queue " + queue, t);
+            if (!stopping) {
+                failure.failed("kick thread of queue " + queue, t);
+            }
+        } finally {
+            if (abandoned) {
+                closeWake();
+            }
         }
     }
 }

@@ -85,11 +85,13 @@ public final class VhostUserFsBackend implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final Thread messageThread;
+    /** How long stopping a ring, and the device, waits for requests in flight. */
+    private final long drainMillis;
 
     private volatile long ackedProtocolFeatures;
 
     private VhostUserFsBackend(Path socketPath, RequestHandler handler, int workerThreads, int maxInFlight,
-            Consumer<Throwable> onFatal, Fd listenFd, EventFd stop) {
+            long drainMillis, Consumer<Throwable> onFatal, Fd listenFd, EventFd stop) {
         this.socketPath = socketPath;
         this.handler = handler;
         this.onFatal = onFatal;
@@ -102,7 +104,8 @@ public final class VhostUserFsBackend implements AutoCloseable {
                 new LinkedBlockingQueue<>(),
                 r -> Thread.ofPlatform().name(threadPrefix + "-worker-" + workerNumber.incrementAndGet())
                         .daemon(true).unstarted(r));
-        QueueContext context = new QueueContext(memory, handler, workers, threadPrefix, DRAIN_MILLIS, maxInFlight,
+        this.drainMillis = drainMillis;
+        QueueContext context = new QueueContext(memory, handler, workers, threadPrefix, drainMillis, maxInFlight,
                 this::internalError);
         for (int i = 0; i < MAX_QUEUES; i++) {
             queues[i] = new VirtQueue(i, context);
@@ -120,12 +123,15 @@ public final class VhostUserFsBackend implements AutoCloseable {
      */
     public static VhostUserFsBackend listen(Path socketPath, RequestHandler handler, int workerThreads,
             Consumer<Throwable> onFatal) throws IOException {
-        return listen(socketPath, handler, workerThreads, MAX_IN_FLIGHT, onFatal);
+        return listen(socketPath, handler, workerThreads, MAX_IN_FLIGHT, DRAIN_MILLIS, onFatal);
     }
 
-    /** As {@link #listen(Path, RequestHandler, int, Consumer)}, with another bound on each ring's chains in flight. */
+    /**
+     * As {@link #listen(Path, RequestHandler, int, Consumer)}, with another bound on each ring's
+     * chains in flight and another wait for them when a ring stops.
+     */
     static VhostUserFsBackend listen(Path socketPath, RequestHandler handler, int workerThreads, int maxInFlight,
-            Consumer<Throwable> onFatal) throws IOException {
+            long drainMillis, Consumer<Throwable> onFatal) throws IOException {
         Objects.requireNonNull(socketPath, "socketPath");
         Objects.requireNonNull(handler, "handler");
         Objects.requireNonNull(onFatal, "onFatal");
@@ -140,8 +146,8 @@ public final class VhostUserFsBackend implements AutoCloseable {
             stop.close();
             throw e;
         }
-        VhostUserFsBackend backend = new VhostUserFsBackend(socketPath, handler, workerThreads, maxInFlight, onFatal,
-                listenFd, stop);
+        VhostUserFsBackend backend = new VhostUserFsBackend(socketPath, handler, workerThreads, maxInFlight,
+                drainMillis, onFatal, listenFd, stop);
         backend.messageThread.start();
         LOG.debug("vhost-user-fs backend listening on {}", socketPath);
         return backend;
@@ -267,7 +273,7 @@ public final class VhostUserFsBackend implements AutoCloseable {
     private void teardown() {
         for (VirtQueue q : queues) {
             try {
-                q.shutdown(DRAIN_MILLIS);
+                q.shutdown(drainMillis);
             } catch (Throwable t) {
                 LOG.error("stopping queue {} failed", q.index, t);
             }
@@ -279,8 +285,8 @@ public final class VhostUserFsBackend implements AutoCloseable {
         listenFd.close();
         workers.shutdown();
         try {
-            if (!workers.awaitTermination(DRAIN_MILLIS, TimeUnit.MILLISECONDS)) {
-                LOG.warn("vhost-user-fs workers still busy after {} ms; interrupting them", DRAIN_MILLIS);
+            if (!workers.awaitTermination(drainMillis, TimeUnit.MILLISECONDS)) {
+                LOG.warn("vhost-user-fs workers still busy after {} ms; interrupting them", drainMillis);
                 workers.shutdownNow();
             }
         } catch (InterruptedException e) {
@@ -347,7 +353,7 @@ public final class VhostUserFsBackend implements AutoCloseable {
             case Protocol.RESET_OWNER -> {
                 LOG.warn("front-end sent RESET_OWNER: stopping every ring");
                 for (VirtQueue q : queues) {
-                    q.stop(DRAIN_MILLIS);
+                    q.stop(drainMillis);
                     q.setFeatures(0);
                 }
             }
@@ -378,7 +384,7 @@ public final class VhostUserFsBackend implements AutoCloseable {
             case Protocol.GET_VRING_BASE -> {
                 m.expectSize(Protocol.STATE_SIZE);
                 VirtQueue q = queue(m.u32(0));
-                int base = q.stop(DRAIN_MILLIS);
+                int base = q.stop(drainMillis);
                 c.sendState(m.request, q.index, base);
                 return true;
             }

@@ -5,6 +5,7 @@ import io.krunctl.nativeio.Fd;
 import io.krunctl.nativeio.NativeException;
 import io.krunctl.virtiofs.vhostuser.SplitRing.RingViolation;
 import java.util.concurrent.RejectedExecutionException;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -313,7 +314,7 @@ final class VirtQueue {
             lock.unlock();
         }
         if (thread != null) {
-            thread.stopAndJoin();
+            thread.stopAndJoin(Duration.ofMillis(context.drainMillis()));
         }
     }
 
@@ -411,15 +412,18 @@ final class VirtQueue {
      * so a guest that publishes faster than requests finish (behind a slow fsync, say) waits in its
      * own ring instead of growing the device's heap.
      *
-     * @return false if the ring stopped, broke or is being stopped meanwhile
+     * @return false if the ring stopped, broke or is being stopped while it waited
      */
     private boolean awaitRoom(long gen) {
         lock.lock();
         try {
-            while (inFlight >= context.maxInFlight() && !kickStopping && !broken && gen == generation) {
+            while (inFlight >= context.maxInFlight()) {
+                if (kickStopping || broken || gen != generation) {
+                    return false;
+                }
                 room.awaitUninterruptibly();
             }
-            return !kickStopping && !broken && gen == generation;
+            return true;
         } finally {
             lock.unlock();
         }

@@ -624,7 +624,7 @@ class VhostUserFsBackendTest {
             public boolean mayBlock(ScatterBuffer request) {
                 return true;
             }
-        }, 8, 4, fatals::add);
+        }, 8, 4, 10_000, fatals::add);
         cleanup.add(b);
         TestFrontEnd fe = frontEnd(b);
         fe.handshake();
@@ -645,6 +645,49 @@ class VhostUserFsBackendTest {
             q.awaitUsed(TIMEOUT);
         }
         assertThat(q.usedIdx()).isEqualTo(8);
+        assertThat(fatals).isEmpty();
+    }
+
+    /**
+     * A guest can make a request the device judged quick (and serves on the kick thread) a slow one,
+     * by changing it in its memory between the two reads: stopping the ring still returns within the
+     * drain time, and the abandoned request ends on its own.
+     */
+    @Test
+    void aRequestThatTurnsSlowOnTheKickThreadDoesNotHoldUpStoppingTheRing() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        socketName = "fs" + SOCKETS.incrementAndGet() + ".sock";
+        VhostUserFsBackend b = VhostUserFsBackend.listen(dir.resolve(socketName), new RequestHandler() {
+            @Override
+            public int handle(ScatterBuffer request, ScatterBuffer reply) {
+                entered.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return 0;
+            }
+
+            @Override
+            public boolean mayBlock(ScatterBuffer request) {
+                return false;
+            }
+        }, 2, 256, 300, fatals::add);
+        cleanup.add(b);
+        TestFrontEnd fe = frontEnd(b);
+        fe.handshake();
+        fe.start(DEFAULT_GUEST_FEATURES, QSIZE, 0, 1);
+        fe.queue(1).post(fe.readable(ascii("turns-slow")), fe.writable(8));
+        assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+
+        long start = System.nanoTime();
+        fe.getVringBase(1);
+        long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+        release.countDown();
+        assertThat(took).as("GET_VRING_BASE waited for the kick thread (ms)").isLessThan(5_000);
         assertThat(fatals).isEmpty();
     }
 
