@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * End to end: faults from outside the workload end the run with one line on stderr that says what
  * happened, exit code 70, and no QEMU left: QEMU killed from outside, the guest kernel panicking,
- * a disk image another VM holds.
+ * an init the kernel cannot start, a disk image another VM holds.
  */
 class FaultsIT {
     private static final Duration WAIT = Duration.ofMinutes(2);
@@ -71,6 +71,22 @@ class FaultsIT {
                 + " kernel panicked: sysrq triggered crash); rerun with --console FILE to keep the whole guest"
                 + " console\n").hasLineCount(1 + countWarnings(r.stderr()));
         assertThat(qemus("fault-panic")).isEmpty();
+    }
+
+    @Test
+    void anInitThatCannotStartIsNamed() throws Exception {
+        Path garbage = dir.resolve("not-an-init");
+        Files.write(garbage, new byte[] {0x7f, 'E', 'L', 'F', 0, 0, 0, 0});
+        Path spec = Krunctl.busyboxSpec(dir, "fault-init", "", "/bin/busybox", "true");
+
+        Krunctl.Result r = Krunctl.run(new byte[0], java.util.Map.of("KRUNCTL_INIT_BINARY_PATH", garbage.toString()),
+                "run", spec.toString());
+
+        assertThat(r.exitCode()).isEqualTo(ExitCodes.VM_FAILED);
+        assertThat(r.stderr()).isEqualTo("krunctl: the VM ended without reporting the workload's exit code (the guest"
+                + " kernel could not start the init /init.krun: it is not an executable for this kernel (ENOEXEC));"
+                + " rerun with --console FILE to keep the whole guest console\n");
+        assertThat(qemus("fault-init")).isEmpty();
     }
 
     @Test

@@ -29,6 +29,8 @@ final class VmFailure {
         }
         if (deviceFailure != null) {
             why.append(" (virtio-fs device failed: ").append(deviceFailure.getMessage()).append(')');
+        } else if (panic.isPresent() && initFailure(panic.get()).isPresent()) {
+            why.append(" (").append(initFailure(panic.get()).get()).append(')');
         } else if (panic.isPresent()) {
             why.append(" (the guest kernel panicked: ").append(panic.get()).append(')');
         } else if (qemuStatus > SIGNAL_BASE && qemuStatus <= SIGNAL_BASE + 64) {
@@ -67,6 +69,23 @@ final class VmFailure {
         } catch (IOException e) {
             return Optional.empty();
         }
+    }
+
+    private static final Pattern INIT_FAILED = Pattern.compile("Requested init (\\S+) failed \\(error -(\\d+)\\)");
+
+    /** A panic because the kernel could not execute the init, in words; empty for other panics. */
+    static Optional<String> initFailure(String panic) {
+        Matcher m = INIT_FAILED.matcher(panic);
+        if (!m.find()) {
+            return Optional.empty();
+        }
+        String why = switch (Integer.parseInt(m.group(2))) {
+            case 2 -> "it does not exist";
+            case 8 -> "it is not an executable for this kernel (ENOEXEC)";
+            case 13 -> "permission denied";
+            default -> "error " + m.group(2);
+        };
+        return Optional.of("the guest kernel could not start the init " + m.group(1) + ": " + why);
     }
 
     /** The reason of the guest kernel's panic, if the console shows one. */

@@ -28,6 +28,16 @@ class VmFailureTest {
     }
 
     @Test
+    void anInitTheKernelCannotExecuteIsSaidSo() throws Exception {
+        Path console = dir.resolve("console.log");
+        Files.writeString(console, "[    0.61] Kernel panic - not syncing: Requested init /init.krun failed (error -8).\n");
+
+        assertThat(VmFailure.describe(0, Optional.empty(), null, dir.resolve("absent"), console, true))
+                .isEqualTo("the VM ended without reporting the workload's exit code (the guest kernel could not start"
+                        + " the init /init.krun: it is not an executable for this kernel (ENOEXEC))");
+    }
+
+    @Test
     void qemuKilledFromOutsideIsNamedBySignal() {
         String line = VmFailure.describe(137, Optional.empty(), null, dir.resolve("absent"), dir.resolve("none"), true);
 
