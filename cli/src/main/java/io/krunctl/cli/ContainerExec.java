@@ -33,6 +33,11 @@ final class ContainerExec {
     static int run(ExecCommand cmd) {
         PrintWriter err = cmd.spec.commandLine().getErr();
         try {
+            boolean inline = !cmd.detach && cmd.consoleSocket == null;
+            if (inline && cmd.pidFile != null) {
+                // First thing: the exec's caller waits for it, and this process's end is the exec's.
+                PidFile.write(cmd.pidFile, ProcessHandle.current().pid());
+            }
             ContainerStore.Container c = ContainerStore.ofCurrentUser().get(cmd.name);
             if (c.status() != ContainerStore.Status.RUNNING) {
                 throw new OciException("container " + c.id() + " is " + c.status().json()
@@ -43,11 +48,8 @@ final class ContainerExec {
                 Files.deleteIfExists(cmd.processFile);
             }
             boolean terminal = cmd.tty || process.isTerminal();
-            if (cmd.detach || cmd.consoleSocket != null) {
+            if (!inline) {
                 return startRelay(cmd, c, terminal);
-            }
-            if (cmd.pidFile != null) {
-                PidFile.write(cmd.pidFile, ProcessHandle.current().pid());
             }
             boolean tty = terminal && Terminal.isatty(0);
             return ExecCommand.session(c.execSocket(), request(process, tty), true, tty, err);

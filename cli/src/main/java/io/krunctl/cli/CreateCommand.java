@@ -88,7 +88,6 @@ final class CreateCommand implements Callable<Integer> {
     int create(java.io.PrintWriter err) {
         ContainerStore store = ContainerStore.ofCurrentUser();
         Path bundleDir = bundle.toAbsolutePath().normalize();
-        ContainerStore.Container container;
         BundleMapping.Container mapped;
         try {
             ContainerStore.requireValidId(id);
@@ -98,12 +97,12 @@ final class CreateCommand implements Callable<Integer> {
                 throw new OciException("config.json asks for a terminal (process.terminal) but no --console-socket"
                         + " was given to send it to");
             }
-            container = store.create(id, bundleDir, config.annotations() == null ? Map.of() : config.annotations());
+            store.create(id, bundleDir, config.annotations() == null ? Map.of() : config.annotations());
         } catch (OciException e) {
             return parent.ociFailure(err, e.getMessage());
         }
         try {
-            startSupervisor(container, mapped.terminal());
+            startSupervisor(mapped.terminal());
             ProcessIdentity supervisor = awaitReady(store);
             if (pidFile != null) {
                 PidFile.write(pidFile, supervisor.pid());
@@ -125,8 +124,7 @@ final class CreateCommand implements Callable<Integer> {
      * keeps this command's stdin, stdout and stderr (ProcessBuilder closes every other descriptor);
      * with one, the terminal's slave on all three, as its controlling terminal.
      */
-    private void startSupervisor(ContainerStore.Container container, boolean terminal)
-            throws OciException, InterruptedException {
+    private void startSupervisor(boolean terminal) throws OciException, InterruptedException {
         String launcher = Relaunch.launcher().orElseThrow(() -> new OciException(Relaunch.noLauncher("create")));
         List<String> args = new ArrayList<>();
         if (parent.debug) {
