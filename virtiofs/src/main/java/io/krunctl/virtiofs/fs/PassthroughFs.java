@@ -19,6 +19,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -51,6 +52,13 @@ import org.apache.logging.log4j.Logger;
  * capabilities kept, so ownership (including set-group-id directories) is exactly what the kernel
  * gives that user, atomically, and the host never refuses what the guest allowed (see
  * {@link Credentials}). Without root, files belong to this process's user, as in libkrun.
+ *
+ * <h2>Extended attributes</h2>
+ * The guest's {@code trusted.*} and {@code security.*} attributes are stored as
+ * {@code user.krunctl.trusted.*} and {@code user.krunctl.security.*} on the host, the host's own
+ * attributes of those namespaces are hidden from the guest, and the guest may not use names under
+ * {@code user.krunctl.} itself ({@link XattrNames}): no guest can set an attribute the host kernel
+ * acts on (an overlayfs marker, a SELinux label, a file capability), whoever krunctl runs as.
  *
  * <h2>What the guest does not get</h2>
  * <ul>
@@ -388,24 +396,31 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     }
 
     // ---- extended attributes (through /proc/self/fd/N, which names the inode without opening it) ----
+    // The guest's trusted.* and security.* live under user.krunctl. on the host (XattrNames).
 
     @Override
     public void setxattr(Context ctx, long inode, Name name, byte[] value, int flags, int setxattrFlags)
             throws FsException {
         requireXattr();
+        if (XattrNames.reserved(name)) {
+            throw new FsException(Errno.EPERM);
+        }
         if (value.length > WorkerState.XATTR_MAX) {
             throw new FsException(Errno.E2BIG);
         }
         try (var in = inodes.pin(inode)) {
-            ExtendedAttributes.set(WorkerState.current(), in.fd(), name, value, flags);
+            ExtendedAttributes.set(WorkerState.current(), in.fd(), XattrNames.toHost(name), value, flags);
         }
     }
 
     @Override
     public byte[] getxattr(Context ctx, long inode, Name name, int size) throws FsException {
         requireXattr();
+        if (XattrNames.reserved(name)) {
+            throw new FsException(Errno.ENODATA);
+        }
         try (var in = inodes.pin(inode)) {
-            return ExtendedAttributes.get(WorkerState.current(), in.fd(), name);
+            return ExtendedAttributes.get(WorkerState.current(), in.fd(), XattrNames.toHost(name));
         }
     }
 
@@ -413,15 +428,25 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     public List<Name> listxattr(Context ctx, long inode, int size) throws FsException {
         requireXattr();
         try (var in = inodes.pin(inode)) {
-            return ExtendedAttributes.list(WorkerState.current(), in.fd());
+            List<Name> names = new ArrayList<>();
+            for (Name host : ExtendedAttributes.list(WorkerState.current(), in.fd())) {
+                Name guest = XattrNames.toGuest(host);
+                if (guest != null) {
+                    names.add(guest);
+                }
+            }
+            return names;
         }
     }
 
     @Override
     public void removexattr(Context ctx, long inode, Name name) throws FsException {
         requireXattr();
+        if (XattrNames.reserved(name)) {
+            throw new FsException(Errno.EPERM);
+        }
         try (var in = inodes.pin(inode)) {
-            ExtendedAttributes.remove(WorkerState.current(), in.fd(), name);
+            ExtendedAttributes.remove(WorkerState.current(), in.fd(), XattrNames.toHost(name));
         }
     }
 
