@@ -72,8 +72,13 @@ import org.apache.logging.log4j.Logger;
  * </ul>
  *
  * <p>{@code HANDLE_KILLPRIV_V2}: set-user-id and (with group execute) set-group-id bits are cleared
- * on writes, truncating opens and truncations the guest flags; a chown by this root process clears
- * them on the host by itself.
+ * on writes, truncating opens and truncations the guest flags (those of callers without
+ * {@code CAP_FSETID}); a chown by this root process clears them on the host by itself. The guest's
+ * file capability is removed on the same requests and on flagged chowns: under its mapped name the
+ * host kernel does not know it as one ({@link AttributeChanges#dropCapability}). Otherwise set-id
+ * bits are kept as the guest sets them: run as root, this lets a guest root make a set-user-id
+ * root file in the tree, which host users who can reach the tree could run unless its mount is
+ * {@code nosuid}.
  *
  * <p>Thread-safe: any number of worker threads may call it. Call it from platform threads (see
  * {@link Credentials}). {@link #close()} releases every descriptor once the device has stopped.
@@ -466,7 +471,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             OpenFile file = opener.reopen(w, in, flags);
             if (killSuidGid && (flags & Fcntl.O_TRUNC) != 0) {
                 try {
-                    attributes.killSuidGid(w, in, file.fd);
+                    attributes.killPrivileges(w, in, file.fd);
                 } catch (FsException e) {
                     handles.remove(file.id);
                     throw e;
@@ -518,7 +523,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         try (var in = inodes.pin(entry.inode())) {
             OpenFile file = opener.reopen(w, in, flags);
             if (killSuidGid && (flags & Fcntl.O_TRUNC) != 0) {
-                attributes.killSuidGid(w, in, file.fd);
+                attributes.killPrivileges(w, in, file.fd);
             }
             return new Created(entry, new OpenResult(file.id, opener.openedFlags(w, in, file.fd)));
         } catch (FsException e) {
@@ -542,7 +547,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         try (var file = handles.pin(handle)) {
             WorkerState w = WorkerState.current();
             if ((writeFlags & FsFlags.WRITE_KILL_SUIDGID) != 0) {
-                attributes.killSuidGid(w, null, file.fd());
+                attributes.killPrivileges(w, null, file.fd());
             }
             return Math.toIntExact(VectoredIo.write(w, file.fd(), source, offset));
         }

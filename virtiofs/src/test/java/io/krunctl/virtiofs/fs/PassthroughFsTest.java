@@ -1216,6 +1216,35 @@ class PassthroughFsTest {
         }
 
         @Test
+        void aWriteTruncationOrChownTheGuestFlagsDropsTheGuestsFileCapability() throws Exception {
+            Path p = Files.writeString(share.resolve("tool"), "0123456789");
+            long f = inode("tool");
+            fs.setxattr(CTX, f, n("security.capability"), CAP_NET_RAW_PERMITTED, 0, 0);
+            long h = fs.open(CTX, f, Fcntl.O_WRONLY, false).handle();
+            fs.write(CTX, f, h, 0, List.of(bytes(new byte[] {'y'})), FsFlags.WRITE_KILL_SUIDGID, 0);
+            assertErrno(Errno.ENODATA, () -> fs.getxattr(CTX, f, n("security.capability"), 0));
+            assertThat(hostList(p)).isEmpty();
+
+            fs.setxattr(CTX, f, n("security.capability"), CAP_NET_RAW_PERMITTED, 0, 0);
+            fs.setattr(CTX, f, new SetAttr(SetAttr.SIZE | SetAttr.KILL_SUIDGID, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+            assertErrno(Errno.ENODATA, () -> fs.getxattr(CTX, f, n("security.capability"), 0));
+
+            fs.setxattr(CTX, f, n("security.capability"), CAP_NET_RAW_PERMITTED, 0, 0);
+            fs.open(CTX, f, Fcntl.O_WRONLY | Fcntl.O_TRUNC, true);
+            assertErrno(Errno.ENODATA, () -> fs.getxattr(CTX, f, n("security.capability"), 0));
+
+            fs.setxattr(CTX, f, n("security.capability"), CAP_NET_RAW_PERMITTED, 0, 0);
+            int uid = IS_ROOT ? 4242 : ThreadCredentials.geteuid();
+            fs.setattr(CTX, f, new SetAttr(SetAttr.UID | SetAttr.KILL_SUIDGID, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, uid, 0));
+            assertErrno(Errno.ENODATA, () -> fs.getxattr(CTX, f, n("security.capability"), 0));
+
+            // Unflagged (the guest kernel drops it itself, or a privileged caller wrote), it stays.
+            fs.setxattr(CTX, f, n("security.capability"), CAP_NET_RAW_PERMITTED, 0, 0);
+            fs.write(CTX, f, h, 0, List.of(bytes(new byte[] {'z'})), 0, 0);
+            assertThat(fs.getxattr(CTX, f, n("security.capability"), 0)).isEqualTo(CAP_NET_RAW_PERMITTED);
+        }
+
+        @Test
         void aclsPassThroughUnchanged() throws Exception {
             Path file = Files.writeString(share.resolve("f"), "x");
             long f = inode("f");
