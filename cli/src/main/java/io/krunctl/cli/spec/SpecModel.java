@@ -215,7 +215,25 @@ public final class SpecModel {
                                     + " the directory's files of the same path without changing them; mount"
                                     + " points the directory lacks appear as virtual directories. Files the guest"
                                     + " creates belong to the user the guest names when krunctl runs as root,"
-                                    + " else to krunctl's user.",
+                                    + " else to krunctl's user. Extended attributes the guest sets in the trusted"
+                                    + " and security namespaces (overlayfs markers, SELinux labels, file"
+                                    + " capabilities) are stored on the host as user.krunctl.trusted.* and"
+                                    + " user.krunctl.security.*, which the host kernel gives no meaning: the guest"
+                                    + " sees them under its own names, never sees the host's own trusted.* and"
+                                    + " security.* attributes (file capabilities set on the host do not apply in"
+                                    + " the guest), and may not set or remove user.krunctl.* names"
+                                    + " itself (EPERM). Linux allows user.* attributes on regular files and"
+                                    + " directories only, so the guest cannot set trusted.* or security.* on"
+                                    + " symlinks, device nodes, FIFOs or sockets (EPERM). Other attributes, user.*"
+                                    + " and POSIX ACLs among them, are stored as they are. Set-user-id and"
+                                    + " set-group-id bits are kept as the guest sets them and cleared as Linux"
+                                    + " clears them: when a guest user without CAP_FSETID writes to or truncates"
+                                    + " a file (set-group-id only if group-executable), and when the owner or"
+                                    + " group of a file other than a directory changes; the guest's file"
+                                    + " capabilities are dropped on the same changes."
+                                    + " So when krunctl runs as root, a guest root can create set-user-id root"
+                                    + " programs in the directory: keep it out of reach of untrusted host users,"
+                                    + " or on a nosuid mount.",
                             "root:\n  dir: ./rootfs", true, List.of()),
                     ROOT_DISK,
                     leaf("root", "readOnly", Kind.BOOLEAN, false, "false", false,
@@ -246,7 +264,8 @@ public final class SpecModel {
             true,
             List.of(
                     leaf("mounts[]", "type", Kind.MOUNT_TYPE, true, null, null,
-                            "virtiofs: a host directory, shared with the guest as 'dir' roots are; tmpfs:"
+                            "virtiofs: a host directory, shared with the guest as 'dir' roots are (file"
+                                    + " ownership, extended attributes and set-id bits as described there); tmpfs:"
                                     + " guest memory, empty at boot and gone with the VM.",
                             "type: virtiofs"),
                     leaf("mounts[]", "source", Kind.HOST_DIR, false, null, null,

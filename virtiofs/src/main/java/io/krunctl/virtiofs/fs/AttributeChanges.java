@@ -6,11 +6,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import io.krunctl.nativeio.Fcntl;
 import io.krunctl.nativeio.FileCalls;
 import io.krunctl.nativeio.Statx;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * What SETATTR changes on a host inode (owner, mode, size, times), and the set-id bits
- * HANDLE_KILLPRIV_V2 asks the server to clear. An inode is an {@code O_PATH} descriptor, which takes
+ * What SETATTR changes on a host inode (owner, mode, size, times), and the set-id bits and file
+ * capability HANDLE_KILLPRIV_V2 asks the server to clear. An inode is an {@code O_PATH} descriptor, which takes
  * some of these calls directly ({@code AT_EMPTY_PATH}); the others go through an open file of the
  * guest's or the inode's {@code /proc/self/fd} link, never for a symlink, whose link would be followed.
  */
@@ -20,6 +21,10 @@ final class AttributeChanges {
     private static final int S_IXGRP = 00010;
     private static final int NEG_EINVAL = -Errno.EINVAL.code();
     private static final int NEG_EOPNOTSUPP = -Errno.EOPNOTSUPP.code();
+    private static final int NEG_ENODATA = -Errno.ENODATA.code();
+    /** The host name of the guest's {@code security.capability}, as a C string. */
+    private static final MemorySegment CAPABILITY = Arena.global().allocateFrom(
+            XattrNames.toHost(Name.of("security.capability")).toString());
 
     /** {@code O_PATH} descriptor of {@code /proc/self/fd}. */
     private final int procSelfFd;
@@ -50,11 +55,14 @@ final class AttributeChanges {
             check(writable ? FileCalls.ftruncate(fd, changes.size())
                     : FileCalls.truncate(w.procPath(in.fd()), changes.size()));
         }
-        // HANDLE_KILLPRIV_V2: the guest flags truncations and chowns by callers without
-        // CAP_FSETID. A root chown has cleared the bits on the host already; a truncation has
-        // not. A mode sent in the same request is the guest's own result and stands.
-        if (changes.has(SetAttr.KILL_SUIDGID) && !changes.has(SetAttr.MODE) && in.is(Linux.S_IFREG)) {
-            killSuidGid(w, in, fd);
+        // HANDLE_KILLPRIV_V2: the guest flags truncations by callers without CAP_FSETID and every
+        // chown of a non-directory. A root chown has cleared the bits on the host already; a
+        // truncation has not. A mode sent in the same request is the guest's own result and stands.
+        if (changes.has(SetAttr.KILL_SUIDGID) && in.is(Linux.S_IFREG)) {
+            if (!changes.has(SetAttr.MODE)) {
+                killSuidGid(w, in, fd);
+            }
+            dropCapability(w, in, fd);
         }
         if (changes.has(SetAttr.ATIME) || changes.has(SetAttr.MTIME) || changes.has(SetAttr.ATIME_NOW)
                 || changes.has(SetAttr.MTIME_NOW)) {
@@ -83,6 +91,41 @@ final class AttributeChanges {
         if (kept != mode) {
             int bits = kept & Linux.PERMISSION_BITS;
             check(fd >= 0 ? FileCalls.fchmod(fd, bits) : chmod(w, in, bits));
+        }
+    }
+
+    /**
+     * What the guest's flag asks of the server after a write, truncation or chown of a regular file
+     * by an unprivileged caller: {@link #killSuidGid} and {@link #dropCapability}. {@code in} may
+     * be null when {@code fd} is an open file.
+     */
+    void killPrivileges(WorkerState w, InodeTable.Lease in, int fd) throws FsException {
+        killSuidGid(w, in, fd);
+        dropCapability(w, in, fd);
+    }
+
+    /**
+     * Removes the guest's file capability ({@code security.capability}, stored under its mapped
+     * name, see {@link XattrNames}). Linux drops a file's capabilities when the file is written,
+     * truncated or chowned; the host kernel still does so for a host {@code security.capability},
+     * but the mapped name is an ordinary user attribute to it. Where the guest kernel does this
+     * itself (writes through its page cache; truncations, truncating opens and chowns through its
+     * setattr) it sends REMOVEXATTR; direct I/O writes it leaves to the server, flagged for
+     * HANDLE_KILLPRIV_V2 when the writer lacks {@code CAP_FSETID}. This runs on every flagged
+     * request, as virtiofsd does for a remapped capability. A getxattr first, so that the common
+     * case, no capability, writes nothing to the host inode. {@code in} may be null when
+     * {@code fd} is an open file.
+     */
+    void dropCapability(WorkerState w, InodeTable.Lease in, int fd) throws FsException {
+        MemorySegment path = w.procPath(fd >= 0 ? fd : in.fd());
+        long n = FileCalls.getxattr(path, CAPABILITY, MemorySegment.NULL);
+        if (n == NEG_ENODATA || n == NEG_EOPNOTSUPP) {
+            return;
+        }
+        check(n);
+        int r = FileCalls.removexattr(path, CAPABILITY);
+        if (r != NEG_ENODATA) {
+            check(r);
         }
     }
 

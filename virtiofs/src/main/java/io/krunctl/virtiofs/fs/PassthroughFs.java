@@ -19,6 +19,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -52,6 +53,13 @@ import org.apache.logging.log4j.Logger;
  * gives that user, atomically, and the host never refuses what the guest allowed (see
  * {@link Credentials}). Without root, files belong to this process's user, as in libkrun.
  *
+ * <h2>Extended attributes</h2>
+ * The guest's {@code trusted.*} and {@code security.*} attributes are stored as
+ * {@code user.krunctl.trusted.*} and {@code user.krunctl.security.*} on the host, the host's own
+ * attributes of those namespaces are hidden from the guest, and the guest may not use names under
+ * {@code user.krunctl.} itself ({@link XattrNames}): no guest can set an attribute the host kernel
+ * acts on (an overlayfs marker, a SELinux label, a file capability), whoever krunctl runs as.
+ *
  * <h2>What the guest does not get</h2>
  * <ul>
  *   <li>POSIX and BSD locks: GETLK/SETLK answer ENOSYS and the lock capabilities are not requested,
@@ -64,8 +72,13 @@ import org.apache.logging.log4j.Logger;
  * </ul>
  *
  * <p>{@code HANDLE_KILLPRIV_V2}: set-user-id and (with group execute) set-group-id bits are cleared
- * on writes, truncating opens and truncations the guest flags; a chown by this root process clears
- * them on the host by itself.
+ * on writes, truncating opens and truncations the guest flags (those of callers without
+ * {@code CAP_FSETID}); a chown by this root process clears them on the host by itself. The guest's
+ * file capability is removed on the same requests and on flagged chowns: under its mapped name the
+ * host kernel does not know it as one ({@link AttributeChanges#dropCapability}). Otherwise set-id
+ * bits are kept as the guest sets them: run as root, this lets a guest root make a set-user-id
+ * root file in the tree, which host users who can reach the tree could run unless its mount is
+ * {@code nosuid}.
  *
  * <p>Thread-safe: any number of worker threads may call it. Call it from platform threads (see
  * {@link Credentials}). {@link #close()} releases every descriptor once the device has stopped.
@@ -390,24 +403,31 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     }
 
     // ---- extended attributes (through /proc/self/fd/N, which names the inode without opening it) ----
+    // The guest's trusted.* and security.* live under user.krunctl. on the host (XattrNames).
 
     @Override
     public void setxattr(Context ctx, long inode, Name name, byte[] value, int flags, int setxattrFlags)
             throws FsException {
         requireXattr();
+        if (XattrNames.reserved(name)) {
+            throw new FsException(Errno.EPERM);
+        }
         if (value.length > WorkerState.XATTR_MAX) {
             throw new FsException(Errno.E2BIG);
         }
         try (var in = inodes.pin(inode)) {
-            ExtendedAttributes.set(WorkerState.current(), in.fd(), name, value, flags);
+            ExtendedAttributes.set(WorkerState.current(), in.fd(), XattrNames.toHost(name), value, flags);
         }
     }
 
     @Override
     public byte[] getxattr(Context ctx, long inode, Name name, int size) throws FsException {
         requireXattr();
+        if (XattrNames.reserved(name)) {
+            throw new FsException(Errno.ENODATA);
+        }
         try (var in = inodes.pin(inode)) {
-            return ExtendedAttributes.get(WorkerState.current(), in.fd(), name);
+            return ExtendedAttributes.get(WorkerState.current(), in.fd(), XattrNames.toHost(name));
         }
     }
 
@@ -415,15 +435,25 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
     public List<Name> listxattr(Context ctx, long inode, int size) throws FsException {
         requireXattr();
         try (var in = inodes.pin(inode)) {
-            return ExtendedAttributes.list(WorkerState.current(), in.fd());
+            List<Name> names = new ArrayList<>();
+            for (Name host : ExtendedAttributes.list(WorkerState.current(), in.fd())) {
+                Name guest = XattrNames.toGuest(host);
+                if (guest != null) {
+                    names.add(guest);
+                }
+            }
+            return names;
         }
     }
 
     @Override
     public void removexattr(Context ctx, long inode, Name name) throws FsException {
         requireXattr();
+        if (XattrNames.reserved(name)) {
+            throw new FsException(Errno.EPERM);
+        }
         try (var in = inodes.pin(inode)) {
-            ExtendedAttributes.remove(WorkerState.current(), in.fd(), name);
+            ExtendedAttributes.remove(WorkerState.current(), in.fd(), XattrNames.toHost(name));
         }
     }
 
@@ -443,7 +473,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
             OpenFile file = opener.reopen(w, in, flags);
             if (killSuidGid && (flags & Fcntl.O_TRUNC) != 0) {
                 try {
-                    attributes.killSuidGid(w, in, file.fd);
+                    attributes.killPrivileges(w, in, file.fd);
                 } catch (FsException e) {
                     handles.remove(file.id);
                     throw e;
@@ -502,7 +532,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         try (var in = inodes.pin(entry.inode())) {
             OpenFile file = opener.reopen(w, in, flags);
             if (killSuidGid && (flags & Fcntl.O_TRUNC) != 0) {
-                attributes.killSuidGid(w, in, file.fd);
+                attributes.killPrivileges(w, in, file.fd);
             }
             return new Created(entry, new OpenResult(file.id, opener.openedFlags(w, in, file.fd)));
         } catch (FsException e) {
@@ -526,7 +556,7 @@ public final class PassthroughFs implements FileSystem, AutoCloseable {
         try (var file = handles.pin(handle)) {
             WorkerState w = WorkerState.current();
             if ((writeFlags & FsFlags.WRITE_KILL_SUIDGID) != 0) {
-                attributes.killSuidGid(w, null, file.fd());
+                attributes.killPrivileges(w, null, file.fd());
             }
             return Math.toIntExact(VectoredIo.write(w, file.fd(), source, offset));
         }

@@ -296,7 +296,7 @@ final class Operations {
 
     private int symlink(Request r) throws FsException {
         Name name = r.body().component();
-        Name target = r.body().nonEmptyString();
+        Name target = r.body().symlinkTarget();
         r.reply().require(EntryOut.SIZE);
         return sendEntry(r, fs.symlink(r.ctx(), target, r.nodeId(), name));
     }

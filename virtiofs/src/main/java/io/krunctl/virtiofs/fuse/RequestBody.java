@@ -14,6 +14,11 @@ import java.util.Arrays;
 final class RequestBody {
     /** FUSE_NAME_MAX: the kernel never sends a longer name. */
     static final int NAME_MAX = 1024;
+    /**
+     * The longest symlink target: PATH_MAX (4096) with its terminator, what symlink(2) takes. Not
+     * {@link #NAME_MAX}: a target is a path, not a name, and the guest kernel sends it whole.
+     */
+    static final int TARGET_MAX = 4095;
 
     private final byte[] bytes;
     private final MemorySegment segment;
@@ -57,8 +62,13 @@ final class RequestBody {
         return out;
     }
 
-    /** The next NUL-terminated string, without its terminator. */
+    /** The next NUL-terminated string of at most {@link #NAME_MAX} bytes, without its terminator. */
     Name string() {
+        return string(NAME_MAX);
+    }
+
+    /** The next NUL-terminated string of at most {@code max} bytes, without its terminator. */
+    private Name string(int max) {
         int end = position;
         while (end < bytes.length && bytes[end] != 0) {
             end++;
@@ -66,7 +76,7 @@ final class RequestBody {
         if (end == bytes.length) {
             throw new RequestRejected(Errno.EINVAL, "name without NUL terminator");
         }
-        if (end - position > NAME_MAX) {
+        if (end - position > max) {
             throw new RequestRejected(Errno.ENAMETOOLONG, "name of " + (end - position) + " bytes");
         }
         Name name = Name.of(Arrays.copyOfRange(bytes, position, end));
@@ -74,9 +84,20 @@ final class RequestBody {
         return name;
     }
 
-    /** The next NUL-terminated string, which must not be empty (an xattr name, a symlink target). */
+    /** The next NUL-terminated string, which must not be empty (an xattr name). */
     Name nonEmptyString() {
-        Name name = string();
+        return nonEmpty(string());
+    }
+
+    /**
+     * The next NUL-terminated string as a symlink target: not empty, and at most
+     * {@link #TARGET_MAX} bytes (ENAMETOOLONG beyond, as symlink(2) answers).
+     */
+    Name symlinkTarget() {
+        return nonEmpty(string(TARGET_MAX));
+    }
+
+    private static Name nonEmpty(Name name) {
         if (name.isEmpty()) {
             throw new RequestRejected(Errno.EINVAL, "empty name");
         }

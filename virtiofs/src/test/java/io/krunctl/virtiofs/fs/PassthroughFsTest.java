@@ -1084,6 +1084,49 @@ class PassthroughFsTest {
         }
     }
 
+    /** A version 2 {@code security.capability}: CAP_NET_RAW permitted, nothing effective. */
+    static final byte[] CAP_NET_RAW_PERMITTED = {0, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    /** {@code system.posix_acl_access} for u::rw-,u:1234:r--,g::r--,m::r--,o::r--. */
+    static final byte[] ACL_USER_1234_READ = {2, 0, 0, 0,
+            1, 0, 6, 0, -1, -1, -1, -1,
+            2, 0, 4, 0, (byte) 0xD2, 4, 0, 0,
+            4, 0, 4, 0, -1, -1, -1, -1,
+            0x10, 0, 4, 0, -1, -1, -1, -1,
+            0x20, 0, 4, 0, -1, -1, -1, -1};
+
+    /** The value of host attribute {@code name} of {@code path} (followed), or null if it has none. */
+    byte[] hostGet(Path path, String name) {
+        MemorySegment value = arena.allocate(WorkerState.XATTR_MAX);
+        long n = FileCalls.getxattr(arena.allocateFrom(path.toString()), arena.allocateFrom(name), value);
+        if (n == -Errno.ENODATA.code()) {
+            return null;
+        }
+        assertThat(n).as("getxattr %s %s", path, name).isNotNegative();
+        return value.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    void hostSet(Path path, String name, byte[] value) {
+        MemorySegment v = arena.allocate(Math.max(1, value.length)).asSlice(0, value.length);
+        MemorySegment.copy(value, 0, v, ValueLayout.JAVA_BYTE, 0, value.length);
+        assertThat(FileCalls.setxattr(arena.allocateFrom(path.toString()), arena.allocateFrom(name), v, 0))
+                .as("setxattr %s %s", path, name).isZero();
+    }
+
+    /** The host's names of {@code path}'s attributes. */
+    List<String> hostList(Path path) {
+        MemorySegment list = arena.allocate(WorkerState.XATTR_MAX);
+        long n = FileCalls.listxattr(arena.allocateFrom(path.toString()), list);
+        assertThat(n).as("listxattr %s", path).isNotNegative();
+        List<String> names = new ArrayList<>();
+        for (String name : new String(list.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8)
+                .split("\0")) {
+            if (!name.isEmpty()) {
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
     @Nested
     class ExtendedAttributes {
         @BeforeEach
@@ -1135,18 +1178,121 @@ class PassthroughFsTest {
 
         @Test
         void onASymlinkTheyAreTheLinksOwnNeverTheTargets() throws Exception {
-            assumeTrue(IS_ROOT, "trusted.* needs root");
             Path target = Files.writeString(outside.resolve("target"), "x");
+            hostSet(target, "user.mark", new byte[] {7});
             Files.createSymbolicLink(share.resolve("l"), target);
             long l = inode("l");
-            fs.setxattr(CTX, l, n("trusted.mark"), new byte[] {7}, 0, 0);
-            assertThat(fs.getxattr(CTX, l, n("trusted.mark"), 0)).containsExactly(7);
-            assertThat(fs.listxattr(CTX, l, 0)).contains(n("trusted.mark"));
-            try (PassthroughFs outsideFs = new PassthroughFs(outside, new InodeAllocator(),
-                    PassthroughConfig.defaults())) {
-                long t = outsideFs.lookup(CTX, ROOT, n("target")).inode();
-                assertErrno(Errno.ENODATA, () -> outsideFs.getxattr(CTX, t, n("trusted.mark"), 0));
+            assertErrno(Errno.ENODATA, () -> fs.getxattr(CTX, l, n("user.mark"), 0));
+            assertThat(fs.listxattr(CTX, l, 0)).doesNotContain(n("user.mark"));
+            // Linux keeps user.* attributes, and so the guest's mapped trusted.*, off symlinks.
+            assertErrno(Errno.EPERM, () -> fs.setxattr(CTX, l, n("user.mark"), new byte[] {8}, 0, 0));
+            assertErrno(Errno.EPERM, () -> fs.setxattr(CTX, l, n("trusted.mark"), new byte[] {8}, 0, 0));
+            assertThat(hostGet(target, "user.mark")).containsExactly(7);
+            assertThat(hostList(target)).containsExactly("user.mark");
+        }
+
+        @Test
+        void aGuestsTrustedAttributeIsKrunctlsUserAttributeOnTheHost() throws Exception {
+            Path dir = Files.createDirectory(share.resolve("upper"));
+            long d = inode("upper");
+            fs.setxattr(CTX, d, n("trusted.overlay.opaque"), new byte[] {'y'}, 0, 0);
+
+            assertThat(hostGet(dir, "user.krunctl.trusted.overlay.opaque")).containsExactly('y');
+            assertThat(hostGet(dir, "trusted.overlay.opaque")).as("an overlay on the host would obey it").isNull();
+            assertThat(fs.getxattr(CTX, d, n("trusted.overlay.opaque"), 0)).containsExactly('y');
+            assertThat(fs.listxattr(CTX, d, 0)).contains(n("trusted.overlay.opaque"))
+                    .noneMatch(name -> name.toString().startsWith("user.krunctl."));
+
+            fs.removexattr(CTX, d, n("trusted.overlay.opaque"));
+            assertThat(hostList(dir)).doesNotContain("user.krunctl.trusted.overlay.opaque");
+            assertErrno(Errno.ENODATA, () -> fs.getxattr(CTX, d, n("trusted.overlay.opaque"), 0));
+        }
+
+        @Test
+        void aGuestsFileCapabilityNeverTakesEffectOnTheHost() throws Exception {
+            Path file = Files.writeString(share.resolve("tool"), "#!/bin/sh\n");
+            long f = inode("tool");
+            fs.setxattr(CTX, f, n("security.capability"), CAP_NET_RAW_PERMITTED, 0, 0);
+
+            assertThat(hostGet(file, "security.capability")).isNull();
+            assertThat(hostGet(file, "user.krunctl.security.capability")).isEqualTo(CAP_NET_RAW_PERMITTED);
+            assertThat(fs.getxattr(CTX, f, n("security.capability"), 0)).isEqualTo(CAP_NET_RAW_PERMITTED);
+            assertThat(fs.listxattr(CTX, f, 0)).contains(n("security.capability"));
+        }
+
+        @Test
+        void theHostsOwnPrivilegedAttributesAreHiddenFromTheGuest() throws Exception {
+            assumeTrue(IS_ROOT, "trusted.* needs root");
+            Path dir = Files.createDirectory(share.resolve("upper"));
+            hostSet(dir, "trusted.overlay.opaque", new byte[] {'y'});
+            hostSet(dir, "user.visible", new byte[] {1});
+            long d = inode("upper");
+
+            assertThat(fs.listxattr(CTX, d, 0)).contains(n("user.visible"))
+                    .doesNotContain(n("trusted.overlay.opaque"));
+            assertErrno(Errno.ENODATA, () -> fs.getxattr(CTX, d, n("trusted.overlay.opaque"), 0));
+            assertErrno(Errno.ENODATA, () -> fs.removexattr(CTX, d, n("trusted.overlay.opaque")));
+            assertThat(hostGet(dir, "trusted.overlay.opaque")).containsExactly('y');
+        }
+
+        @Test
+        void theGuestCannotForgeOrReadKrunctlsNamesDirectly() throws Exception {
+            Path dir = Files.createDirectory(share.resolve("upper"));
+            long d = inode("upper");
+            fs.setxattr(CTX, d, n("trusted.overlay.opaque"), new byte[] {'y'}, 0, 0);
+
+            assertErrno(Errno.EPERM, () -> fs.setxattr(CTX, d, n("user.krunctl.trusted.overlay.opaque"),
+                    new byte[] {'n'}, 0, 0));
+            assertErrno(Errno.EPERM, () -> fs.setxattr(CTX, d, n("user.krunctl.trusted.overlay.redirect"),
+                    "/elsewhere".getBytes(StandardCharsets.UTF_8), 0, 0));
+            assertErrno(Errno.EPERM, () -> fs.removexattr(CTX, d, n("user.krunctl.trusted.overlay.opaque")));
+            assertErrno(Errno.ENODATA, () -> fs.getxattr(CTX, d, n("user.krunctl.trusted.overlay.opaque"), 0));
+            assertThat(hostList(dir)).containsExactly("user.krunctl.trusted.overlay.opaque");
+            assertThat(hostGet(dir, "user.krunctl.trusted.overlay.opaque")).containsExactly('y');
+        }
+
+        @Test
+        void aWriteTruncationOrChownTheGuestFlagsDropsTheGuestsFileCapability() throws Exception {
+            Path p = Files.writeString(share.resolve("tool"), "0123456789");
+            long f = inode("tool");
+            fs.setxattr(CTX, f, n("security.capability"), CAP_NET_RAW_PERMITTED, 0, 0);
+            long h = fs.open(CTX, f, Fcntl.O_WRONLY, false).handle();
+            fs.write(CTX, f, h, 0, List.of(bytes(new byte[] {'y'})), FsFlags.WRITE_KILL_SUIDGID, 0);
+            assertErrno(Errno.ENODATA, () -> fs.getxattr(CTX, f, n("security.capability"), 0));
+            assertThat(hostList(p)).isEmpty();
+
+            fs.setxattr(CTX, f, n("security.capability"), CAP_NET_RAW_PERMITTED, 0, 0);
+            fs.setattr(CTX, f, new SetAttr(SetAttr.SIZE | SetAttr.KILL_SUIDGID, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+            assertErrno(Errno.ENODATA, () -> fs.getxattr(CTX, f, n("security.capability"), 0));
+
+            fs.setxattr(CTX, f, n("security.capability"), CAP_NET_RAW_PERMITTED, 0, 0);
+            fs.open(CTX, f, Fcntl.O_WRONLY | Fcntl.O_TRUNC, true);
+            assertErrno(Errno.ENODATA, () -> fs.getxattr(CTX, f, n("security.capability"), 0));
+
+            fs.setxattr(CTX, f, n("security.capability"), CAP_NET_RAW_PERMITTED, 0, 0);
+            int uid = IS_ROOT ? 4242 : ThreadCredentials.geteuid();
+            fs.setattr(CTX, f, new SetAttr(SetAttr.UID | SetAttr.KILL_SUIDGID, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, uid, 0));
+            assertErrno(Errno.ENODATA, () -> fs.getxattr(CTX, f, n("security.capability"), 0));
+
+            // Unflagged (the guest kernel drops it itself, or a privileged caller wrote), it stays.
+            fs.setxattr(CTX, f, n("security.capability"), CAP_NET_RAW_PERMITTED, 0, 0);
+            fs.write(CTX, f, h, 0, List.of(bytes(new byte[] {'z'})), 0, 0);
+            assertThat(fs.getxattr(CTX, f, n("security.capability"), 0)).isEqualTo(CAP_NET_RAW_PERMITTED);
+        }
+
+        @Test
+        void aclsPassThroughUnchanged() throws Exception {
+            Path file = Files.writeString(share.resolve("f"), "x");
+            long f = inode("f");
+            try {
+                fs.setxattr(CTX, f, n("system.posix_acl_access"), ACL_USER_1234_READ, 0, 0);
+            } catch (FsException e) {
+                assumeTrue(e.errno() != Errno.EOPNOTSUPP, "no POSIX ACLs on the temporary directory's filesystem");
+                throw e;
             }
+            assertThat(hostGet(file, "system.posix_acl_access")).isEqualTo(ACL_USER_1234_READ);
+            assertThat(fs.getxattr(CTX, f, n("system.posix_acl_access"), 0)).isEqualTo(ACL_USER_1234_READ);
+            assertThat(fs.listxattr(CTX, f, 0)).contains(n("system.posix_acl_access"));
         }
 
         @Test

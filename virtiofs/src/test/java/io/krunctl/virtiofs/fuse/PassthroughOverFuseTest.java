@@ -215,6 +215,28 @@ class PassthroughOverFuseTest {
                 .isEqualTo(-Errno.ENOTDIR.code());
     }
 
+    /**
+     * symlink(2) takes a target of up to PATH_MAX bytes with its terminator, and the guest kernel
+     * sends whatever it took: a 4095-byte target must reach the host whole, and come back whole.
+     */
+    @Test
+    void aSymlinkTargetOfPathMaxMinusOneBytesRoundTripsAndOneMoreIsEnametoolong() throws Exception {
+        String longest = "d/".repeat(2047) + "x";
+        assertThat(longest).hasSize(4095);
+        Wire.Reply made = call(request(Opcode.SYMLINK, ++unique, ROOT, args().cstring("long").cstring(longest)));
+        assertThat(made.error()).isZero();
+        assertThat(Files.readSymbolicLink(share.resolve("long")).toString()).isEqualTo(longest);
+        Wire.Reply text = call(request(Opcode.READLINK, ++unique, made.u64(0), args()));
+        assertThat(text.error()).isZero();
+        assertThat(text.payloadLength()).isEqualTo(4095);
+        assertThat(text.string(0, text.payloadLength())).isEqualTo(longest);
+
+        Wire.Reply tooLong = call(request(Opcode.SYMLINK, ++unique, ROOT,
+                args().cstring("longer").cstring(longest + "y")));
+        assertThat(tooLong.error()).as("as symlink(2) answers on the host").isEqualTo(-Errno.ENAMETOOLONG.code());
+        assertThat(Files.exists(share.resolve("longer"), java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
+    }
+
     @Test
     void aReadOnlyShareRefusesMutationsOnTheWire() throws Exception {
         passthrough.close();
