@@ -213,17 +213,49 @@ final class SpecReader {
         return new RootConfig.NullFs();
     }
 
+    /**
+     * {@code root.dir} in either form: {@code dir: PATH} with its settings beside it in {@code root}
+     * ({@code fields}), or {@code dir: {path: PATH, ...}} with its settings inside, which then must
+     * not also be given beside it.
+     */
     private RootConfig readDirRoot(NodeTuple kind, Map<String, NodeTuple> fields) {
-        Path dir = nodes.hostDir(kind.getValueNode(), "root.dir", "a host directory like ./rootfs");
+        if (!(kind.getValueNode() instanceof MappingNode map)) {
+            Path dir = nodes.hostDir(kind.getValueNode(), "root.dir",
+                    "a host directory like ./rootfs, or a mapping like {path: ./rootfs, readOnly: true}");
+            return dirRoot(dir, fields, "root.");
+        }
+        boolean ok = true;
+        for (String setting : SpecModel.ROOT_DIR_SETTINGS) {
+            NodeTuple beside = fields.get(setting);
+            if (beside != null) {
+                nodes.error(beside.getKeyNode(), "root." + setting + ": root.dir is a mapping here, so give "
+                        + setting + " inside it: dir: {path: ..., " + setting + ": ...}; settings beside 'dir'"
+                        + " go with the short form dir: PATH only");
+                ok = false;
+            }
+        }
+        Map<String, NodeTuple> inside = nodes.fields(map, "root.dir", SpecModel.ROOT_DIR.keys());
+        NodeTuple pathField = nodes.required(inside, "path", map, "root.dir", "; name the directory, e.g. 'path: ./rootfs'");
+        Path dir = pathField == null ? null
+                : nodes.hostDir(pathField.getValueNode(), "root.dir.path", "a host directory like ./rootfs");
+        RootConfig root = dirRoot(dir, inside, "root.dir.");
+        return ok ? root : null;
+    }
+
+    /**
+     * A dir root of {@code dir} (the directory, or {@code null} after an error) with the settings
+     * in {@code settings}, each named {@code prefix + key} in errors; {@code null} after any error.
+     */
+    private RootConfig dirRoot(Path dir, Map<String, NodeTuple> settings, String prefix) {
         boolean ok = dir != null;
         boolean readOnly = false;
-        NodeTuple readOnlyField = fields.get("readOnly");
+        NodeTuple readOnlyField = settings.get("readOnly");
         if (readOnlyField != null) {
-            Boolean b = nodes.bool(readOnlyField.getValueNode(), "root.readOnly");
+            Boolean b = nodes.bool(readOnlyField.getValueNode(), prefix + "readOnly");
             ok &= b != null;
             readOnly = Boolean.TRUE.equals(b);
         }
-        CachePolicy cache = readCache(fields.get("cache"), "root.cache");
+        CachePolicy cache = readCache(settings.get("cache"), prefix + "cache");
         ok &= cache != null;
         return ok ? new RootConfig.Dir(dir, readOnly, cache) : null;
     }

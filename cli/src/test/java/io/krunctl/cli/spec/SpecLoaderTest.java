@@ -326,6 +326,41 @@ class SpecLoaderTest {
                 .containsExactly(dir.resolve("root.ext4"), dir.resolve("img/cache.img"), dir.resolve("b,c.img"));
     }
 
+    /** dir: PATH with its settings beside it and dir: {path: PATH, ...} are the same root. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{dir: ./rootfs}                                 | false | auto",
+        "{dir: {path: ./rootfs}}                         | false | auto",
+        "{dir: rootfs, readOnly: true}                   | true  | auto",
+        "{dir: {path: rootfs, readOnly: true}}           | true  | auto",
+        "{dir: ./rootfs, readOnly: false, cache: never}  | false | never",
+        "{dir: {path: ./rootfs/, cache: never}}          | false | never",
+        "{readOnly: TRUE, cache: always, dir: ./rootfs}  | true  | always",
+        "{dir: {cache: always, readOnly: TRUE, path: ./rootfs}} | true | always",
+    })
+    void aDirRootReadsTheSameInBothForms(String root, boolean readOnly, String cache) throws Exception {
+        Files.createDirectories(dir.resolve("rootfs"));
+        VmConfig config = SpecLoader.load(write(MINIMAL.replace("{nullfs: {}}", root)));
+
+        assertThat(config.root()).isEqualTo(new RootConfig.Dir(dir.resolve("rootfs"), readOnly,
+                io.krunctl.virtiofs.fs.CachePolicy.valueOf(cache.toUpperCase(java.util.Locale.ROOT))));
+    }
+
+    @Test
+    void aDirRootInBlockStyleReadsAsTheFlowStyle() throws Exception {
+        Files.createDirectories(dir.resolve("rootfs"));
+        VmConfig config = SpecLoader.load(write(MINIMAL.replace("root: {nullfs: {}}\n", """
+                root:
+                  dir:
+                    path: ./rootfs
+                    readOnly: true
+                    cache: never
+                """)));
+
+        assertThat(config.root()).isEqualTo(new RootConfig.Dir(dir.resolve("rootfs"), true,
+                io.krunctl.virtiofs.fs.CachePolicy.NEVER));
+    }
+
     @Test
     void networkDefaultsToNoneAndAnExplicitFstypeIsKept() throws Exception {
         Files.writeString(dir.resolve("root.ext4"), "image");
