@@ -395,9 +395,13 @@ public final class SpecModel {
                                     + " and rejects any other value, so a spec written for a later format"
                                     + " never runs with a silently different meaning.",
                             "apiVersion: " + API_VERSION),
-                    leaf("", "name", Kind.NAME, true, null, null,
+                    leaf("", "name", Kind.NAME, false, "the spec file's name, made a name", null,
                             "A label for the VM: it names the QEMU process, appears in logs and is the"
-                                    + " default host name.",
+                                    + " default host name. Without it, the VM is named after the spec file: its"
+                                    + " name without the extension, lower-cased, each character other than a-z,"
+                                    + " 0-9 and '-' made a '-' and each run of '-' one, with no '-' at either end,"
+                                    + " cut to 63 characters. My App.v2.yaml gives my-app-v2; a file name with"
+                                    + " nothing left, such as .yaml, gives vm.",
                             "name: hello"),
                     leaf("", "cpus", Kind.CPUS, false, "1", 1,
                             "The number of virtual CPUs.",

@@ -57,6 +57,7 @@ final class SpecReader {
     /** Keys that are valid one level down, for a "belongs in" hint when one is given at the top. */
     private static final Map<String, String> NESTED_HOME = nestedHome();
 
+    private final Path file;
     private final NodeReader nodes;
     private final DeviceReader devices;
     private final MachineReader machine;
@@ -66,6 +67,7 @@ final class SpecReader {
      * @param baseDir the absolute folder host paths in the spec are relative to
      */
     SpecReader(Path file, Path baseDir) {
+        this.file = file;
         this.nodes = new NodeReader(file, baseDir, NESTED_HOME);
         this.devices = new DeviceReader(nodes);
         this.machine = new MachineReader(nodes);
@@ -78,7 +80,7 @@ final class SpecReader {
     /** @return the configuration, or {@code null} when any error was recorded */
     VmConfig read(Node document) {
         if (document == null || isNull(document)) {
-            nodes.errorAt(1, 1, "spec is empty; expected a mapping with at least 'name', 'root' and 'process'");
+            nodes.errorAt(1, 1, "spec is empty; expected a mapping with at least 'apiVersion', 'root' and 'process'");
             return null;
         }
         if (!(document instanceof MappingNode top)) {
@@ -94,8 +96,10 @@ final class SpecReader {
         }
 
         String name = null;
-        NodeTuple nameField = nodes.required(fields, "name", top, "", "");
-        if (nameField != null) {
+        NodeTuple nameField = fields.get("name");
+        if (nameField == null) {
+            name = SpecRules.nameFromFile(file);
+        } else {
             String expected = "a name of lowercase letters, digits and '-', starting with a letter or digit,"
                     + " at most 63 characters";
             String v = nodes.scalar(nameField.getValueNode(), "name", expected);

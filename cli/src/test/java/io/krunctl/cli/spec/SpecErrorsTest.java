@@ -92,16 +92,15 @@ public class SpecErrorsTest {
 
                 // ---- the document as a whole ----
                 row("empty file", "",
-                        "1:1: spec is empty; expected a mapping with at least 'name', 'root' and 'process'"),
+                        "1:1: spec is empty; expected a mapping with at least 'apiVersion', 'root' and 'process'"),
                 row("only comments", "# nothing here\n\n",
-                        "1:1: spec is empty; expected a mapping with at least 'name', 'root' and 'process'"),
+                        "1:1: spec is empty; expected a mapping with at least 'apiVersion', 'root' and 'process'"),
                 row("document is a list", "- name: t\n",
                         "1:1: expected a mapping at the top level (name, root, process, ...), got a list"),
                 row("document is a string", "\n  hello\n",
                         "2:3: expected a mapping at the top level (name, root, process, ...), got \"hello\""),
                 row("required keys missing", "cpus: 2\n",
                         "1:1: missing required key 'apiVersion'; start the spec with 'apiVersion: krunctl/v1'",
-                        "1:1: missing required key 'name'",
                         "1:1: missing required key 'root'; for an empty root write 'root: {nullfs: {}}'",
                         "1:1: missing required key 'process'; it says what to run, e.g. 'process: {args: [/bin/sh]}'"),
 
