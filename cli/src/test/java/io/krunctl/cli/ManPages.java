@@ -330,8 +330,9 @@ final class ManPages {
         r.subsection("Paths");
         r.para("Guest paths (files[].path, process.workdir, mounts[].destination) are absolute and normalized:"
                 + " no empty, . or .. component and no trailing /. Host paths (files[].source, kernel other than krunctl"
-                + " and debian, root.dir, mounts[].source) are relative to the folder of the spec file; files[].source and kernel must"
-                + " name an existing, readable regular file, root.dir and mounts[].source an existing directory"
+                + " and debian, root.dir or root.dir.path, mounts[].source) are relative to the folder of the spec file;"
+                + " files[].source and kernel must name an existing, readable regular file, root.dir (root.dir.path)"
+                + " and mounts[].source an existing directory"
                 + " (symbolic links are followed), and they are passed on absolute. Disk images (root.disk.path,"
                 + " disks[].path) are host paths too: existing regular files, writable unless read-only, each"
                 + " given once.");

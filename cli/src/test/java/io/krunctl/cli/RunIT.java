@@ -2,6 +2,7 @@ package io.krunctl.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,6 +27,35 @@ class RunIT {
         assertThat(r.stdoutText()).isEqualTo("hello from a microVM\n");
         assertThat(r.exitCode()).as("exit code; stderr: %s", r.stderr()).isZero();
         assertThat(r.stderr()).as("no kernel or init chatter on a clean run").isEmpty();
+    }
+
+    /**
+     * A spec without 'name' boots under its file's name (which is also the guest's host name), and a
+     * dir root written as a mapping gets its settings: readOnly refuses writes.
+     */
+    @Test
+    void unnamedSpecWithAMappingDirRootBoots() throws Exception {
+        Path rootfs = Files.createDirectories(dir.resolve("rootfs/bin"));
+        Files.copy(Path.of("/bin/busybox"), rootfs.resolve("busybox"));
+        Path spec = dir.resolve("My App.v2.yaml");
+        Files.writeString(spec, String.join("\n",
+                "apiVersion: krunctl/v1",
+                "root:",
+                "  dir:",
+                "    path: ./rootfs",
+                "    readOnly: true",
+                "    cache: never",
+                "process:",
+                "  args: [/bin/busybox, sh, -c, " + Krunctl.quote(
+                        "/bin/busybox hostname; /bin/busybox touch /new 2>/dev/null && echo WRITABLE || echo read-only;"
+                                + " /bin/busybox ls /bin") + "]",
+                ""));
+
+        Krunctl.Result r = Krunctl.run(NO_INPUT, "run", spec.toString());
+
+        assertThat(r.exitCode()).as("stderr: %s", r.stderr()).isZero();
+        assertThat(r.stdoutText()).isEqualTo("my-app-v2\nread-only\nbusybox\n");
+        assertThat(rootfs.resolve("../new")).doesNotExist();
     }
 
     @Test

@@ -50,6 +50,8 @@ public final class SpecModel {
         KERNEL("krunctl, debian, or a host path of a readable regular file (see VALUES)"),
         /** A directory on the host, relative to the spec's folder. */
         HOST_DIR("host path of a directory (see VALUES)"),
+        /** A host directory as {@link #HOST_DIR}, or a mapping of the listed fields that names one. */
+        DIR_ROOT("host path of a directory, or a mapping of path, readOnly and cache"),
         /** A mapping of the listed fields. */
         MAPPING("mapping"),
         /** A mapping of exactly one of the listed fields. */
@@ -166,8 +168,59 @@ public final class SpecModel {
 
     /** The keys of {@code root} that name its kind: exactly one of them. */
     public static final List<String> ROOT_KINDS = List.of("nullfs", "dir", "disk");
-    /** The settings of {@code root} that apply to a {@code dir} root only. */
+    /**
+     * The settings of {@code root} that apply to a {@code dir} root only, given beside it with the
+     * short form {@code dir: PATH}; the mapping form {@code dir: {path: PATH, ...}} takes them inside.
+     */
     public static final List<String> ROOT_DIR_SETTINGS = List.of("readOnly", "cache");
+
+    /** {@code root.dir}: a host directory as the root, as a path or as a mapping like {@code root.disk}. */
+    public static final Field ROOT_DIR = new Field("dir", "root.dir", Kind.DIR_ROOT, false, null, null,
+            "A host directory as the root, such as an unpacked container image or a"
+                    + " debootstrap tree, shared read-write unless 'readOnly'. The guest cannot"
+                    + " reach anything outside it. The files of 'files' and the guest init shadow"
+                    + " the directory's files of the same path without changing them; mount"
+                    + " points the directory lacks appear as virtual directories. Files the guest"
+                    + " creates belong to the user the guest names when krunctl runs as root,"
+                    + " else to krunctl's user. Written either as the directory alone, dir: ./rootfs,"
+                    + " with its settings beside it in root (root.readOnly, root.cache), or as a mapping"
+                    + " of the directory and its settings, as root.disk is written: dir: {path: ./rootfs,"
+                    + " readOnly: true}. A mapping takes all of them: a setting beside it in root is an"
+                    + " error. Extended attributes the guest sets in the trusted"
+                    + " and security namespaces (overlayfs markers, SELinux labels, file"
+                    + " capabilities) are stored on the host as user.krunctl.trusted.* and"
+                    + " user.krunctl.security.*, which the host kernel gives no meaning: the guest"
+                    + " sees them under its own names, never sees the host's own trusted.* and"
+                    + " security.* attributes (file capabilities set on the host do not apply in"
+                    + " the guest), and may not set or remove user.krunctl.* names"
+                    + " itself (EPERM). Linux allows user.* attributes on regular files and"
+                    + " directories only, so the guest cannot set trusted.* or security.* on"
+                    + " symlinks, device nodes, FIFOs or sockets (EPERM). Other attributes, user.*"
+                    + " and POSIX ACLs among them, are stored as they are. Set-user-id and"
+                    + " set-group-id bits are kept as the guest sets them and cleared as Linux"
+                    + " clears them: when a guest user without CAP_FSETID writes to or truncates"
+                    + " a file (set-group-id only if group-executable), and when the owner or"
+                    + " group of a file other than a directory changes; the guest's file"
+                    + " capabilities are dropped on the same changes."
+                    + " So when krunctl runs as root, a guest root can create set-user-id root"
+                    + " programs in the directory: keep it out of reach of untrusted host users,"
+                    + " or on a nosuid mount.",
+            "root:\n  dir:\n    path: ./rootfs\n    readOnly: true",
+            true,
+            List.of(
+                    leaf("root.dir", "path", Kind.HOST_DIR, true, null, null,
+                            "With dir as a mapping: the directory.",
+                            "root: {dir: {path: ./rootfs}}"),
+                    leaf("root.dir", "readOnly", Kind.BOOLEAN, false, "false", false,
+                            "With dir as a mapping: whether the guest may only read the directory; every"
+                                    + " change it attempts fails with EROFS (read-only file system). Give the"
+                                    + " guest somewhere to write with 'mounts' (a tmpfs on /tmp, a writable"
+                                    + " share).",
+                            "root: {dir: {path: ./rootfs, readOnly: true}}"),
+                    leaf("root.dir", "cache", Kind.CACHE, false, "auto", "auto",
+                            "With dir as a mapping: how much the guest kernel caches of the directory (see"
+                                    + " VALUES).",
+                            "root: {dir: {path: ./rootfs, cache: never}}")));
 
     /** {@code root.disk}: a disk image as the root. */
     public static final Field ROOT_DISK = new Field("disk", "root.disk", Kind.MAPPING, false, null, null,
@@ -208,41 +261,13 @@ public final class SpecModel {
                             "An empty root: only virtual entries exist in it (the guest init, the files of"
                                     + " 'files', mount points). It takes no settings.",
                             "root: {nullfs: {}}", true, List.of()),
-                    new Field("dir", "root.dir", Kind.HOST_DIR, false, null, null,
-                            "A host directory as the root, such as an unpacked container image or a"
-                                    + " debootstrap tree, shared read-write unless 'readOnly'. The guest cannot"
-                                    + " reach anything outside it. The files of 'files' and the guest init shadow"
-                                    + " the directory's files of the same path without changing them; mount"
-                                    + " points the directory lacks appear as virtual directories. Files the guest"
-                                    + " creates belong to the user the guest names when krunctl runs as root,"
-                                    + " else to krunctl's user. Extended attributes the guest sets in the trusted"
-                                    + " and security namespaces (overlayfs markers, SELinux labels, file"
-                                    + " capabilities) are stored on the host as user.krunctl.trusted.* and"
-                                    + " user.krunctl.security.*, which the host kernel gives no meaning: the guest"
-                                    + " sees them under its own names, never sees the host's own trusted.* and"
-                                    + " security.* attributes (file capabilities set on the host do not apply in"
-                                    + " the guest), and may not set or remove user.krunctl.* names"
-                                    + " itself (EPERM). Linux allows user.* attributes on regular files and"
-                                    + " directories only, so the guest cannot set trusted.* or security.* on"
-                                    + " symlinks, device nodes, FIFOs or sockets (EPERM). Other attributes, user.*"
-                                    + " and POSIX ACLs among them, are stored as they are. Set-user-id and"
-                                    + " set-group-id bits are kept as the guest sets them and cleared as Linux"
-                                    + " clears them: when a guest user without CAP_FSETID writes to or truncates"
-                                    + " a file (set-group-id only if group-executable), and when the owner or"
-                                    + " group of a file other than a directory changes; the guest's file"
-                                    + " capabilities are dropped on the same changes."
-                                    + " So when krunctl runs as root, a guest root can create set-user-id root"
-                                    + " programs in the directory: keep it out of reach of untrusted host users,"
-                                    + " or on a nosuid mount.",
-                            "root:\n  dir: ./rootfs", true, List.of()),
+                    ROOT_DIR,
                     ROOT_DISK,
                     leaf("root", "readOnly", Kind.BOOLEAN, false, "false", false,
-                            "With 'dir': whether the guest may only read the directory; every change it"
-                                    + " attempts fails with EROFS (read-only file system). Give the guest"
-                                    + " somewhere to write with 'mounts' (a tmpfs on /tmp, a writable share).",
+                            "With the short form dir: PATH: root.dir.readOnly, given beside 'dir'.",
                             "root: {dir: ./rootfs, readOnly: true}"),
                     leaf("root", "cache", Kind.CACHE, false, "auto", "auto",
-                            "With 'dir': how much the guest kernel caches of the directory (see VALUES).",
+                            "With the short form dir: PATH: root.dir.cache, given beside 'dir'.",
                             "root: {dir: ./rootfs, cache: always}")));
 
     /** The kinds of {@code mounts[].type}. */
@@ -389,9 +414,13 @@ public final class SpecModel {
                                     + " and rejects any other value, so a spec written for a later format"
                                     + " never runs with a silently different meaning.",
                             "apiVersion: " + API_VERSION),
-                    leaf("", "name", Kind.NAME, true, null, null,
+                    leaf("", "name", Kind.NAME, false, "the spec file's name, made a name", null,
                             "A label for the VM: it names the QEMU process, appears in logs and is the"
-                                    + " default host name.",
+                                    + " default host name. Without it, the VM is named after the spec file: its"
+                                    + " name without the extension, lower-cased, each character other than a-z,"
+                                    + " 0-9 and '-' made a '-' and each run of '-' one, with no '-' at either end,"
+                                    + " cut to 63 characters. My App.v2.yaml gives my-app-v2; a file name with"
+                                    + " nothing left, such as .yaml, gives vm.",
                             "name: hello"),
                     leaf("", "cpus", Kind.CPUS, false, "1", 1,
                             "The number of virtual CPUs.",

@@ -57,6 +57,7 @@ final class SpecReader {
     /** Keys that are valid one level down, for a "belongs in" hint when one is given at the top. */
     private static final Map<String, String> NESTED_HOME = nestedHome();
 
+    private final Path file;
     private final NodeReader nodes;
     private final DeviceReader devices;
     private final MachineReader machine;
@@ -66,6 +67,7 @@ final class SpecReader {
      * @param baseDir the absolute folder host paths in the spec are relative to
      */
     SpecReader(Path file, Path baseDir) {
+        this.file = file;
         this.nodes = new NodeReader(file, baseDir, NESTED_HOME);
         this.devices = new DeviceReader(nodes);
         this.machine = new MachineReader(nodes);
@@ -78,7 +80,7 @@ final class SpecReader {
     /** @return the configuration, or {@code null} when any error was recorded */
     VmConfig read(Node document) {
         if (document == null || isNull(document)) {
-            nodes.errorAt(1, 1, "spec is empty; expected a mapping with at least 'name', 'root' and 'process'");
+            nodes.errorAt(1, 1, "spec is empty; expected a mapping with at least 'apiVersion', 'root' and 'process'");
             return null;
         }
         if (!(document instanceof MappingNode top)) {
@@ -94,8 +96,10 @@ final class SpecReader {
         }
 
         String name = null;
-        NodeTuple nameField = nodes.required(fields, "name", top, "", "");
-        if (nameField != null) {
+        NodeTuple nameField = fields.get("name");
+        if (nameField == null) {
+            name = SpecRules.nameFromFile(file);
+        } else {
             String expected = "a name of lowercase letters, digits and '-', starting with a letter or digit,"
                     + " at most 63 characters";
             String v = nodes.scalar(nameField.getValueNode(), "name", expected);
@@ -213,17 +217,49 @@ final class SpecReader {
         return new RootConfig.NullFs();
     }
 
+    /**
+     * {@code root.dir} in either form: {@code dir: PATH} with its settings beside it in {@code root}
+     * ({@code fields}), or {@code dir: {path: PATH, ...}} with its settings inside, which then must
+     * not also be given beside it.
+     */
     private RootConfig readDirRoot(NodeTuple kind, Map<String, NodeTuple> fields) {
-        Path dir = nodes.hostDir(kind.getValueNode(), "root.dir", "a host directory like ./rootfs");
+        if (!(kind.getValueNode() instanceof MappingNode map)) {
+            Path dir = nodes.hostDir(kind.getValueNode(), "root.dir",
+                    "a host directory like ./rootfs, or a mapping like {path: ./rootfs, readOnly: true}");
+            return dirRoot(dir, fields, "root.");
+        }
+        boolean ok = true;
+        for (String setting : SpecModel.ROOT_DIR_SETTINGS) {
+            NodeTuple beside = fields.get(setting);
+            if (beside != null) {
+                nodes.error(beside.getKeyNode(), "root." + setting + ": root.dir is a mapping here, so give "
+                        + setting + " inside it: dir: {path: ..., " + setting + ": ...}; settings beside 'dir'"
+                        + " go with the short form dir: PATH only");
+                ok = false;
+            }
+        }
+        Map<String, NodeTuple> inside = nodes.fields(map, "root.dir", SpecModel.ROOT_DIR.keys());
+        NodeTuple pathField = nodes.required(inside, "path", map, "root.dir", "; name the directory, e.g. 'path: ./rootfs'");
+        Path dir = pathField == null ? null
+                : nodes.hostDir(pathField.getValueNode(), "root.dir.path", "a host directory like ./rootfs");
+        RootConfig root = dirRoot(dir, inside, "root.dir.");
+        return ok ? root : null;
+    }
+
+    /**
+     * A dir root of {@code dir} (the directory, or {@code null} after an error) with the settings
+     * in {@code settings}, each named {@code prefix + key} in errors; {@code null} after any error.
+     */
+    private RootConfig dirRoot(Path dir, Map<String, NodeTuple> settings, String prefix) {
         boolean ok = dir != null;
         boolean readOnly = false;
-        NodeTuple readOnlyField = fields.get("readOnly");
+        NodeTuple readOnlyField = settings.get("readOnly");
         if (readOnlyField != null) {
-            Boolean b = nodes.bool(readOnlyField.getValueNode(), "root.readOnly");
+            Boolean b = nodes.bool(readOnlyField.getValueNode(), prefix + "readOnly");
             ok &= b != null;
             readOnly = Boolean.TRUE.equals(b);
         }
-        CachePolicy cache = readCache(fields.get("cache"), "root.cache");
+        CachePolicy cache = readCache(settings.get("cache"), prefix + "cache");
         ok &= cache != null;
         return ok ? new RootConfig.Dir(dir, readOnly, cache) : null;
     }

@@ -3,7 +3,9 @@ package io.krunctl.cli.spec;
 import io.krunctl.vmm.config.Rlimit;
 import io.krunctl.vmm.fsdev.RootEntries;
 import java.util.Arrays;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -53,6 +55,39 @@ final class SpecRules {
      */
     static final long MAX_NOFILE = 1L << 20;
 
+    /** The name of a spec that gives none, when nothing of its file's name is left to make one. */
+    static final String FALLBACK_NAME = "vm";
+
     private SpecRules() {
+    }
+
+    /**
+     * The name of a spec that gives none: its file's base name without the extension, lower-cased,
+     * each character outside {@code [a-z0-9-]} made a {@code -} and each run of {@code -} one,
+     * without {@code -} at either end and cut to 63 characters ({@code My App.v2.yaml} is
+     * {@code my-app-v2}), or {@value #FALLBACK_NAME} when nothing is left.
+     */
+    static String nameFromFile(Path file) {
+        Path last = file == null ? null : file.getFileName();
+        String base = last == null ? "" : last.toString();
+        int dot = base.lastIndexOf('.');
+        if (dot >= 0) {
+            base = base.substring(0, dot);
+        }
+        String name = trimDashes(base.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-").replaceAll("-+", "-"));
+        name = trimDashes(name.substring(0, Math.min(name.length(), 63)));
+        return name.isEmpty() ? FALLBACK_NAME : name;
+    }
+
+    private static String trimDashes(String s) {
+        int from = 0;
+        int to = s.length();
+        while (from < to && s.charAt(from) == '-') {
+            from++;
+        }
+        while (to > from && s.charAt(to - 1) == '-') {
+            to--;
+        }
+        return s.substring(from, to);
     }
 }

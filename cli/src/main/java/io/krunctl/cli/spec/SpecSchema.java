@@ -71,6 +71,7 @@ public final class SpecSchema {
                     string(anchored(MemorySize.SIZE.pattern())),
                     ordered("type", "integer", "minimum", VmConfig.MIB, "multipleOf", VmConfig.MIB));
             case MAPPING -> mapping(f);
+            case DIR_ROOT -> dirRoot(f);
             case ONE_OF -> oneKind(f);
             case EMPTY_MAPPING -> ordered("type", "object", "maxProperties", 0);
             case LIST_OF_MAPPINGS -> f == SpecModel.DISKS
@@ -142,6 +143,28 @@ public final class SpecSchema {
             dependencies.put(setting, List.of("dir"));
         }
         m.put("dependencies", dependencies);
+        // The mapping form of dir takes its settings inside; beside it they are refused.
+        Map<String, Object> refused = new LinkedHashMap<>();
+        for (String setting : SpecModel.ROOT_DIR_SETTINGS) {
+            refused.put(setting, false);
+        }
+        m.put("if", ordered("properties", Map.of("dir", Map.of("type", "object")), "required", List.of("dir")));
+        m.put("then", ordered("properties", refused));
+        return m;
+    }
+
+    /**
+     * {@code root.dir}: a path, or a mapping of the path and its settings. One schema of both types
+     * (each keyword applies to its own type only) rather than an anyOf, so editors still find the
+     * mapping's properties.
+     */
+    private static Map<String, Object> dirRoot(Field f) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("type", List.of("string", "object"));
+        m.put("minLength", 1);
+        Map<String, Object> mapping = mapping(f);
+        mapping.remove("type");
+        m.putAll(mapping);
         return m;
     }
 

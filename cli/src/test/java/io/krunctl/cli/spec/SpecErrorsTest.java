@@ -92,16 +92,15 @@ public class SpecErrorsTest {
 
                 // ---- the document as a whole ----
                 row("empty file", "",
-                        "1:1: spec is empty; expected a mapping with at least 'name', 'root' and 'process'"),
+                        "1:1: spec is empty; expected a mapping with at least 'apiVersion', 'root' and 'process'"),
                 row("only comments", "# nothing here\n\n",
-                        "1:1: spec is empty; expected a mapping with at least 'name', 'root' and 'process'"),
+                        "1:1: spec is empty; expected a mapping with at least 'apiVersion', 'root' and 'process'"),
                 row("document is a list", "- name: t\n",
                         "1:1: expected a mapping at the top level (name, root, process, ...), got a list"),
                 row("document is a string", "\n  hello\n",
                         "2:3: expected a mapping at the top level (name, root, process, ...), got \"hello\""),
                 row("required keys missing", "cpus: 2\n",
                         "1:1: missing required key 'apiVersion'; start the spec with 'apiVersion: krunctl/v1'",
-                        "1:1: missing required key 'name'",
                         "1:1: missing required key 'root'; for an empty root write 'root: {nullfs: {}}'",
                         "1:1: missing required key 'process'; it says what to run, e.g. 'process: {args: [/bin/sh]}'"),
 
@@ -249,8 +248,45 @@ public class SpecErrorsTest {
                         "3:13: root.dir: cannot share host directory ${dir}/nope: No such file or directory"),
                 row("root.dir is a file", BASE.replace("{nullfs: {}}", "{dir: present.bin}"),
                         "3:13: root.dir: cannot share host directory ${dir}/present.bin: Not a directory"),
-                row("root.dir as a mapping", BASE.replace("{nullfs: {}}", "{dir: {path: ./folder}}"),
-                        "3:13: root.dir: expected a host directory like ./rootfs, got a mapping"),
+                row("root.dir as a list", BASE.replace("{nullfs: {}}", "{dir: [./folder]}"),
+                        "3:13: root.dir: expected a host directory like ./rootfs, or a mapping like {path: ./rootfs,"
+                                + " readOnly: true}, got a list"),
+                row("root.dir mapping, path a number", BASE.replace("{nullfs: {}}", "{dir: {path: 1}}"),
+                        "3:20: root.dir.path: cannot share host directory ${dir}/1: No such file or directory"),
+                row("root.dir mapping, path a list", BASE.replace("{nullfs: {}}", "{dir: {path: [./folder]}}"),
+                        "3:20: root.dir.path: expected a host directory like ./rootfs, got a list"),
+                row("root.dir mapping without path", BASE.replace("{nullfs: {}}", "{dir: {readOnly: true}}"),
+                        "3:14: root.dir: missing required key 'path'; name the directory, e.g. 'path: ./rootfs'"),
+                row("root.dir mapping, empty", BASE.replace("{nullfs: {}}", "{dir: {}}"),
+                        "3:13: root.dir: missing required key 'path'; name the directory, e.g. 'path: ./rootfs'"),
+                row("root.dir mapping unknown key", BASE.replace("{nullfs: {}}", "{dir: {path: ./folder, readonly: true}}"),
+                        "3:30: unknown key 'readonly' in root.dir; did you mean 'readOnly'?"),
+                row("root.dir mapping bad cache", BASE.replace("{nullfs: {}}", "{dir: {path: ./folder, cache: alway}}"),
+                        "3:37: root.dir.cache: expected never, auto or always, got \"alway\"; did you mean 'always'?"),
+                row("root.dir mapping bad readOnly", BASE.replace("{nullfs: {}}", "{dir: {path: folder, readOnly: no}}"),
+                        "3:38: root.dir.readOnly: expected true or false, got \"no\""),
+                row("root.dir mapping with a setting beside it", """
+                        apiVersion: krunctl/v1
+                        name: t
+                        root:
+                          dir: {path: ./folder}
+                          readOnly: true
+                        process: {args: [/bin/true]}
+                        """,
+                        "5:3: root.readOnly: root.dir is a mapping here, so give readOnly inside it: dir: {path: ...,"
+                                + " readOnly: ...}; settings beside 'dir' go with the short form dir: PATH only"),
+                row("root.dir setting in both forms", """
+                        apiVersion: krunctl/v1
+                        name: t
+                        root:
+                          cache: always
+                          dir:
+                            path: ./folder
+                            cache: never
+                        process: {args: [/bin/true]}
+                        """,
+                        "4:3: root.cache: root.dir is a mapping here, so give cache inside it: dir: {path: ...,"
+                                + " cache: ...}; settings beside 'dir' go with the short form dir: PATH only"),
                 row("root.dir settings without dir", BASE.replace("{nullfs: {}}", "{nullfs: {}, readOnly: true}"),
                         "3:20: root.readOnly applies to root.dir only, not to root.nullfs"),
                 row("root settings alone", BASE.replace("{nullfs: {}}", "{cache: auto}"),

@@ -326,6 +326,93 @@ class SpecLoaderTest {
                 .containsExactly(dir.resolve("root.ext4"), dir.resolve("img/cache.img"), dir.resolve("b,c.img"));
     }
 
+    /** Without 'name', the VM is named after the spec file, made a valid name. */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+        "hello.yaml               | hello",
+        "My App.v2.yaml           | my-app-v2",
+        "web_server.yml           | web-server",
+        "v1.2.3.yaml              | v1-2-3",
+        "--Weird__  Name--.yaml   | weird-name",
+        "2048.yaml                | 2048",
+        "spec                     | spec",
+        "Grüße aus Köln.yaml      | gr-e-aus-k-ln",
+        "ÄÖÜ.yaml                 | vm",
+        ".yaml                    | vm",
+        "-_-.yaml                 | vm",
+    })
+    void nameDefaultsToTheSpecFilesName(String fileName, String name) throws Exception {
+        Path spec = dir.resolve(fileName);
+        Files.writeString(spec, MINIMAL.replace("name: t\n", ""));
+
+        VmConfig config = SpecLoader.load(spec);
+
+        assertThat(config.name()).isEqualTo(name);
+        assertThat(config.hostname()).as("the host name follows the name").isEqualTo(name);
+        assertThat(SpecLoader.isName(config.name())).isTrue();
+    }
+
+    @Test
+    void aDefaultedNameIsCutTo63CharactersWithoutATrailingDash() throws Exception {
+        String stem = "a".repeat(62) + "-" + "b".repeat(20);
+        Path spec = dir.resolve(stem + ".yaml");
+        Files.writeString(spec, MINIMAL.replace("name: t\n", ""));
+
+        assertThat(SpecLoader.load(spec).name()).isEqualTo("a".repeat(62));
+        assertThat(SpecRules.nameFromFile(Path.of("B".repeat(70) + ".yaml"))).isEqualTo("b".repeat(63));
+        assertThat(SpecRules.nameFromFile(Path.of("/"))).isEqualTo("vm");
+    }
+
+    @Test
+    void aGivenNameOrSetNameWinsOverTheFilesName() throws Exception {
+        Path spec = dir.resolve("from-file.yaml");
+        Files.writeString(spec, MINIMAL.replace("name: t\n", ""));
+        Path named = dir.resolve("named.yaml");
+        Files.writeString(named, MINIMAL);
+
+        assertThat(SpecLoader.load(named).name()).isEqualTo("t");
+        assertThat(SpecLoader.load(spec, List.of(SpecOverride.parse("name=from-flag"))).name()).isEqualTo("from-flag");
+        assertThat(SpecLoader.load(named, List.of(SpecOverride.parse("name=from-flag"))).name()).isEqualTo("from-flag");
+        assertThatThrownBy(() -> SpecLoader.load(spec, List.of(SpecOverride.parse("name=Not A Name"))))
+                .isInstanceOf(SpecException.class)
+                .hasMessageContaining("--set name=Not A Name: name: expected a name of lowercase letters");
+    }
+
+    /** dir: PATH with its settings beside it and dir: {path: PATH, ...} are the same root. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{dir: ./rootfs}                                 | false | auto",
+        "{dir: {path: ./rootfs}}                         | false | auto",
+        "{dir: rootfs, readOnly: true}                   | true  | auto",
+        "{dir: {path: rootfs, readOnly: true}}           | true  | auto",
+        "{dir: ./rootfs, readOnly: false, cache: never}  | false | never",
+        "{dir: {path: ./rootfs/, cache: never}}          | false | never",
+        "{readOnly: TRUE, cache: always, dir: ./rootfs}  | true  | always",
+        "{dir: {cache: always, readOnly: TRUE, path: ./rootfs}} | true | always",
+    })
+    void aDirRootReadsTheSameInBothForms(String root, boolean readOnly, String cache) throws Exception {
+        Files.createDirectories(dir.resolve("rootfs"));
+        VmConfig config = SpecLoader.load(write(MINIMAL.replace("{nullfs: {}}", root)));
+
+        assertThat(config.root()).isEqualTo(new RootConfig.Dir(dir.resolve("rootfs"), readOnly,
+                io.krunctl.virtiofs.fs.CachePolicy.valueOf(cache.toUpperCase(java.util.Locale.ROOT))));
+    }
+
+    @Test
+    void aDirRootInBlockStyleReadsAsTheFlowStyle() throws Exception {
+        Files.createDirectories(dir.resolve("rootfs"));
+        VmConfig config = SpecLoader.load(write(MINIMAL.replace("root: {nullfs: {}}\n", """
+                root:
+                  dir:
+                    path: ./rootfs
+                    readOnly: true
+                    cache: never
+                """)));
+
+        assertThat(config.root()).isEqualTo(new RootConfig.Dir(dir.resolve("rootfs"), true,
+                io.krunctl.virtiofs.fs.CachePolicy.NEVER));
+    }
+
     @Test
     void networkDefaultsToNoneAndAnExplicitFstypeIsKept() throws Exception {
         Files.writeString(dir.resolve("root.ext4"), "image");

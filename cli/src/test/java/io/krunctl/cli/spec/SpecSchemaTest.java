@@ -156,6 +156,21 @@ class SpecSchemaTest {
         assertAccepted(yaml);
     }
 
+    /** Both forms of a dir root, which the reader reads the same; the schema must accept both. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "{dir: folder}", "{dir: folder, readOnly: true, cache: never}", "{dir: {path: folder}}",
+        "{dir: {path: ./folder, readOnly: true, cache: never}}", "{dir: {path: folder, readOnly: \"false\"}}",
+    })
+    void bothFormsOfADirRootAreAccepted(String root) throws Exception {
+        SpecErrorsTest.hostFiles(dir);
+        String yaml = "apiVersion: krunctl/v1\nname: t\nroot: " + root + "\nprocess: {args: [/bin/true]}\n";
+        Path spec = dir.resolve("spec.yaml");
+        Files.writeString(spec, yaml);
+        SpecLoader.load(spec);
+        assertAccepted(yaml);
+    }
+
     static Stream<Arguments> brokenFiles() {
         return SpecErrorsTest.brokenSpecs().filter(a -> ((List<?>) a.get()[2]).isEmpty());
     }
