@@ -3,7 +3,10 @@
 //!
 //! * `signal N`: send signal N (1..=64) to the workload process;
 //! * `winsize ROWS COLS`: set the console's window size (TIOCSWINSZ; the
-//!   kernel then sends SIGWINCH to the console's foreground process group).
+//!   kernel then sends SIGWINCH to the console's foreground process group);
+//! * `time SECONDS NANOS`: the host's wall clock (seconds since the Unix
+//!   epoch, nanoseconds 0..=999999999); the guest clock is stepped to it
+//!   when more than 100 ms off (see `clock`).
 //!
 //! Words are separated by spaces or tabs; leading and trailing blanks and a
 //! trailing CR are ignored; keywords are lower case; numbers are decimal.
@@ -28,6 +31,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 use libc::c_int;
 
+use crate::clock::{self, WallTime};
 use crate::console;
 use crate::sys;
 
@@ -39,6 +43,7 @@ pub const MAX_LINE: usize = 256;
 pub enum Message {
     Signal(c_int),
     Winsize { rows: u16, cols: u16 },
+    Time(WallTime),
 }
 
 /// Parses one line (without its newline). `Ok(None)` for a blank line.
@@ -70,8 +75,16 @@ pub fn parse(line: &[u8]) -> Result<Option<Message>, String> {
             let fit = |v: u64, what: &str| u16::try_from(v).map_err(|_| format!("{what} {v} is out of range 0..65535"));
             Ok(Some(Message::Winsize { rows: fit(rows, "rows")?, cols: fit(cols, "columns")? }))
         }
+        ["time", secs, nanos] => {
+            let secs = number(secs, "seconds")?;
+            let nanos = number(nanos, "nanoseconds")?;
+            let secs = i64::try_from(secs).map_err(|_| format!("seconds {secs} is out of range"))?;
+            let time = u32::try_from(nanos).ok().and_then(|nanos| WallTime::new(secs, nanos));
+            Ok(Some(Message::Time(time.ok_or_else(|| format!("nanoseconds {nanos} is out of range 0..999999999"))?)))
+        }
         ["signal", ..] => Err("signal takes one number".into()),
         ["winsize", ..] => Err("winsize takes two numbers: ROWS COLS".into()),
+        ["time", ..] => Err("time takes two numbers: SECONDS NANOS".into()),
         [keyword, ..] => Err(format!("unknown message {keyword:?}")),
     }
 }
@@ -119,10 +132,12 @@ pub struct Targets {
     pub pidfd: Option<OwnedFd>,
     /// The console terminal (opened by PID 1, close-on-exec).
     pub console: Option<OwnedFd>,
+    /// The guest's wall clock.
+    pub clock: clock::Follower,
 }
 
 impl Targets {
-    fn apply(&self, message: Message) {
+    fn apply(&mut self, message: Message) {
         match message {
             Message::Signal(signal) => {
                 let sent = match &self.pidfd {
@@ -150,12 +165,13 @@ impl Targets {
                     console::warn(&format!("control: winsize {rows} {cols}"), sys::reason(&e));
                 }
             }
+            Message::Time(host) => self.clock.follow(host),
         }
     }
 }
 
 /// Reads the port until end of file, acting on each message.
-fn serve(port: OwnedFd, targets: Targets) {
+fn serve(port: OwnedFd, mut targets: Targets) {
     let mut splitter = LineSplitter::default();
     let mut buf = [0u8; 512];
     loop {
@@ -226,6 +242,15 @@ mod tests {
     }
 
     #[test]
+    fn time_messages() {
+        let at = |secs, nanos| Some(Message::Time(WallTime::new(secs, nanos).unwrap_or_else(|| panic!("{nanos}"))));
+        assert_eq!(ok("time 1700000000 123456789"), at(1_700_000_000, 123_456_789));
+        assert_eq!(ok("time 0 0"), at(0, 0));
+        assert_eq!(ok("time 1700000000 999999999\r"), at(1_700_000_000, 999_999_999));
+        assert_eq!(ok(" time\t9223372036854775807  000000001 "), at(i64::MAX, 1));
+    }
+
+    #[test]
     fn blank_lines_are_nothing() {
         assert_eq!(ok(""), None);
         assert_eq!(ok("  \t \r"), None);
@@ -248,6 +273,16 @@ mod tests {
             "winsize 65536 80",
             "winsize -1 80",
             "winsize a b",
+            "time",
+            "time 1700000000",
+            "time 1700000000 1 2",
+            "time 1700000000 1000000000",
+            "time 1700000000 99999999999",
+            "time 9223372036854775808 0",
+            "time -1 0",
+            "time 1700000000.5 0",
+            "time 1700000000 -1",
+            "Time 1700000000 0",
             "SIGNAL 9",
             "Winsize 24 80",
             "resize 24 80",

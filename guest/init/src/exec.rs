@@ -262,7 +262,10 @@ pub fn run(
     }
     if let Some(device) = find_port(control::PORT_NAME) {
         let pidfd = sys::pidfd_open(child).ok();
-        control::start(&device, control::Targets { pid: child, pidfd, console: console_tty });
+        control::start(
+            &device,
+            control::Targets { pid: child, pidfd, console: console_tty, clock: Default::default() },
+        );
     }
     exit::finish(wait_for(child));
 }

@@ -15,6 +15,7 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod agent;
+mod clock;
 mod config;
 mod console;
 mod control;

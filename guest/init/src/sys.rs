@@ -349,6 +349,21 @@ pub fn pidfd_send_signal(pidfd: &OwnedFd, signal: c_int) -> io::Result<()> {
     if ret < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
 }
 
+/// `clock_gettime(clock)`.
+pub fn clock_gettime(clock: libc::clockid_t) -> io::Result<libc::timespec> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid out-pointer.
+    check(unsafe { libc::clock_gettime(clock, &mut ts) })?;
+    Ok(ts)
+}
+
+/// `clock_settime(clock, ts)`: steps the clock (CAP_SYS_TIME).
+pub fn clock_settime(clock: libc::clockid_t, ts: &libc::timespec) -> io::Result<()> {
+    // SAFETY: `ts` is a valid timespec for the duration of the call.
+    check(unsafe { libc::clock_settime(clock, ts) })?;
+    Ok(())
+}
+
 /// `setgroups(2)`: exactly `groups` as the supplementary groups (none when
 /// empty).
 pub fn setgroups(groups: &[libc::gid_t]) -> io::Result<()> {

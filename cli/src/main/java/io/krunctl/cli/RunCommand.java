@@ -41,7 +41,10 @@ import picocli.CommandLine.Spec;
                     + " and krunctl exits with the workload's code (128+N if signal N killed it). A second SIGINT"
                     + " or SIGTERM, or --stop-timeout after the first, stops the VM hard; krunctl then exits with"
                     + " 128+N. The same signal from the same sender within 100 ms counts once, as when timeout(1)"
-                    + " signals krunctl and then its process group."
+                    + " signals krunctl and then its process group.",
+            "The guest's wall clock follows the host's: krunctl sends its time when the workload starts and"
+                    + " every 5 s, and the guest init steps the guest clock to it when they are more than 100 ms"
+                    + " apart, so a host suspend or a workload's date -s leaves it wrong for 5 s at most."
         },
         footerHeading = "%nExamples:%n",
         footer = {

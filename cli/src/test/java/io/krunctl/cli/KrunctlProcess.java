@@ -11,7 +11,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * The real {@code ./krunctl} running in the background, for tests that talk to it while it runs:
@@ -96,17 +98,39 @@ final class KrunctlProcess implements AutoCloseable {
      * beyond that); fails at end of file or when time runs out.
      */
     String awaitStdout(String text, Duration timeout) throws Exception {
+        awaitStdout(seen -> seen.contains(text), "'" + text + "'", timeout);
+        return stdoutSeen.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Reads stdout until it holds a whole line starting with {@code prefix}, and returns the first
+     * such line without its newline. It returns within 20 ms of the line's arrival, so tests may
+     * take the time it returned at as the time the line arrived.
+     */
+    String awaitStdoutLine(String prefix, Duration timeout) throws Exception {
+        awaitStdout(seen -> lineStarting(seen, prefix).isPresent(), "a line starting with '" + prefix + "'", timeout);
+        return lineStarting(stdoutSeen.toString(StandardCharsets.UTF_8), prefix).orElseThrow();
+    }
+
+    private static Optional<String> lineStarting(String text, String prefix) {
+        int end = text.lastIndexOf('\n');
+        return end < 0 ? Optional.empty()
+                : text.substring(0, end).lines().filter(l -> l.startsWith(prefix)).findFirst();
+    }
+
+    private void awaitStdout(Predicate<String> done, String what, Duration timeout)
+            throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         InputStream out = stdout();
         byte[] buf = new byte[4096];
-        while (!stdoutSeen.toString(StandardCharsets.UTF_8).contains(text)) {
+        while (!done.test(stdoutSeen.toString(StandardCharsets.UTF_8))) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("no '" + text + "' on stdout within " + timeout + "; stdout: "
+                throw new AssertionError("no " + what + " on stdout within " + timeout + "; stdout: "
                         + stdoutSeen + "; stderr: " + stderr());
             }
             if (out.available() == 0) {
                 if (!process.isAlive() && out.available() == 0) {
-                    throw new AssertionError("krunctl ended without '" + text + "' on stdout: " + stdoutSeen
+                    throw new AssertionError("krunctl ended without " + what + " on stdout: " + stdoutSeen
                             + "; stderr: " + stderr());
                 }
                 Thread.sleep(20);
@@ -114,11 +138,10 @@ final class KrunctlProcess implements AutoCloseable {
             }
             int n = out.read(buf);
             if (n < 0) {
-                throw new AssertionError("stdout ended without '" + text + "': " + stdoutSeen + "; stderr: " + stderr());
+                throw new AssertionError("stdout ended without " + what + ": " + stdoutSeen + "; stderr: " + stderr());
             }
             stdoutSeen.write(buf, 0, n);
         }
-        return stdoutSeen.toString(StandardCharsets.UTF_8);
     }
 
     /** stdout read by {@link #awaitStdout} plus everything up to its end. */

@@ -34,6 +34,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -91,6 +92,7 @@ public final class Vm implements VmControl, AutoCloseable {
     private final QmpMonitor qmp;
     private final AgentChannel agent;
     private final RunControl run;
+    private final ClockSync clock;
     private final AtomicReference<Throwable> deviceFailure = new AtomicReference<>();
     private volatile Process qemu;
     private volatile int exitCode = NO_EXIT_CODE;
@@ -163,6 +165,7 @@ public final class Vm implements VmControl, AutoCloseable {
                             control.send(new ControlMessage.WindowSize(size.rows(), size.cols()))),
                     notices::show, options.stopTimeout(), Timers.threaded("run-timers"));
             owned.push(run::close);
+            this.clock = own(new ClockSync(control::send, InstantSource.system(), Timers.threaded("clock-sync")));
         } catch (IOException | VmmException | RuntimeException e) {
             close();
             throw e instanceof VmmException v ? v
@@ -194,6 +197,8 @@ public final class Vm implements VmControl, AutoCloseable {
         // The time limit is the workload's: it starts when the init, having started the workload,
         // opens the control port, so that boot time does not count.
         options.timeout().ifPresent(limit -> workloadStarted().thenRun(() -> run.startTimeout(limit)));
+        // The guest clock follows the host's from then on (the init reads the port only from then).
+        workloadStarted().thenRun(clock::start);
     }
 
     /**
@@ -310,6 +315,7 @@ public final class Vm implements VmControl, AutoCloseable {
     private void guestExited(int code) {
         exitCode = code;
         run.workloadGone();
+        clock.close();
         if (!terminal) {
             holdRebootUntilOutputDrained();
         }

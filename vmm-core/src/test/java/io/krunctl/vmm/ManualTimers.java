@@ -24,6 +24,11 @@ final class ManualTimers implements Timers {
         };
     }
 
+    /** How far time has moved since these timers were made. */
+    synchronized Duration elapsed() {
+        return Duration.ofNanos(now);
+    }
+
     /** Moves time forward by {@code by}, running every task that falls due, earliest first. */
     void advance(Duration by) {
         long until;

@@ -18,7 +18,8 @@ import org.apache.logging.log4j.Logger;
  * open), so nothing is lost to timing: a signal sent while the VM boots reaches the workload once
  * the init listens.
  *
- * <p>Messages are a few bytes each and rare, so a blocking write under a lock is enough.
+ * <p>Messages are a few bytes each and few (a signal, a resize, the time every 5 s), so a blocking
+ * write under a lock is enough.
  */
 public final class ControlChannel implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(ControlChannel.class);

@@ -1,6 +1,7 @@
 package io.krunctl.vmm.stdio;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 
 /**
  * A host-to-guest message on the {@code krun-control} port: one line of ASCII ending in
@@ -45,6 +46,31 @@ public sealed interface ControlMessage {
         @Override
         public byte[] encode() {
             return ("winsize " + rows + " " + cols + "\n").getBytes(StandardCharsets.US_ASCII);
+        }
+    }
+
+    /**
+     * {@code time SECONDS NANOS}: the host's wall clock; the init steps the guest's to it when they
+     * are more than 100 ms apart.
+     *
+     * @param seconds since the Unix epoch; the init takes no earlier time
+     * @param nanos   0 to 999,999,999
+     */
+    record Time(long seconds, int nanos) implements ControlMessage {
+        public Time {
+            if (seconds < 0 || nanos < 0 || nanos > 999_999_999) {
+                throw new IllegalArgumentException("time out of range: " + seconds + " " + nanos);
+            }
+        }
+
+        /** The message for {@code instant}. */
+        public static Time of(Instant instant) {
+            return new Time(instant.getEpochSecond(), instant.getNano());
+        }
+
+        @Override
+        public byte[] encode() {
+            return ("time " + seconds + " " + nanos + "\n").getBytes(StandardCharsets.US_ASCII);
         }
     }
 }
