@@ -48,6 +48,8 @@ record DescriptorChain(ScatterBuffer request, ScatterBuffer reply) {
         MemorySegment table = ring.desc;
         int tableSize = ring.size;
         boolean indirect = false;
+        // Set by the first device-writable descriptor, empty or not: every one after it must be writable too.
+        boolean writing = false;
         int index = head;
         int visited = 0;
         while (true) {
@@ -91,7 +93,9 @@ record DescriptorChain(ScatterBuffer request, ScatterBuffer reply) {
             }
 
             boolean write = (flags & F_WRITE) != 0;
-            if (!write && !writable.isEmpty()) {
+            if (write) {
+                writing = true;
+            } else if (writing) {
                 throw new BadChainException("device-readable descriptor after a device-writable one");
             }
             if (len > 0) {

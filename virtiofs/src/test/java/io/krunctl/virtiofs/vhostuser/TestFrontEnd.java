@@ -687,6 +687,26 @@ public final class TestFrontEnd implements AutoCloseable {
         }
 
         /**
+         * The next used element if the device has put one there, consumed (its chain's descriptors
+         * freed); null if there is none yet. Never waits and asks for no interrupt: for a test that
+         * watches the used ring and the error eventfd at once.
+         */
+        public Used pollUsed() {
+            if (usedIdx() == lastUsed) {
+                return null;
+            }
+            Used u = usedAt(lastUsed);
+            lastUsed = (lastUsed + 1) & 0xffff;
+            int[] descs = chains.remove(u.id());
+            if (descs != null) {
+                for (int d : descs) {
+                    free.add(d);
+                }
+            }
+            return u;
+        }
+
+        /**
          * Waits for the next used element the way a driver does: consume what is there; otherwise
          * ask for an interrupt (used_event, or clear NO_INTERRUPT), re-check, then sleep on the call
          * eventfd. Frees the chain's descriptors.
@@ -694,15 +714,8 @@ public final class TestFrontEnd implements AutoCloseable {
         public Used awaitUsed(Duration timeout) throws NativeException {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (true) {
-                if (usedIdx() != lastUsed) {
-                    Used u = usedAt(lastUsed);
-                    lastUsed = (lastUsed + 1) & 0xffff;
-                    int[] descs = chains.remove(u.id());
-                    if (descs != null) {
-                        for (int d : descs) {
-                            free.add(d);
-                        }
-                    }
+                Used u = pollUsed();
+                if (u != null) {
                     return u;
                 }
                 if (eventIdx()) {

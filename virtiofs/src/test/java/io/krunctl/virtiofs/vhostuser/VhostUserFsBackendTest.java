@@ -460,6 +460,26 @@ class VhostUserFsBackendTest {
                     q.publish(a, new int[] {a, b});
                     return a;
                 }),
+                Arguments.of("readable after an empty writable", (Hostile) (fe, q) -> {
+                    Buffer r = fe.readable(ascii("late"));
+                    int a = q.takeDescriptor();
+                    int b = q.takeDescriptor();
+                    q.writeDescriptor(a, fe.gpaBase(), 0, DESC_F_WRITE | DESC_F_NEXT, b);
+                    q.writeDescriptor(b, r.gpa(), r.length(), 0, 0);
+                    q.publish(a, new int[] {a, b});
+                    return a;
+                }),
+                Arguments.of("indirect readable after an empty writable", (Hostile) (fe, q) -> {
+                    Buffer r = fe.readable(ascii("late"));
+                    long table = fe.alloc(16, 16);
+                    Queue.writeDescriptor(fe.guest(table, 16), 0, r.gpa(), r.length(), 0, 0);
+                    int a = q.takeDescriptor();
+                    int b = q.takeDescriptor();
+                    q.writeDescriptor(a, fe.gpaBase(), 0, DESC_F_WRITE | DESC_F_NEXT, b);
+                    q.writeDescriptor(b, table, 16, DESC_F_INDIRECT, 0);
+                    q.publish(a, new int[] {a, b});
+                    return a;
+                }),
                 Arguments.of("indirect inside indirect", (Hostile) (fe, q) -> {
                     Buffer r = fe.readable(ascii("deep"));
                     long inner = fe.alloc(16, 16);
