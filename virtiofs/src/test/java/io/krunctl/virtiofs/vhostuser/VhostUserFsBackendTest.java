@@ -590,11 +590,13 @@ class VhostUserFsBackendTest {
     void aHeadPublishedAgainWhileInFlightBreaksTheRing() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger served = new AtomicInteger();
+        CountDownLatch entered = new CountDownLatch(1);
         RequestHandler blocking = syncBlocks(release);
         VhostUserFsBackend b = backend(new RequestHandler() {
             @Override
             public int handle(ScatterBuffer request, ScatterBuffer reply) {
                 served.incrementAndGet();
+                entered.countDown();
                 return blocking.handle(request, reply);
             }
 
@@ -608,6 +610,8 @@ class VhostUserFsBackendTest {
         fe.start(DEFAULT_GUEST_FEATURES, QSIZE, 0, 1);
         Queue q = fe.queue(1);
         int head = q.post(fe.readable(ascii("sync")), fe.writable(64));
+        // The device holds the chain (a worker serves it) before the guest publishes it again.
+        assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
 
         for (int i = 0; i < 100; i++) {
             q.publishRaw(head);
