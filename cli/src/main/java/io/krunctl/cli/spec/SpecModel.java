@@ -429,7 +429,8 @@ public final class SpecModel {
             List.of(
                     leaf("init", "source", Kind.HOST_FILE, false, null, null,
                             "A host file served as /init.krun, mode 0755, for this VM only; checked when the"
-                                    + " spec is read, read when the VM starts.",
+                                    + " spec is read, read when the VM starts. Unlike krunctl's own init it stays"
+                                    + " visible after the kernel runs it, so a script (#!/bin/busybox sh) works.",
                             "init: {source: ./my-init}"),
                     leaf("init", "disabled", Kind.TRUE, false, null, null,
                             "No implicit init at all: the spec's 'files' must then give /init.krun themselves"

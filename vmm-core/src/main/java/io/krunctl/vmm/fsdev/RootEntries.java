@@ -34,9 +34,9 @@ public final class RootEntries {
     public static final String AGENT_PATH = "/.krun_agent";
 
     /**
-     * The root device's virtual entries for {@code config}: the init (one-shot: {@code init}, the
-     * host file {@link VmConfig#init()} names, or none when it is disabled and {@code files} give
-     * {@code /init.krun}), its configuration
+     * The root device's virtual entries for {@code config}: the init ({@code init}, one-shot; the
+     * host file {@link VmConfig#init()} names, persistent so that a script's interpreter can open it;
+     * or none when it is disabled and {@code files} give {@code /init.krun}), its configuration
      * (one-shot), the guest agent, the mount points the root lacks, the mount destinations, the
      * directories the guest environment needs, the spec's files and a generated
      * {@code resolv.conf}.
@@ -48,7 +48,8 @@ public final class RootEntries {
         try {
             switch (config.init()) {
                 case InitChoice.Bundled b -> entries.file(INIT_PATH, init, 0755, true);
-                case InitChoice.HostFile host -> entries.file(INIT_PATH, read(host.path(), "the init"), 0755, true);
+                // Not one-shot: a script's interpreter opens it again by name after the kernel's exec.
+                case InitChoice.HostFile host -> entries.file(INIT_PATH, read(host.path(), "the init"), 0755, false);
                 case InitChoice.Disabled d -> { }
             }
             // Not one-shot: the init opens it once, but a later look-up must not find a hole.

@@ -45,6 +45,7 @@ class RootEntriesInitTest {
                 new byte[] {1}, new byte[] {2});
         assertThat(bytes(entries.get("init.krun"))).containsExactly(7, 8);
         assertThat(((VirtualEntry.File) entries.get("init.krun")).mode()).isEqualTo(0755);
+        assertThat(((VirtualEntry.File) entries.get("init.krun")).oneShot()).as("a script is opened twice").isFalse();
         assertThat(bytes(entries.get(".krun_agent"))).containsExactly(2);
     }
 
