@@ -31,6 +31,8 @@ public final class ExitCodes {
     public static final int NO_SUCH_VM = 68;
     /** A prerequisite is missing: QEMU, the kernel package. */
     public static final int UNAVAILABLE = 69;
+    /** init-binary: the output file exists (without {@code --force}) or cannot be written. */
+    public static final int CANT_CREATE = 73;
     /** The VM failed before the workload reported its exit code, or krunctl itself failed. */
     public static final int VM_FAILED = 70;
     /**
@@ -78,11 +80,12 @@ public final class ExitCodes {
     /** The exit codes, in order. */
     public static final List<Row> TABLE = List.of(
             new Row(String.valueOf(OK),
-                    "Success: every spec is valid (validate), the output is written (schema, completion, help),"
+                    "Success: every spec is valid (validate), the output is written (schema, completion, help,"
+                            + " init-binary),"
                             + " the OCI operation is done (create, start, state, kill, delete, exec --detach,"
                             + " features).",
                     List.of("validate", "schema", "completion", "help", "create", "start", "state", "kill", "delete",
-                            "exec", "features")),
+                            "exec", "features", "init-binary")),
             new Row("0-255",
                     "run: the workload's own exit code, passed through; the guest init reports 125 for a setup"
                             + " failure, 126 for a program that cannot be executed, 127 for one that does not"
@@ -117,6 +120,10 @@ public final class ExitCodes {
             new Row(String.valueOf(UNAVAILABLE),
                     "A prerequisite is missing, such as QEMU (package qemu-system-x86) or the kernel package.",
                     List.of("run")),
+            new Row(String.valueOf(CANT_CREATE),
+                    "init-binary: the output file already exists (give --force to replace it) or cannot be"
+                            + " written.",
+                    List.of("init-binary")),
             new Row(String.valueOf(VM_FAILED),
                     "The VM failed before the workload reported its exit code, or krunctl failed internally.",
                     List.of()),

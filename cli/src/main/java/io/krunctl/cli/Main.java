@@ -135,7 +135,7 @@ public final class Main implements Callable<Integer> {
      * quarter of a second.
      */
     private static final List<String> COMMANDS = List.of("run", "exec", "ps", "logs", "stop", "kill", "create",
-            "start", "state", "delete", "features", "supervise", "validate", "schema", "completion", "help");
+            "start", "state", "delete", "features", "supervise", "validate", "schema", "init-binary", "completion", "help");
 
     /** A new instance of the command {@code name}, one of {@link #COMMANDS}. */
     private static Object newCommand(String name) {
@@ -154,6 +154,7 @@ public final class Main implements Callable<Integer> {
             case "supervise" -> new SuperviseCommand();
             case "validate" -> new ValidateCommand();
             case "schema" -> new SchemaCommand();
+            case "init-binary" -> new InitBinaryCommand();
             case "completion" -> new CompletionCommand();
             case "help" -> new CommandLine.HelpCommand();
             default -> throw new IllegalArgumentException("no command " + name);

@@ -28,11 +28,13 @@ class CompletionTest {
     void bashCompletesCommandsOptionsAndValues() throws Exception {
         Path script = write("bash");
         assertThat(bash(script, "krunctl", "")).containsExactly("completion", "create", "delete", "exec",
-                "features", "help", "kill", "logs", "ps", "run", "schema", "start", "state", "stop", "validate");
+                "features", "help", "init-binary", "kill", "logs", "ps", "run", "schema", "start", "state", "stop",
+                "validate");
         assertThat(bash(script, "krunctl", "validate", "--fo")).containsExactly("--format");
         assertThat(bash(script, "krunctl", "validate", "--format", "")).containsExactly("json", "text");
         assertThat(bash(script, "krunctl", "completion", "")).containsExactly("bash", "zsh");
         assertThat(bash(script, "krunctl", "run", "--se")).containsExactly("--set");
+        assertThat(bash(script, "krunctl", "init-binary", "--ag")).containsExactly("--agent");
     }
 
     @Test
@@ -43,7 +45,8 @@ class CompletionTest {
         String registered = zsh(script, "print -r -- \"$_comps[krunctl]\"").getFirst();
         assertThat(registered).startsWith("_bash_complete -F _complete_krunctl");
         assertThat(zshComplete(script, "krunctl", "")).containsExactly("completion", "create", "delete", "exec",
-                "features", "help", "kill", "logs", "ps", "run", "schema", "start", "state", "stop", "validate");
+                "features", "help", "init-binary", "kill", "logs", "ps", "run", "schema", "start", "state", "stop",
+                "validate");
         assertThat(zshComplete(script, "krunctl", "validate", "--format", "")).containsExactly("json", "text");
     }
 

@@ -138,6 +138,7 @@ class ManPagesTest {
         Files.createDirectories(dir.resolve("data"));
         Files.writeString(dir.resolve("root.ext4"), "image");
         Files.writeString(dir.resolve("cache.img"), "image");
+        Files.writeString(dir.resolve("my-init"), "#!/bin/busybox sh\n");
         String base = "apiVersion: krunctl/v1\nname: t\nroot: {nullfs: {}}\nprocess: {args: [/bin/true]}\n";
         for (SpecModel.Field f : SpecModel.allFields()) {
             if (!f.supported()) {

@@ -54,6 +54,10 @@ public final class SpecModel {
         DIR_ROOT("host path of a directory, or a mapping of path, readOnly and cache"),
         /** A mapping of the listed fields. */
         MAPPING("mapping"),
+        /** A mapping of exactly one of the listed fields, for {@code init}. */
+        INIT("mapping with exactly one of source and disabled: true"),
+        /** {@code true} only: a switch whose absence is its off position. */
+        TRUE("boolean: true (false is an error: leave the key out)"),
         /** A mapping of exactly one of the listed fields. */
         ONE_OF("mapping with exactly one kind of root (nullfs, dir, disk) and that kind's settings"),
         /** An empty mapping {@code {}}. */
@@ -361,8 +365,10 @@ public final class SpecModel {
             true,
             List.of(
                     leaf("files[]", "path", Kind.GUEST_FILE, true, null, null,
-                            "Where the file appears in the guest. /init.krun and /.krun_agent are reserved"
-                                    + " for krunctl's guest init and agent.",
+                            "Where the file appears in the guest. /.krun_agent is reserved for krunctl's"
+                                    + " guest agent and /.krun_config.json for the workload description krunctl"
+                                    + " writes from 'process'; /init.krun is krunctl's guest init unless"
+                                    + " init.disabled is true, when a file here must give it.",
                             "path: /etc/motd"),
                     leaf("files[]", "content", Kind.TEXT, false, null, null,
                             "The file's text, stored as UTF-8. Exactly one of 'content' and 'source'.",
@@ -403,6 +409,35 @@ public final class SpecModel {
                                     + " and ulimit know them: nofile is ulimit -n, nproc ulimit -u.",
                             "rlimits: {nofile: {soft: 4096, hard: 8192}, core: {soft: 0, hard: unlimited}}")));
 
+    /** The keys of {@code init}: exactly one of them. */
+    public static final List<String> INIT_KEYS = List.of("source", "disabled");
+
+    /** {@code init}: which program the guest runs as /init.krun. */
+    public static final Field INIT = new Field("init", "init", Kind.INIT, false, "krunctl's own init", null,
+            "The program the guest kernel runs as PID 1, /init.krun on the root device. By default it is"
+                    + " krunctl's own init, which sets the guest up (mounts, network, limits), starts krunctl's"
+                    + " agent and runs 'process', and reports its exit code. 'krunctl init-binary -o FILE' writes"
+                    + " that init so it can be wrapped or patched. Give exactly one of 'source' and 'disabled'."
+                    + " An init of one's own takes over all of that: krunctl still serves /.krun_config.json"
+                    + " (the process, mounts and environment, readable once) and /.krun_agent, but learns the"
+                    + " workload's exit code only if the init reports it as krunctl's does; when PID 1 exits the"
+                    + " guest kernel panics and krunctl exits with 70. With a kernel that needs modules,"
+                    + " krunctl's init still runs first from the initramfs, loads them, mounts the root and then"
+                    + " runs /init.krun.",
+            "init:\n  source: ./my-init",
+            true,
+            List.of(
+                    leaf("init", "source", Kind.HOST_FILE, false, null, null,
+                            "A host file served as /init.krun, mode 0755, for this VM only; checked when the"
+                                    + " spec is read, read when the VM starts. Unlike krunctl's own init it stays"
+                                    + " visible after the kernel runs it, so a script (#!/bin/busybox sh) works.",
+                            "init: {source: ./my-init}"),
+                    leaf("init", "disabled", Kind.TRUE, false, null, null,
+                            "No implicit init at all: the spec's 'files' must then give /init.krun themselves"
+                                    + " (with an executable mode), as libkrun's callers do when they disable the"
+                                    + " implicit init.",
+                            "init: {disabled: true}\nfiles:\n  - {path: /init.krun, source: ./my-init, mode: \"0755\"}")));
+
     /** The whole spec: the top-level mapping. */
     public static final Field SPEC = new Field("", "", Kind.MAPPING, true, null, null,
             "A krunctl spec: one YAML document holding one mapping.",
@@ -437,6 +472,7 @@ public final class SpecModel {
                     DISKS,
                     NETWORK,
                     PROCESS,
+                    INIT,
                     leaf("", "kernel", Kind.KERNEL, false, "krunctl", null,
                             "The guest kernel. krunctl: krunctl's own kernel, built from Debian's"
                                     + " linux-source package by make build and cached in"

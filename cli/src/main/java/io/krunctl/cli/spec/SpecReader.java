@@ -8,6 +8,7 @@ import static io.krunctl.cli.spec.NodeReader.keyText;
 import static io.krunctl.cli.spec.NodeReader.line;
 import static io.krunctl.cli.spec.NodeReader.place;
 import static io.krunctl.cli.spec.SpecRules.AGENT_PATH;
+import static io.krunctl.cli.spec.SpecRules.CONFIG_PATH;
 import static io.krunctl.cli.spec.SpecRules.DEFAULT_MODE;
 import static io.krunctl.cli.spec.SpecRules.ENV_NAME;
 import static io.krunctl.cli.spec.SpecRules.INIT_PATH;
@@ -15,6 +16,7 @@ import static io.krunctl.cli.spec.SpecRules.NAME;
 import static io.krunctl.cli.spec.SpecRules.OCTAL_MODE;
 
 import io.krunctl.virtiofs.fs.CachePolicy;
+import io.krunctl.vmm.config.InitChoice;
 import io.krunctl.vmm.config.KernelChoice;
 import io.krunctl.vmm.config.MountConfig;
 import io.krunctl.vmm.config.ProcessConfig;
@@ -61,6 +63,10 @@ final class SpecReader {
     private final NodeReader nodes;
     private final DeviceReader devices;
     private final MachineReader machine;
+    /** Whether {@code init.disabled} is true, so that {@code files} may (and must) give the init. */
+    private boolean initDisabled;
+    /** Whether an entry of {@code files} names {@code /init.krun}. */
+    private boolean initFileGiven;
 
     /**
      * @param file    the spec file as the user named it, for error messages
@@ -119,7 +125,15 @@ final class SpecReader {
         NodeTuple rootField = nodes.required(fields, "root", top, "", "; for an empty root write 'root: {nullfs: {}}'");
         RootConfig root = rootField == null ? null : readRoot(rootField.getValueNode());
 
+        NodeTuple initField = fields.get("init");
+        InitChoice init = initField == null ? new InitChoice.Bundled() : readInit(initField);
+        initDisabled = init instanceof InitChoice.Disabled;
+
         List<VirtualFile> files = readFiles(fields.get("files"));
+        if (initDisabled && !initFileGiven) {
+            nodes.error(initField.getKeyNode(), "init.disabled: 'files' must then give the init: add an entry"
+                    + " {path: " + INIT_PATH + ", source: ./my-init, mode: \"0755\"}");
+        }
         List<MountConfig> mounts = readMounts(fields.get("mounts"), files);
 
         if (root instanceof RootConfig.BlockDevice && fields.get("files") != null) {
@@ -142,7 +156,7 @@ final class SpecReader {
             return null;
         }
         return new VmConfig(name, cpus, memory, root, files, mounts, process, hostname == null ? name : hostname,
-                kernel, disks, network);
+                kernel, disks, network, init);
     }
 
     private void readApiVersion(Node value) {
@@ -417,6 +431,49 @@ final class SpecReader {
         return ok ? new MountConfig.VirtioFs(source, destination, readOnly, cache) : null;
     }
 
+    // ---- init ----------------------------------------------------------------------------------
+
+    /** {@code init}: exactly one of {@code source} and {@code disabled: true}; {@code null} after an error. */
+    private InitChoice readInit(NodeTuple field) {
+        Node value = field.getValueNode();
+        String expected = "a mapping with exactly one of 'source: PATH' and 'disabled: true'";
+        if (!(value instanceof MappingNode map)) {
+            nodes.error(value, "init: expected " + expected + ", got " + describe(value));
+            return null;
+        }
+        Map<String, NodeTuple> fields = nodes.fields(map, "init", SpecModel.INIT_KEYS);
+        NodeTuple source = fields.get("source");
+        NodeTuple disabled = fields.get("disabled");
+        if (source != null && disabled != null) {
+            NodeTuple second = line(source.getKeyNode()) > line(disabled.getKeyNode())
+                    || (line(source.getKeyNode()) == line(disabled.getKeyNode())
+                            && column(source.getKeyNode()) > column(disabled.getKeyNode()))
+                    ? source : disabled;
+            nodes.error(second.getKeyNode(), "init: give either 'source' or 'disabled', not both");
+            return null;
+        }
+        if (source != null) {
+            Path host = nodes.hostFile(source.getValueNode(), "init.source", "a host file to run as the init");
+            return host == null ? null : new InitChoice.HostFile(host);
+        }
+        if (disabled != null) {
+            Boolean b = nodes.bool(disabled.getValueNode(), "init.disabled");
+            if (b == null) {
+                return null;
+            }
+            if (!b) {
+                nodes.error(disabled.getValueNode(), "init.disabled: expected true, got false; for krunctl's own"
+                        + " init leave 'init' out");
+                return null;
+            }
+            return new InitChoice.Disabled();
+        }
+        if (fields.size() == map.getValue().size()) {
+            nodes.error(value, "init: expected " + expected + ", got " + describe(value));
+        }
+        return null;
+    }
+
     // ---- files ---------------------------------------------------------------------------------
 
     private List<VirtualFile> readFiles(NodeTuple field) {
@@ -452,13 +509,20 @@ final class SpecReader {
             path = nodes.guestPath(pathNode, where + ".path", false);
             if (path == null) {
                 ok = false;
-            } else if (path.equals(INIT_PATH)) {
-                nodes.error(pathNode, where + ".path: " + INIT_PATH + " is reserved for krunctl's guest init");
+            } else if (path.equals(INIT_PATH) && !initDisabled) {
+                nodes.error(pathNode, where + ".path: " + INIT_PATH + " is reserved for krunctl's guest init;"
+                        + " to give your own, set init: {disabled: true} (or init: {source: PATH} instead of this"
+                        + " entry)");
                 ok = false;
             } else if (path.equals(AGENT_PATH)) {
                 nodes.error(pathNode, where + ".path: " + AGENT_PATH + " is reserved for krunctl's guest agent");
                 ok = false;
+            } else if (path.equals(CONFIG_PATH)) {
+                nodes.error(pathNode, where + ".path: " + CONFIG_PATH + " is written by krunctl from 'process'"
+                        + " (and 'mounts'); describe the workload there instead");
+                ok = false;
             } else {
+                initFileGiven |= path.equals(INIT_PATH);
                 ok &= checkPathClash(path, pathNode, where, seen);
             }
         }
@@ -505,6 +569,12 @@ final class SpecReader {
                 }
                 ok = false;
             }
+        }
+
+        if (INIT_PATH.equals(path) && initDisabled && (mode & 0111) == 0) {
+            nodes.error(modeField == null ? pathField.getValueNode() : modeField.getValueNode(), where + ".mode: "
+                    + INIT_PATH + " must be executable for the kernel to run it; give mode: \"0755\"");
+            ok = false;
         }
 
         boolean oneShot = false;
@@ -662,6 +732,9 @@ final class SpecReader {
         }
         for (String k : MOUNT_KEYS) {
             home.putIfAbsent(k, "an entry of 'mounts'");
+        }
+        for (String k : SpecModel.INIT_KEYS) {
+            home.putIfAbsent(k, "'init'");
         }
         return Map.copyOf(home);
     }

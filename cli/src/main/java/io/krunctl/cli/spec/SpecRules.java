@@ -25,9 +25,14 @@ final class SpecRules {
 
     static final int MAX_CPUS = 64;
     static final int DEFAULT_MODE = 0644;
-    /** Guest paths of the root device that krunctl fills itself, so {@code files} may not name them. */
-    static final String INIT_PATH = "/init.krun";
+    /**
+     * Guest paths of the root device that krunctl fills itself, so {@code files} may not name them
+     * (the init's only with {@code init.disabled}).
+     */
+    static final String INIT_PATH = RootEntries.INIT_PATH;
     static final String AGENT_PATH = RootEntries.AGENT_PATH;
+    /** The workload description krunctl writes from {@code process}. */
+    static final String CONFIG_PATH = "/" + io.krunctl.vmm.guest.KrunConfigJson.FILE_NAME;
 
     // A block root's filesystem type and options travel on the guest kernel's command line, so
     // they are limited to characters that cannot split into more kernel parameters.

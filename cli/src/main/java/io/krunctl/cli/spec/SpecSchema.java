@@ -38,6 +38,7 @@ public final class SpecSchema {
         s.put("description", "A YAML spec for 'krunctl run': one microVM and its workload. Every field is"
                 + " described in krunctl-spec(5); 'krunctl validate' checks what a schema cannot.");
         s.putAll(mapping(SpecModel.SPEC));
+        s.putAll(initRule());
         return s;
     }
 
@@ -73,6 +74,8 @@ public final class SpecSchema {
             case MAPPING -> mapping(f);
             case DIR_ROOT -> dirRoot(f);
             case ONE_OF -> oneKind(f);
+            case INIT -> initChoice(f);
+            case TRUE -> anyOf(Map.of("const", true), Map.of("enum", List.of("true", "True", "TRUE")));
             case EMPTY_MAPPING -> ordered("type", "object", "maxProperties", 0);
             case LIST_OF_MAPPINGS -> f == SpecModel.DISKS
                     ? ordered("type", "array", "maxItems", SpecRules.MAX_DISKS, "items", mapping(f))
@@ -80,7 +83,8 @@ public final class SpecSchema {
             case GUEST_FILE -> {
                 Map<String, Object> g = string(guestPath(false));
                 if (f == SpecModel.FILE.field("path")) {
-                    g.put("not", Map.of("enum", java.util.List.of(SpecRules.INIT_PATH, SpecRules.AGENT_PATH)));
+                    // The init's path is allowed with init.disabled only: see initRule.
+                    g.put("not", Map.of("enum", java.util.List.of(SpecRules.AGENT_PATH, SpecRules.CONFIG_PATH)));
                 }
                 yield g;
             }
@@ -215,6 +219,32 @@ public final class SpecSchema {
         String port = "([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])";
         String octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
         return "^(" + octet + "(\\." + octet + "){3}:)?" + port + ":" + port + "$";
+    }
+
+    /** {@code init}: exactly one of its keys. */
+    private static Map<String, Object> initChoice(Field f) {
+        Map<String, Object> m = mapping(f);
+        List<Object> oneOf = new ArrayList<>();
+        for (String key : SpecModel.INIT_KEYS) {
+            oneOf.add(Map.of("required", List.of(key)));
+        }
+        m.put("oneOf", oneOf);
+        return m;
+    }
+
+    /**
+     * With {@code init.disabled}, {@code files} must give {@code /init.krun}; otherwise no entry may.
+     * (That its mode is executable is left to {@code krunctl validate}.)
+     */
+    private static Map<String, Object> initRule() {
+        Map<String, Object> initPath = ordered("properties", Map.of("path", Map.of("const", SpecRules.INIT_PATH)),
+                "required", List.of("path"));
+        return ordered(
+                "if", ordered("properties", Map.of("init", Map.of("required", List.of("disabled"))),
+                        "required", List.of("init")),
+                "then", ordered("required", List.of("files"),
+                        "properties", Map.of("files", Map.of("contains", initPath))),
+                "else", ordered("properties", Map.of("files", Map.of("items", Map.of("not", initPath)))));
     }
 
     /** A file entry: its fields, and exactly one of the keys that give its bytes. */

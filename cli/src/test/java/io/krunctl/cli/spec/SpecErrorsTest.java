@@ -112,7 +112,7 @@ public class SpecErrorsTest {
                 row("unknown top-level key, no close match", BASE + "volumes: []\n",
                         "5:1: unknown key 'volumes' at top level; valid keys are 'apiVersion', 'name', 'cpus',"
                                 + " 'memory', 'hostname', 'root', 'files', 'mounts', 'disks', 'network', 'process',"
-                                + " 'kernel'"),
+                                + " 'init', 'kernel'"),
                 row("process key at top level", BASE + "workdir: /tmp\n",
                         "5:1: unknown key 'workdir' at top level; it belongs in 'process'"),
                 row("unknown key in process, did you mean", """
@@ -511,7 +511,31 @@ public class SpecErrorsTest {
                 row("path is the root", BASE + "files: [{path: /, content: x}]\n",
                         "5:16: files[0].path: expected the path of a file, got \"/\""),
                 row("path of the init", BASE + "files: [{path: /init.krun, content: x}]\n",
-                        "5:16: files[0].path: /init.krun is reserved for krunctl's guest init"),
+                        "5:16: files[0].path: /init.krun is reserved for krunctl's guest init; to give your own, set"
+                                + " init: {disabled: true} (or init: {source: PATH} instead of this entry)"),
+                row("path of the workload description", BASE + "files: [{path: /.krun_config.json, content: x}]\n",
+                        "5:16: files[0].path: /.krun_config.json is written by krunctl from 'process' (and"
+                                + " 'mounts'); describe the workload there instead"),
+                row("init source missing", BASE + "init: {source: ./nope}\n",
+                        "5:16: init.source: cannot read host file ${dir}/nope: No such file or directory"),
+                row("init source is a folder", BASE + "init: {source: folder}\n",
+                        "5:16: init.source: cannot read host file ${dir}/folder: Is a directory"),
+                row("init disabled false", BASE + "init: {disabled: false}\n",
+                        "5:18: init.disabled: expected true, got false; for krunctl's own init leave 'init' out"),
+                row("init both keys", BASE + "init: {source: present.bin, disabled: true}\n",
+                        "5:29: init: give either 'source' or 'disabled', not both"),
+                row("init empty", BASE + "init: {}\n",
+                        "5:7: init: expected a mapping with exactly one of 'source: PATH' and 'disabled: true', got"
+                                + " an empty mapping"),
+                row("init not a mapping", BASE + "init: ./my-init\n",
+                        "5:7: init: expected a mapping with exactly one of 'source: PATH' and 'disabled: true', got"
+                                + " \"./my-init\""),
+                row("init disabled without a file", BASE + "init: {disabled: true}\n",
+                        "5:1: init.disabled: 'files' must then give the init: add an entry {path: /init.krun, source:"
+                                + " ./my-init, mode: \"0755\"}"),
+                row("own init not executable", BASE + "init: {disabled: true}\nfiles: [{path: /init.krun, content: x}]\n",
+                        "6:16: files[0].mode: /init.krun must be executable for the kernel to run it; give mode:"
+                                + " \"0755\""),
                 row("path of the agent", BASE + "files: [{path: /.krun_agent, content: x}]\n",
                         "5:16: files[0].path: /.krun_agent is reserved for krunctl's guest agent"),
                 row("duplicate path", BASE + """
@@ -672,7 +696,7 @@ public class SpecErrorsTest {
                         "13:9: kernel: cannot read host file ${dir}/nope: No such file or directory",
                         "14:1: unknown key 'extra' at top level; valid keys are 'apiVersion', 'name', 'cpus',"
                                 + " 'memory', 'hostname', 'root', 'files', 'mounts', 'disks', 'network', 'process',"
-                                + " 'kernel'"));
+                                + " 'init', 'kernel'"));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.krunctl.vmm.config.Disk;
+import io.krunctl.vmm.config.InitChoice;
 import io.krunctl.vmm.config.KernelChoice;
 import io.krunctl.vmm.config.NetworkConfig;
 import io.krunctl.vmm.config.Rlimit;
@@ -282,6 +283,38 @@ class SpecLoaderTest {
 
     private static Path resource(String name) throws URISyntaxException {
         return Path.of(SpecLoaderTest.class.getResource("/spec/" + name).toURI());
+    }
+
+    @Test
+    void initSourceIsAHostFileRelativeToTheSpec() throws Exception {
+        Files.writeString(dir.resolve("my-init"), "#!/bin/sh\n");
+        VmConfig config = SpecLoader.load(write("""
+                apiVersion: krunctl/v1
+                root: {nullfs: {}}
+                init: {source: ./my-init}
+                process: {args: [/bin/true]}
+                """));
+        assertThat(config.init()).isEqualTo(new InitChoice.HostFile(dir.resolve("my-init")));
+    }
+
+    @Test
+    void initDisabledTakesTheSpecsOwnInit() throws Exception {
+        VmConfig config = SpecLoader.load(write("""
+                apiVersion: krunctl/v1
+                root: {nullfs: {}}
+                init: {disabled: true}
+                files:
+                  - {path: /init.krun, content: "#!/bin/busybox sh\\n", mode: "0755"}
+                process: {args: [/bin/true]}
+                """));
+        assertThat(config.init()).isEqualTo(new InitChoice.Disabled());
+        assertThat(config.files()).extracting(VirtualFile::guestPath).containsExactly("/init.krun");
+    }
+
+    @Test
+    void withoutInitTheBundledOneIsUsed() throws Exception {
+        VmConfig config = SpecLoader.load(write("apiVersion: krunctl/v1\nroot: {nullfs: {}}\nprocess: {args: [/bin/true]}\n"));
+        assertThat(config.init()).isEqualTo(new InitChoice.Bundled());
     }
 
     /** Records holding byte arrays compare by identity, so compare field by field. */

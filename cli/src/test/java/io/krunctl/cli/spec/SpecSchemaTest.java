@@ -81,7 +81,10 @@ class SpecSchemaTest {
             Map.entry("duplicate mount destination", "a rule across list entries"),
             Map.entry("mount hides a file", "a rule across lists"),
             Map.entry("mount inside a file", "a rule across lists"),
-            Map.entry("tmpfs size too small", "the 1 MiB minimum of a size with a unit"));
+            Map.entry("tmpfs size too small", "the 1 MiB minimum of a size with a unit"),
+            Map.entry("init source missing", "host files are checked on the host"),
+            Map.entry("init source is a folder", "host files are checked on the host"),
+            Map.entry("own init not executable", "a rule across fields"));
 
     @TempDir
     Path dir;
@@ -143,6 +146,8 @@ class SpecSchemaTest {
         "disks: [{path: present.bin, readOnly: TRUE}]", "disks: [{path: present.bin}]",
         "network: {mode: none}", "network: {mode: user}",
         "network: {mode: user, ports: [\"8080:80\", \"0.0.0.0:2222:22\", \"65535:1\"]}",
+        "init: {source: present.bin}", "init: {disabled: \"true\"}\nfiles: [{path: /init.krun, content: x, mode: 0755}]",
+        "init: {disabled: TRUE}\nfiles: [{path: /etc/motd, content: x}, {path: /init.krun, source: present.bin, mode: \"0700\"}]",
     })
     void readerAcceptedVariantsAreAccepted(String field) throws Exception {
         SpecErrorsTest.hostFiles(dir);

@@ -18,6 +18,7 @@ import java.util.Objects;
  * @param kernel      which kernel boots the guest
  * @param disks       extra disk images, attached after a block root's in this order
  * @param network     the guest's network
+ * @param init        what the root device serves as {@code /init.krun}
  */
 public record VmConfig(
         String name,
@@ -30,15 +31,24 @@ public record VmConfig(
         String hostname,
         KernelChoice kernel,
         List<Disk> disks,
-        NetworkConfig network) {
+        NetworkConfig network,
+        InitChoice init) {
 
     public static final long MIB = 1024L * 1024L;
 
     /**
      * A builder for the VM running {@code process} on {@code root}, with the spec's defaults for
      * everything else: 1 CPU, 256 MiB, no files, mounts, disks or network, the host name
-     * {@code name}, the default kernel.
+     * {@code name}, the default kernel, the bundled init.
      */
+    /** A configuration with krunctl's bundled init. */
+    public VmConfig(String name, int cpus, long memoryBytes, RootConfig root, List<VirtualFile> files,
+            List<MountConfig> mounts, ProcessConfig process, String hostname, KernelChoice kernel, List<Disk> disks,
+            NetworkConfig network) {
+        this(name, cpus, memoryBytes, root, files, mounts, process, hostname, kernel, disks, network,
+                new InitChoice.Bundled());
+    }
+
     public static Builder builder(String name, RootConfig root, ProcessConfig process) {
         return new Builder(name, root, process);
     }
@@ -46,7 +56,7 @@ public record VmConfig(
     /** A builder holding this configuration, to derive another from it. */
     public Builder toBuilder() {
         return new Builder(name, root, process).cpus(cpus).memoryBytes(memoryBytes).files(files).mounts(mounts)
-                .hostname(hostname).kernel(kernel).disks(disks).network(network);
+                .hostname(hostname).kernel(kernel).disks(disks).network(network).init(init);
     }
 
     /** Every disk image in the order the guest sees them: a block root's first, then {@link #disks}. */
@@ -66,6 +76,7 @@ public record VmConfig(
         Objects.requireNonNull(hostname, "hostname");
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(network, "network");
+        Objects.requireNonNull(init, "init");
         files = List.copyOf(files);
         disks = List.copyOf(disks);
         mounts = List.copyOf(mounts);
@@ -74,6 +85,10 @@ public record VmConfig(
             if (!destinations.add(m.destination())) {
                 throw new IllegalArgumentException("two mounts share the destination " + m.destination());
             }
+        }
+        if (init instanceof InitChoice.Disabled
+                && files.stream().noneMatch(f -> f.guestPath().equals("/init.krun"))) {
+            throw new IllegalArgumentException("with the implicit init disabled, files must give /init.krun");
         }
         if (cpus < 1) {
             throw new IllegalArgumentException("cpus must be at least 1, got " + cpus);
@@ -97,6 +112,7 @@ public record VmConfig(
         private KernelChoice kernel = new KernelChoice.Own();
         private List<Disk> disks = List.of();
         private NetworkConfig network = NetworkConfig.none();
+        private InitChoice init = new InitChoice.Bundled();
 
         private Builder(String name, RootConfig root, ProcessConfig process) {
             this.name = name;
@@ -149,10 +165,15 @@ public record VmConfig(
             return this;
         }
 
+        public Builder init(InitChoice choice) {
+            this.init = choice;
+            return this;
+        }
+
         /** @throws IllegalArgumentException if a value is out of range or two mounts collide */
         public VmConfig build() {
             return new VmConfig(name, cpus, memoryBytes, root, files, mounts, process, hostname, kernel, disks,
-                    network);
+                    network, init);
         }
     }
 }

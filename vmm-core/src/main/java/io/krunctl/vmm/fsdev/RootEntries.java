@@ -2,6 +2,7 @@ package io.krunctl.vmm.fsdev;
 
 import io.krunctl.virtiofs.fs.VirtualEntry;
 import io.krunctl.vmm.VmmException;
+import io.krunctl.vmm.config.InitChoice;
 import io.krunctl.vmm.config.MountConfig;
 import io.krunctl.vmm.config.RootConfig;
 import io.krunctl.vmm.config.VirtualFile;
@@ -26,11 +27,16 @@ public final class RootEntries {
 
     private final Dir root = new Dir();
 
+    /** The guest init's path: the kernel (or an initramfs's stage 0) runs it as PID 1. */
+    public static final String INIT_PATH = "/init.krun";
+
     /** Where the init finds the guest agent it starts beside the workload. */
     public static final String AGENT_PATH = "/.krun_agent";
 
     /**
-     * The root device's virtual entries for {@code config}: the init (one-shot), its configuration
+     * The root device's virtual entries for {@code config}: the init ({@code init}, one-shot; the
+     * host file {@link VmConfig#init()} names, persistent so that a script's interpreter can open it;
+     * or none when it is disabled and {@code files} give {@code /init.krun}), its configuration
      * (one-shot), the guest agent, the mount points the root lacks, the mount destinations, the
      * directories the guest environment needs, the spec's files and a generated
      * {@code resolv.conf}.
@@ -40,7 +46,12 @@ public final class RootEntries {
     public static Map<String, VirtualEntry> of(VmConfig config, byte[] init, byte[] agent) throws VmmException {
         RootEntries entries = new RootEntries();
         try {
-            entries.file("/init.krun", init, 0755, true);
+            switch (config.init()) {
+                case InitChoice.Bundled b -> entries.file(INIT_PATH, init, 0755, true);
+                // Not one-shot: a script's interpreter opens it again by name after the kernel's exec.
+                case InitChoice.HostFile host -> entries.file(INIT_PATH, read(host.path(), "the init"), 0755, false);
+                case InitChoice.Disabled d -> { }
+            }
             // Not one-shot: the init opens it once, but a later look-up must not find a hole.
             entries.file(AGENT_PATH, agent, 0555, false);
             entries.file("/" + KrunConfigJson.FILE_NAME, KrunConfigJson.encode(config.process(), config.mounts(),
@@ -75,15 +86,17 @@ public final class RootEntries {
     private static byte[] contentOf(VirtualFile file) throws VmmException {
         return switch (file.content()) {
             case VirtualFile.Content.Inline inline -> inline.bytes();
-            case VirtualFile.Content.HostFile host -> {
-                try {
-                    yield Files.readAllBytes(host.path());
-                } catch (IOException e) {
-                    throw new VmmException(VmmException.Kind.BAD_CONFIGURATION,
-                            "cannot read " + host.path() + " for " + file.guestPath() + ": " + e.getMessage(), e);
-                }
-            }
+            case VirtualFile.Content.HostFile host -> read(host.path(), file.guestPath());
         };
+    }
+
+    private static byte[] read(java.nio.file.Path path, String forWhat) throws VmmException {
+        try {
+            return Files.readAllBytes(path);
+        } catch (IOException e) {
+            throw new VmmException(VmmException.Kind.BAD_CONFIGURATION,
+                    "cannot read " + path + " for " + forWhat + ": " + e.getMessage(), e);
+        }
     }
 
     /** Adds a file at {@code absolutePath}, creating virtual parent directories as needed. */
