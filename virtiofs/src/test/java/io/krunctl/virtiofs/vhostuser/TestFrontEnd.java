@@ -638,6 +638,14 @@ public final class TestFrontEnd implements AutoCloseable {
             maybeKick(old, availIdx);
         }
 
+        /**
+         * {@code used->avail_event} (EVENT_IDX): the available index the device asked to be kicked
+         * after, which it sets to its next available position once it has taken every chain it saw.
+         */
+        public int availEvent() {
+            return (short) U16.getAcquire(used, 4L + 8L * size) & 0xffff;
+        }
+
         /** Stores {@code avail->idx} (release) without touching the ring entries; for hostile tests. */
         public void setAvailIdx(int idx) {
             U16.setRelease(avail, 2L, (short) idx);

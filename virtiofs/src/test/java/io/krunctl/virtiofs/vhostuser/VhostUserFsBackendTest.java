@@ -745,6 +745,12 @@ class VhostUserFsBackendTest {
             q.post(fe.readable(ascii("slow" + i)), fe.writable(8));
         }
         assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
+        // Disabling the ring before the device took the third chain would leave it on the ring.
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (q.availEvent() != 3) {
+            assertThat(System.nanoTime()).as("the device took all three chains").isLessThan(deadline);
+            Thread.sleep(5);
+        }
         fe.enable(1, false);
         assertThat(fe.getVringBase(1)).isEqualTo(3);
         // Every request was completed into the used ring before the reply.
