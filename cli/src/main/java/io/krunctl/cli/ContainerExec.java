@@ -1,6 +1,5 @@
 package io.krunctl.cli;
 
-import io.krunctl.cli.oci.ConsoleSocket;
 import io.krunctl.cli.oci.ContainerStore;
 import io.krunctl.cli.oci.OciConfig;
 import io.krunctl.cli.oci.OciException;
@@ -86,15 +85,8 @@ final class ContainerExec {
         Relaunch.Session session = cmd.detach
                 ? (terminal ? Relaunch.Session.ORPHAN_WITH_TERMINAL : Relaunch.Session.ORPHAN)
                 : (terminal ? Relaunch.Session.NEW_WITH_TERMINAL : Relaunch.Session.NEW);
-        ProcessBuilder pb = new ProcessBuilder(Relaunch.command(launcher, session, args));
-        if (terminal) {
-            Path slave = ConsoleSocket.sendNewTerminal(cmd.consoleSocket);
-            pb.redirectInput(ProcessBuilder.Redirect.from(slave.toFile()))
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(slave.toFile()))
-                    .redirectError(ProcessBuilder.Redirect.appendTo(slave.toFile()));
-        } else {
-            pb.inheritIO();
-        }
+        ProcessBuilder pb = Relaunch.withStdio(Relaunch.command(launcher, session, args),
+                terminal ? Optional.of(cmd.consoleSocket) : Optional.empty());
         Process relay;
         try {
             relay = pb.start();

@@ -1,12 +1,10 @@
 package io.krunctl.cli;
 
 import io.krunctl.cli.oci.BundleMapping;
-import io.krunctl.cli.oci.ConsoleSocket;
 import io.krunctl.cli.oci.ContainerStore;
 import io.krunctl.cli.oci.OciConfig;
 import io.krunctl.cli.oci.OciException;
 import io.krunctl.cli.oci.PidFile;
-import io.krunctl.nativeio.NativeException;
 import io.krunctl.nativeio.Signals;
 import io.krunctl.vmm.state.ProcessIdentity;
 import java.io.IOException;
@@ -131,16 +129,9 @@ final class CreateCommand implements Callable<Integer> {
             args.add("--debug");
         }
         args.addAll(List.of("supervise", id));
-        ProcessBuilder pb;
-        if (terminal) {
-            Path slave = ConsoleSocket.sendNewTerminal(consoleSocket);
-            pb = new ProcessBuilder(Relaunch.command(launcher, Relaunch.Session.ORPHAN_WITH_TERMINAL, args))
-                    .redirectInput(ProcessBuilder.Redirect.from(slave.toFile()))
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(slave.toFile()))
-                    .redirectError(ProcessBuilder.Redirect.appendTo(slave.toFile()));
-        } else {
-            pb = new ProcessBuilder(Relaunch.command(launcher, Relaunch.Session.ORPHAN, args)).inheritIO();
-        }
+        ProcessBuilder pb = Relaunch.withStdio(Relaunch.command(launcher,
+                terminal ? Relaunch.Session.ORPHAN_WITH_TERMINAL : Relaunch.Session.ORPHAN, args),
+                terminal ? Optional.of(consoleSocket) : Optional.empty());
         try {
             Process setsid = pb.start();
             if (setsid.waitFor() != 0) {
@@ -181,13 +172,7 @@ final class CreateCommand implements Callable<Integer> {
     /** A failed create leaves nothing behind: no supervisor, no record, no pid file. */
     private void undo(ContainerStore store) {
         Optional<ContainerStore.Container> container = store.find(id);
-        container.flatMap(ContainerStore.Container::supervisor).filter(ProcessIdentity::alive).ifPresent(p -> {
-            try {
-                Signals.kill(p.pid(), Signals.SIGKILL);
-            } catch (NativeException e) {
-                // Gone already.
-            }
-        });
+        container.flatMap(ContainerStore.Container::supervisor).ifPresent(p -> p.kill(Signals.SIGKILL));
         container.ifPresent(store::remove);
     }
 

@@ -2,7 +2,6 @@ package io.krunctl.cli;
 
 import io.krunctl.cli.oci.ContainerStore;
 import io.krunctl.cli.oci.OciException;
-import io.krunctl.nativeio.NativeException;
 import io.krunctl.nativeio.Signals;
 import io.krunctl.vmm.state.ProcessIdentity;
 import java.time.Duration;
@@ -76,15 +75,8 @@ final class DeleteCommand implements Callable<Integer> {
 
     /** SIGKILL to the supervisor and QEMU, then waits until neither runs. */
     private static void killAndWait(ContainerStore.Container c) throws OciException {
-        for (Optional<ProcessIdentity> p : java.util.List.of(c.supervisor(), c.qemu())) {
-            if (p.isPresent() && p.get().alive()) {
-                try {
-                    Signals.kill(p.get().pid(), Signals.SIGKILL);
-                } catch (NativeException e) {
-                    // Ended in between.
-                }
-            }
-        }
+        c.supervisor().ifPresent(p -> p.kill(Signals.SIGKILL));
+        c.qemu().ifPresent(p -> p.kill(Signals.SIGKILL));
         long deadline = System.nanoTime() + KILL_WAIT.toNanos();
         while (c.supervisor().map(ProcessIdentity::alive).orElse(false) || c.qemu().map(ProcessIdentity::alive).orElse(false)) {
             if (System.nanoTime() > deadline) {

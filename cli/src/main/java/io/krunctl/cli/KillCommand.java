@@ -4,7 +4,6 @@ import io.krunctl.cli.oci.ContainerStore;
 import io.krunctl.nativeio.NativeException;
 import io.krunctl.nativeio.Signals;
 import io.krunctl.vmm.VmmException;
-import io.krunctl.vmm.state.ProcessIdentity;
 import io.krunctl.vmm.state.VmRegistry;
 import java.io.PrintWriter;
 import java.util.Optional;
@@ -94,13 +93,8 @@ final class KillCommand implements Callable<Integer> {
         try {
             Signals.kill(c.supervisor().orElseThrow().pid(), n);
             if (n == Signals.SIGKILL) {
-                c.qemu().filter(ProcessIdentity::alive).ifPresent(q -> {
-                    try {
-                        Signals.kill(q.pid(), Signals.SIGKILL);
-                    } catch (NativeException e) {
-                        // Gone with its supervisor already (it dies with it).
-                    }
-                });
+                // Usually gone with its supervisor already (it dies with it).
+                c.qemu().ifPresent(q -> q.kill(Signals.SIGKILL));
             }
             return ExitCodes.OK;
         } catch (NativeException e) {

@@ -1,5 +1,8 @@
 package io.krunctl.cli;
 
+import io.krunctl.cli.oci.ConsoleSocket;
+import io.krunctl.cli.oci.OciException;
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -62,6 +65,22 @@ final class Relaunch {
         argv.add(launcher);
         argv.addAll(args);
         return argv;
+    }
+
+    /**
+     * A process builder for {@code argv} whose stdin, stdout and stderr are the slave of a new
+     * terminal, its master sent to an OCI caller's {@code consoleSocket}; with none, this process's
+     * own three (ProcessBuilder closes every other descriptor).
+     */
+    static ProcessBuilder withStdio(List<String> argv, Optional<Path> consoleSocket) throws OciException {
+        ProcessBuilder pb = new ProcessBuilder(argv);
+        if (consoleSocket.isEmpty()) {
+            return pb.inheritIO();
+        }
+        File slave = ConsoleSocket.sendNewTerminal(consoleSocket.get()).toFile();
+        return pb.redirectInput(ProcessBuilder.Redirect.from(slave))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(slave))
+                .redirectError(ProcessBuilder.Redirect.appendTo(slave));
     }
 
     /** The error when krunctl runs without its launcher (an IDE, an embedding). */

@@ -1,5 +1,7 @@
 package io.krunctl.vmm.state;
 
+import io.krunctl.nativeio.NativeException;
+import io.krunctl.nativeio.Signals;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +33,21 @@ public record ProcessIdentity(long pid, long startTime) {
     /** Whether the process still runs (a zombie, ended but not reaped, does not). */
     public boolean alive() {
         return startTimeOf(pid).equals(OptionalLong.of(startTime));
+    }
+
+    /**
+     * Sends {@code signal} if the process still runs: a process that has ended, or whose pid now
+     * belongs to another, is left alone. One that ends in between is no error.
+     */
+    public void kill(int signal) {
+        if (!alive()) {
+            return;
+        }
+        try {
+            Signals.kill(pid, signal);
+        } catch (NativeException e) {
+            // Ended between the check and the signal.
+        }
     }
 
     /** The real user id of this process; -1 if {@code /proc} cannot say. */
