@@ -83,6 +83,8 @@ public final class VhostUserFsBackend implements AutoCloseable {
     private final AtomicReference<Throwable> internalFailure = new AtomicReference<>();
     private final AtomicBoolean fatalReported = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set by {@link #close} when the message thread itself calls it (through onFatal, say). */
+    private volatile boolean closedFromMessageThread;
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final Thread messageThread;
     /** How long stopping a ring, and the device, waits for requests in flight. */
@@ -177,6 +179,7 @@ public final class VhostUserFsBackend implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        closedFromMessageThread = Thread.currentThread() == messageThread;
         try {
             stop.signal();
         } catch (NativeException e) {
@@ -248,7 +251,9 @@ public final class VhostUserFsBackend implements AutoCloseable {
             }
             teardown();
             terminated.countDown();
-            if (closed.get()) {
+            // Only when the close came from this thread: another closer signals the eventfd first
+            // and closes it itself after joining, and closing it here raced with that signal.
+            if (closedFromMessageThread) {
                 stop.close();
             }
         }
