@@ -32,7 +32,8 @@ pub const AGENT_NAME: &str = "krun-agent";
 /// its absence is a warning (the workload runs without an agent).
 pub fn open() -> Option<OwnedFd> {
     match sys::open(AGENT_PATH, libc::O_RDONLY | libc::O_CLOEXEC) {
-        Ok(fd) => Some(fd),
+        // Opened before /dev is there to fill 0-2 (see sys::above_stdio).
+        Ok(fd) => Some(sys::above_stdio(fd)),
         Err(e) if sys::errno(&e) == libc::ENOENT => None,
         Err(e) => {
             console::warn(&format!("open {AGENT_PATH}"), format!("{}; no agent", sys::reason(&e)));

@@ -54,6 +54,9 @@ static VIRTIOFS_ROOT: OnceLock<OwnedFd> = OnceLock::new();
 /// be opened, nothing is kept and `finish` falls back to `open("/")`.
 pub fn keep_root(path: &str) {
     let Ok(fd) = sys::open(path, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) else { return };
+    // Opened before /dev is there to fill 0-2: kept on 0, a PID 1 mode
+    // workload's stdin redirect closed it, and the code went nowhere.
+    let fd = sys::above_stdio(fd);
     if sys::fd_filesystem_type(&fd).is_ok_and(|t| t == FUSE_SUPER_MAGIC) {
         let _ = VIRTIOFS_ROOT.set(fd);
     }

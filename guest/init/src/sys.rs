@@ -105,6 +105,23 @@ pub fn fd_is_open(fd: RawFd) -> bool {
     unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
 }
 
+/// `fd` moved to a number above 2 (close-on-exec), so that a later
+/// redirect of stdin, stdout or stderr cannot replace what it refers to.
+/// The kernel starts the init with 0-2 closed when it found no console,
+/// and the next opens land there. Unchanged if already above 2, or if the
+/// move fails.
+pub fn above_stdio(fd: OwnedFd) -> OwnedFd {
+    if fd.as_raw_fd() > 2 {
+        return fd;
+    }
+    // SAFETY: F_DUPFD_CLOEXEC duplicates an open descriptor we own.
+    match check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) }) {
+        // SAFETY: a fresh descriptor owned by nobody else; `fd` closes on drop.
+        Ok(high) => unsafe { OwnedFd::from_raw_fd(high) },
+        Err(_) => fd,
+    }
+}
+
 pub fn close(fd: RawFd) {
     // SAFETY: the caller owns `fd` and does not use it afterwards.
     unsafe { libc::close(fd) };
@@ -553,5 +570,36 @@ pub fn halt_forever() -> ! {
     loop {
         // SAFETY: pause only blocks until a signal arrives.
         unsafe { libc::pause() };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// In a child, with stdin closed as the kernel leaves it without a
+    /// console: the directory opened next lands on 0, and is moved off it.
+    #[test]
+    fn a_descriptor_opened_onto_stdin_moves_above_stdio() {
+        match fork().expect("fork") {
+            Fork::Child => {
+                close(0);
+                let code = match open("/", libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) {
+                    Ok(fd) if fd.as_raw_fd() != 0 => 2,
+                    Ok(fd) => {
+                        let moved = above_stdio(fd);
+                        // 0 is closed again, and the directory is still open above 2.
+                        if moved.as_raw_fd() > 2 && !fd_is_open(0) && fd_filesystem_type(&moved).is_ok() { 0 } else { 1 }
+                    }
+                    Err(_) => 3,
+                };
+                exit_now(code)
+            }
+            Fork::Parent(pid) => {
+                let status = wait(pid).expect("wait");
+                assert!(libc::WIFEXITED(status), "status {status:#x}");
+                assert_eq!(libc::WEXITSTATUS(status), 0);
+            }
+        }
     }
 }
