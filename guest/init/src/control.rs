@@ -26,6 +26,11 @@
 //! signalled through a pidfd taken right after the fork, so a signal can
 //! never hit an unrelated process that reuses the pid after the workload
 //! was reaped.
+//!
+//! In PID 1 mode (`KRUN_INIT_PID1`) the workload replaces the init, and a
+//! thread would not survive the exec: a child forked just before it reads
+//! the port instead (`serve_for_pid1`), and signals PID 1. As for any PID 1,
+//! the kernel delivers only the signals the workload has a handler for.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
@@ -200,20 +205,32 @@ fn serve(port: OwnedFd, mut targets: Targets) {
 /// Starts the reader when the host created the control port. Called by
 /// PID 1 after the fork; failures are warnings (the workload runs without).
 pub fn start(device: &std::path::Path, targets: Targets) {
-    let flags = libc::O_RDONLY | libc::O_NOCTTY | libc::O_CLOEXEC;
-    let port = match sys::open(device, flags) {
-        Ok(port) => port,
-        Err(e) => {
-            console::warn(&format!("control: open {PORT_NAME} ({})", device.display()), sys::reason(&e));
-            return;
-        }
-    };
+    let Some(port) = open(device) else { return };
     let spawned = std::thread::Builder::new()
         .name("krun-control".into())
         .stack_size(64 * 1024)
         .spawn(move || serve(port, targets));
     if let Err(e) = spawned {
         console::warn("control: start reader thread", e);
+    }
+}
+
+/// Reads the port in the calling process until the host disconnects: the
+/// body of PID 1 mode's relay child.
+pub fn serve_here(device: &std::path::Path, targets: Targets) {
+    if let Some(port) = open(device) {
+        serve(port, targets);
+    }
+}
+
+fn open(device: &std::path::Path) -> Option<OwnedFd> {
+    let flags = libc::O_RDONLY | libc::O_NOCTTY | libc::O_CLOEXEC;
+    match sys::open(device, flags) {
+        Ok(port) => Some(port),
+        Err(e) => {
+            console::warn(&format!("control: open {PORT_NAME} ({})", device.display()), sys::reason(&e));
+            None
+        }
     }
 }
 

@@ -197,9 +197,10 @@ fn take_console() {
 /// and the console as controlling terminal, and execs; the parent (PID 1)
 /// starts the agent (if krunctl serves one), serves the control port and
 /// reaps every child until the workload ends, then reports the code. PID 1
-/// mode (`pid1`): the agent is started, then the same set-up and exec in
-/// place; no code is reported on success, but a failure to exec still ends
-/// the VM with 126/127.
+/// mode (`pid1`): the agent and the control port's reader are started as
+/// children, then the same set-up and exec in place; no code is reported
+/// (the kernel panics when PID 1 exits, naming its status, which the host
+/// reads), but a failure to exec still ends the VM with 126/127.
 ///
 /// In both modes the workload's process becomes `user` (if given) last
 /// before the exec; a failure is written to its fd 2 and ends it, and the
@@ -225,6 +226,7 @@ pub fn run(
         if let Some(agent) = agent {
             let _ = agent::start(agent);
         }
+        start_control_relay(&mut ports, console_tty.as_ref());
         // PID 1 already leads its own session (main's setsid). When all
         // three ports exist the redirect closes the last descriptors of the
         // console, and the kernel then drops it as controlling terminal
@@ -268,6 +270,33 @@ pub fn run(
         );
     }
     exit::finish(wait_for(child));
+}
+
+/// PID 1 mode: forks the reader of the control port, which must outlive the
+/// exec (see `control`). Its stdio goes to /dev/null and it keeps only the
+/// stderr port, for warnings: holding the workload's stdin or stdout port
+/// would hide the workload's own close from the host. It keeps the console
+/// only in terminal mode (not every stdio port exists), where window sizes
+/// arrive and the console is the workload's anyway; elsewhere a descriptor
+/// held open would keep the console the workload's controlling terminal.
+fn start_control_relay(ports: &mut StdioPorts, console_tty: Option<&OwnedFd>) {
+    let Some(device) = find_port(control::PORT_NAME) else { return };
+    let terminal_mode = ports.ports.iter().any(Option::is_none);
+    match sys::fork() {
+        Ok(Fork::Child) => {
+            ports.keep_stderr_only();
+            if let Ok(null) = sys::open("/dev/null", libc::O_RDWR | libc::O_CLOEXEC) {
+                for target in 0..3 {
+                    let _ = sys::dup2(null.as_raw_fd(), target);
+                }
+            }
+            let console = if terminal_mode { console_tty.and_then(|c| c.try_clone().ok()) } else { None };
+            control::serve_here(&device, control::Targets { pid: 1, pidfd: None, console, clock: Default::default() });
+            sys::exit_now(0)
+        }
+        Ok(Fork::Parent(_)) => {}
+        Err(e) => console::warn("control: fork its reader", sys::reason(&e)),
+    }
 }
 
 /// Reaps children until `child` ends; its exit code, or 125 if it vanished.

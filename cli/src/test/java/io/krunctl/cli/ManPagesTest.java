@@ -139,6 +139,8 @@ class ManPagesTest {
         Files.writeString(dir.resolve("root.ext4"), "image");
         Files.writeString(dir.resolve("cache.img"), "image");
         Files.writeString(dir.resolve("my-init"), "#!/bin/busybox sh\n");
+        Files.createDirectories(dir.resolve("image"));
+        Files.writeString(dir.resolve("image/config.json"), "{\"config\": {\"Cmd\": [\"/bin/sh\"]}}");
         String base = "apiVersion: krunctl/v1\nname: t\nroot: {nullfs: {}}\nprocess: {args: [/bin/true]}\n";
         for (SpecModel.Field f : SpecModel.allFields()) {
             if (!f.supported()) {

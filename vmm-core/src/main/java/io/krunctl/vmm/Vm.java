@@ -39,6 +39,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -96,6 +97,8 @@ public final class Vm implements VmControl, AutoCloseable {
     private final AtomicReference<Throwable> deviceFailure = new AtomicReference<>();
     private volatile Process qemu;
     private volatile int exitCode = NO_EXIT_CODE;
+    /** Whether the workload is PID 1 ({@code process.pid1}), which reports no exit code. */
+    private final boolean workloadIsPid1;
 
     /**
      * Prepares the VM {@code config} describes: everything but QEMU itself is up when this returns.
@@ -109,6 +112,7 @@ public final class Vm implements VmControl, AutoCloseable {
 
     private Vm(VmConfig config, LaunchOptions options) throws VmmException {
         this.options = options;
+        this.workloadIsPid1 = config.process().pid1();
         this.terminal = switch (options.stdio()) {
             case AUTO -> TerminalRelay.interactive();
             case PIPES -> false;
@@ -270,8 +274,26 @@ public final class Vm implements VmControl, AutoCloseable {
         if (code.isPresent()) {
             return code.get();
         }
+        if (workloadIsPid1) {
+            OptionalInt ended = Pid1Exit.code(consoleText(), qmp.shutdownReason());
+            if (ended.isPresent()) {
+                return ended.getAsInt();
+            }
+        }
         throw new VmmException(VmmException.Kind.VM_FAILED, VmFailure.describe(qemu.exitValue(),
                 qmp.shutdownReason(), deviceFailure.get(), qemuLog, consoleLog, options.consoleLog().isPresent()));
+    }
+
+    /**
+     * What the guest console showed: its log, or in terminal mode, where the console is the
+     * workload's own output and is logged only on request, what the terminal was shown of it.
+     */
+    private String consoleText() {
+        try {
+            return Files.readString(consoleLog, StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            return new String(output.kept(OutputLog.Stream.STDOUT), StandardCharsets.ISO_8859_1);
+        }
     }
 
     /** Kills QEMU if it still runs, stops every device and relay, and deletes the runtime directory. */

@@ -57,7 +57,7 @@ final class VmFailure {
 
     /** What {@link Process#exitValue} answers for a process killed by signal N: 128+N. */
     private static final int SIGNAL_BASE = 128;
-    private static final String PANIC = "Kernel panic - not syncing: ";
+    static final String PANIC = "Kernel panic - not syncing: ";
 
     private static final Pattern LOCKED = Pattern.compile("Is another process using the image \\[(.*)\\]\\?");
 

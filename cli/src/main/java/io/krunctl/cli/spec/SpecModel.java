@@ -386,15 +386,19 @@ public final class SpecModel {
                             "oneShot: true")));
 
     /** {@code process}: the workload. */
-    public static final Field PROCESS = new Field("process", "process", Kind.MAPPING, true, null, null,
-            "The workload: the program the guest init runs. krunctl exits with its exit code.",
+    public static final Field PROCESS = new Field("process", "process", Kind.MAPPING, false, "the image's, with"
+            + " 'image'", null,
+            "The workload: the program the guest init runs. krunctl exits with its exit code. Required unless"
+                    + " 'image' gives it; with 'image', each field given here replaces the image's.",
             "process:\n  args: [/bin/busybox, sh, -c, \"echo $GREETING\"]\n  env: {GREETING: hi}\n"
                     + "  workdir: /",
             true,
             List.of(
-                    leaf("process", "args", Kind.ARGS, true, null, null,
-                            "The program and its arguments. A program without a '/' is looked up on the"
-                                    + " guest's PATH. 'krunctl run SPEC -- ARGS' replaces the whole list.",
+                    leaf("process", "args", Kind.ARGS, false, "the image's Cmd, with 'image'", null,
+                            "The program and its arguments; required unless 'image' is given. A program"
+                                    + " without a '/' is looked up on the guest's PATH. 'krunctl run SPEC --"
+                                    + " ARGS' replaces the whole list. With 'image' it replaces the image's Cmd"
+                                    + " and comes after its Entrypoint, as docker run IMAGE ARGS does.",
                             "args: [/bin/busybox, sh, -c, \"echo hi\"]"),
                     leaf("process", "env", Kind.ENV, false, "none", null,
                             "Environment variables, in the order given. Values are scalars read as text:"
@@ -407,7 +411,41 @@ public final class SpecModel {
                     leaf("process", "rlimits", Kind.RLIMITS, false, "the guest kernel's", null,
                             "Resource limits the guest init sets before it starts the program, as setrlimit(2)"
                                     + " and ulimit know them: nofile is ulimit -n, nproc ulimit -u.",
-                            "rlimits: {nofile: {soft: 4096, hard: 8192}, core: {soft: 0, hard: unlimited}}")));
+                            "rlimits: {nofile: {soft: 4096, hard: 8192}, core: {soft: 0, hard: unlimited}}"),
+                    leaf("process", "pid1", Kind.BOOLEAN, false, "false", false,
+                            "Whether the program runs as PID 1 in the guest: the guest init sets everything up"
+                                    + " as usual, then executes the program in its own place (libkrun's"
+                                    + " KRUN_INIT_PID1), for a program that must be PID 1, such as systemd or"
+                                    + " another init. The program then reaps orphans itself, and as for any"
+                                    + " PID 1 the kernel delivers it only the signals it has a handler for:"
+                                    + " krunctl forwards SIGINT and SIGTERM as usual, and after --stop-timeout"
+                                    + " stops the VM. When PID 1 exits the guest kernel panics naming its"
+                                    + " status, and krunctl exits with that status, 128+N after signal N, as"
+                                    + " usual; a program that powers the VM off or reboots it ends the run"
+                                    + " with 0.",
+                            "pid1: true")));
+
+    /** {@code image}: an OCI image's own process. */
+    public static final Field IMAGE = new Field("image", "image", Kind.MAPPING, false, "none", null,
+            "An OCI image whose process the VM runs, for a root that is the image unpacked (root.dir):"
+                    + " krunctl reads its configuration when the spec is read and takes the process from its"
+                    + " config object, as libkrun's init does: Entrypoint, then Cmd, as the program and its"
+                    + " arguments; WorkingDir as the working directory ('/' without one); Env as the"
+                    + " environment. Other keys, User among them, are ignored. Fields of 'process' win:"
+                    + " process.args replaces Cmd (the Entrypoint still comes first), process.workdir"
+                    + " replaces WorkingDir, and a variable of process.env replaces the image's of the same"
+                    + " name. As with any environment from the spec, the guest init then sets HOME and TERM"
+                    + " always, and any other variable only if the kernel command line has not set it.",
+            "image:\n  config: ./image/config.json",
+            true,
+            List.of(
+                    leaf("image", "config", Kind.HOST_FILE, true, null, null,
+                            "The image's configuration file (JSON), as the OCI image specification has it (the"
+                                    + " file the manifest's config.digest names in an OCI layout, such as"
+                                    + " skopeo copy docker://IMAGE oci:DIR writes) and docker save writes it."
+                                    + " A missing or malformed file, or one whose config object has neither"
+                                    + " Entrypoint nor Cmd without process.args, is an error of the spec.",
+                            "image: {config: ./image/config.json}")));
 
     /** The keys of {@code init}: exactly one of them. */
     public static final List<String> INIT_KEYS = List.of("source", "disabled");
@@ -471,6 +509,7 @@ public final class SpecModel {
                     MOUNT,
                     DISKS,
                     NETWORK,
+                    IMAGE,
                     PROCESS,
                     INIT,
                     leaf("", "kernel", Kind.KERNEL, false, "krunctl", null,

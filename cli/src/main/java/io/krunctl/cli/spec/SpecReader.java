@@ -63,6 +63,7 @@ final class SpecReader {
     private final NodeReader nodes;
     private final DeviceReader devices;
     private final MachineReader machine;
+    private final ProcessReader processes;
     /** Whether {@code init.disabled} is true, so that {@code files} may (and must) give the init. */
     private boolean initDisabled;
     /** Whether an entry of {@code files} names {@code /init.krun}. */
@@ -77,6 +78,7 @@ final class SpecReader {
         this.nodes = new NodeReader(file, baseDir, NESTED_HOME);
         this.devices = new DeviceReader(nodes);
         this.machine = new MachineReader(nodes);
+        this.processes = new ProcessReader(nodes, devices);
     }
 
     List<SpecError> errors() {
@@ -143,8 +145,7 @@ final class SpecReader {
         List<io.krunctl.vmm.config.Disk> disks = devices.disks(fields.get("disks"));
         io.krunctl.vmm.config.NetworkConfig network = devices.network(fields.get("network"));
 
-        NodeTuple processField = nodes.required(fields, "process", top, "", "; it says what to run, e.g. 'process: {args: [/bin/sh]}'");
-        ProcessConfig process = processField == null ? null : readProcess(processField.getValueNode());
+        ProcessConfig process = processes.process(fields.get("process"), fields.get("image"), top);
 
         KernelChoice kernel = new KernelChoice.Own();
         NodeTuple kernelField = fields.get("kernel");
@@ -614,111 +615,6 @@ final class SpecReader {
         return true;
     }
 
-    // ---- process -------------------------------------------------------------------------------
-
-    private ProcessConfig readProcess(Node value) {
-        if (!(value instanceof MappingNode map)) {
-            nodes.error(value, "process: expected a mapping with 'args' (and optionally 'env', 'workdir'), got " + describe(value));
-            return null;
-        }
-        Map<String, NodeTuple> fields = nodes.fields(map, "process", PROCESS_KEYS);
-        boolean ok = true;
-
-        List<String> args = new ArrayList<>();
-        NodeTuple argsField = nodes.required(fields, "args", map, "process", "");
-        if (argsField == null) {
-            ok = false;
-        } else {
-            ok &= readArgs(argsField.getValueNode(), args);
-        }
-
-        Map<String, String> env = new LinkedHashMap<>();
-        NodeTuple envField = fields.get("env");
-        if (envField != null) {
-            ok &= readEnv(envField.getValueNode(), env);
-        }
-
-        String workdir = "/";
-        NodeTuple workdirField = fields.get("workdir");
-        if (workdirField != null) {
-            workdir = nodes.guestPath(workdirField.getValueNode(), "process.workdir", true);
-            ok &= workdir != null;
-        }
-
-        List<io.krunctl.vmm.config.Rlimit> rlimits = List.of();
-        NodeTuple rlimitsField = fields.get("rlimits");
-        if (rlimitsField != null) {
-            rlimits = devices.rlimits(rlimitsField.getValueNode());
-            ok &= rlimits != null;
-        }
-        return ok ? new ProcessConfig(args, env, workdir, rlimits) : null;
-    }
-
-    private boolean readArgs(Node value, List<String> args) {
-        String expected = "a non-empty list of strings like [/bin/sh, -c, \"echo hi\"]";
-        if (!(value instanceof SequenceNode list)) {
-            nodes.error(value, "process.args: expected " + expected + ", got " + describe(value));
-            return false;
-        }
-        if (list.getValue().isEmpty()) {
-            nodes.error(value, "process.args: expected " + expected + ", got an empty list; the first names the program");
-            return false;
-        }
-        boolean ok = true;
-        for (int i = 0; i < list.getValue().size(); i++) {
-            Node item = list.getValue().get(i);
-            String arg = nodes.scalar(item, "process.args[" + i + "]", "a string");
-            if (arg == null) {
-                ok = false;
-            } else if (i == 0 && arg.isEmpty()) {
-                nodes.error(item, "process.args[0]: expected the program to run, got an empty string");
-                ok = false;
-            } else if (arg.indexOf('\0') >= 0) {
-                nodes.error(item, "process.args[" + i + "]: must not contain a NUL character");
-                ok = false;
-            } else {
-                args.add(arg);
-            }
-        }
-        return ok;
-    }
-
-    private boolean readEnv(Node value, Map<String, String> env) {
-        if (!(value instanceof MappingNode map)) {
-            nodes.error(value, "process.env: expected a mapping of variable names to values, like {LANG: C.UTF-8}, got "
-                    + describe(value));
-            return false;
-        }
-        boolean ok = true;
-        for (Map.Entry<String, NodeTuple> e : nodes.entries(map, "process.env").entrySet()) {
-            String name = e.getKey();
-            NodeTuple t = e.getValue();
-            if (!ENV_NAME.matcher(name).matches()) {
-                nodes.error(t.getKeyNode(), "process.env: invalid variable name " + Text.quote(name)
-                        + "; use letters, digits and '_', not starting with a digit");
-                ok = false;
-                continue;
-            }
-            Node v = t.getValueNode();
-            if (v instanceof ScalarNode s && isNull(s)) {
-                nodes.error(v, "process.env." + name + ": expected a string value, got " + describe(v)
-                        + "; write " + name + ": \"\" for an empty value");
-                ok = false;
-                continue;
-            }
-            String text = nodes.scalar(v, "process.env." + name, "a string value");
-            if (text == null) {
-                ok = false;
-            } else if (text.indexOf('\0') >= 0) {
-                nodes.error(v, "process.env." + name + ": must not contain a NUL character");
-                ok = false;
-            } else {
-                env.put(name, text);
-            }
-        }
-        return ok;
-    }
-
     private static Map<String, String> nestedHome() {
         Map<String, String> home = new HashMap<>();
         for (String k : PROCESS_KEYS) {
@@ -735,6 +631,9 @@ final class SpecReader {
         }
         for (String k : SpecModel.INIT_KEYS) {
             home.putIfAbsent(k, "'init'");
+        }
+        for (String k : SpecModel.IMAGE.keys()) {
+            home.putIfAbsent(k, "'image'");
         }
         return Map.copyOf(home);
     }

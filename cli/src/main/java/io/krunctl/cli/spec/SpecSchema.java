@@ -38,7 +38,7 @@ public final class SpecSchema {
         s.put("description", "A YAML spec for 'krunctl run': one microVM and its workload. Every field is"
                 + " described in krunctl-spec(5); 'krunctl validate' checks what a schema cannot.");
         s.putAll(mapping(SpecModel.SPEC));
-        s.putAll(initRule());
+        s.put("allOf", List.of(initRule(), processRule()));
         return s;
     }
 
@@ -245,6 +245,14 @@ public final class SpecSchema {
                 "then", ordered("required", List.of("files"),
                         "properties", Map.of("files", Map.of("contains", initPath))),
                 "else", ordered("properties", Map.of("files", Map.of("items", Map.of("not", initPath)))));
+    }
+
+    /** Without {@code image}, {@code process} and its {@code args} must say what to run. */
+    private static Map<String, Object> processRule() {
+        return ordered(
+                "if", Map.of("not", Map.of("required", List.of("image"))),
+                "then", ordered("required", List.of("process"),
+                        "properties", Map.of("process", Map.of("required", List.of("args")))));
     }
 
     /** A file entry: its fields, and exactly one of the keys that give its bytes. */

@@ -102,7 +102,8 @@ public class SpecErrorsTest {
                 row("required keys missing", "cpus: 2\n",
                         "1:1: missing required key 'apiVersion'; start the spec with 'apiVersion: krunctl/v1'",
                         "1:1: missing required key 'root'; for an empty root write 'root: {nullfs: {}}'",
-                        "1:1: missing required key 'process'; it says what to run, e.g. 'process: {args: [/bin/sh]}'"),
+                        "1:1: missing required key 'process'; it says what to run, e.g. 'process: {args: [/bin/sh]}',"
+                                + " or give 'image: {config: PATH}' to run an image's own process"),
 
                 // ---- unknown and duplicate keys ----
                 row("unknown top-level key, did you mean", BASE + "memroy: 1Gi\n",
@@ -111,8 +112,8 @@ public class SpecErrorsTest {
                         "5:1: unknown key 'mem' at top level; did you mean 'memory'?"),
                 row("unknown top-level key, no close match", BASE + "volumes: []\n",
                         "5:1: unknown key 'volumes' at top level; valid keys are 'apiVersion', 'name', 'cpus',"
-                                + " 'memory', 'hostname', 'root', 'files', 'mounts', 'disks', 'network', 'process',"
-                                + " 'init', 'kernel'"),
+                                + " 'memory', 'hostname', 'root', 'files', 'mounts', 'disks', 'network', 'image',"
+                                + " 'process', 'init', 'kernel'"),
                 row("process key at top level", BASE + "workdir: /tmp\n",
                         "5:1: unknown key 'workdir' at top level; it belongs in 'process'"),
                 row("unknown key in process, did you mean", """
@@ -132,7 +133,7 @@ public class SpecErrorsTest {
                           args: [/bin/true]
                           user: root
                         """,
-                        "6:3: unknown key 'user' in process; valid keys are 'args', 'env', 'workdir', 'rlimits'"),
+                        "6:3: unknown key 'user' in process; valid keys are 'args', 'env', 'workdir', 'rlimits', 'pid1'"),
                 row("unknown key in a file entry", BASE + """
                         files:
                           - path: /etc/motd
@@ -616,6 +617,24 @@ public class SpecErrorsTest {
                                 + " got a list"),
                 row("relative workdir", BASE.replace("[/bin/true]}", "[/bin/true], workdir: tmp}"),
                         "4:39: process.workdir: expected an absolute path (starting with '/'), got \"tmp\""),
+                row("pid1 yes", BASE.replace("[/bin/true]}", "[/bin/true], pid1: yes}"),
+                        "4:36: process.pid1: expected true or false, got \"yes\""),
+
+                // ---- image ----
+                row("image is a path", BASE + "image: ./config.json\n",
+                        "5:8: image: expected a mapping like {config: ./image/config.json}, got \"./config.json\""),
+                row("image without config", BASE + "image: {}\n",
+                        "5:8: image: missing required key 'config'; it names the image's configuration file (JSON)"),
+                row("image config missing", BASE + "image: {config: ./nope.json}\n",
+                        "5:17: image.config: cannot read host file ${dir}/nope.json: No such file or directory"),
+                row("image config is not JSON", BASE + "image: {config: present.bin}\n",
+                        "5:17: image.config: ${dir}/present.bin:1:1: not valid JSON: Unrecognized token 'x': was"
+                                + " expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"),
+                row("image key beside process", BASE + "config: ./config.json\n",
+                        "5:1: unknown key 'config' at top level; it belongs in 'image'"),
+                row("neither process nor image", "apiVersion: krunctl/v1\nroot: {nullfs: {}}\n",
+                        "1:1: missing required key 'process'; it says what to run, e.g. 'process: {args: [/bin/sh]}',"
+                                + " or give 'image: {config: PATH}' to run an image's own process"),
 
                 // ---- command-line overrides: errors name the flag instead of a position ----
                 set("--set a bad size", BASE, List.of("memory=1GB"),
@@ -695,8 +714,8 @@ public class SpecErrorsTest {
                                 + " 'disk: {path: IMAGE}'",
                         "13:9: kernel: cannot read host file ${dir}/nope: No such file or directory",
                         "14:1: unknown key 'extra' at top level; valid keys are 'apiVersion', 'name', 'cpus',"
-                                + " 'memory', 'hostname', 'root', 'files', 'mounts', 'disks', 'network', 'process',"
-                                + " 'init', 'kernel'"));
+                                + " 'memory', 'hostname', 'root', 'files', 'mounts', 'disks', 'network', 'image',"
+                                + " 'process', 'init', 'kernel'"));
     }
 
     @ParameterizedTest(name = "{0}")

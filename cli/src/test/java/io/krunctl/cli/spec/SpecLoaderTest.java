@@ -2,6 +2,8 @@ package io.krunctl.cli.spec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.entry;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.krunctl.vmm.config.Disk;
@@ -309,6 +311,105 @@ class SpecLoaderTest {
                 """));
         assertThat(config.init()).isEqualTo(new InitChoice.Disabled());
         assertThat(config.files()).extracting(VirtualFile::guestPath).containsExactly("/init.krun");
+    }
+
+    /** An image configuration as skopeo unpacks it: compact JSON, nulls and keys krunctl ignores. */
+    private static final String IMAGE_CONFIG = """
+            {"architecture":"amd64","os":"linux","config":{"User":"app","Env":["PATH=/usr/local/bin:/usr/bin:/bin",\
+            "LANG=C.UTF-8","HOME=/home/app"],"Entrypoint":["/docker-entrypoint.sh"],"Cmd":["nginx","-g",\
+            "daemon off;"],"WorkingDir":"/srv","Volumes":null},"rootfs":{"type":"layers","diff_ids":[]}}
+            """;
+
+    @Test
+    void anImagesOwnProcessRunsAsItIs() throws Exception {
+        Files.writeString(dir.resolve("config.json"), IMAGE_CONFIG);
+        VmConfig config = SpecLoader.load(write("""
+                apiVersion: krunctl/v1
+                root: {nullfs: {}}
+                image: {config: ./config.json}
+                """));
+        assertThat(config.process().args()).containsExactly("/docker-entrypoint.sh", "nginx", "-g", "daemon off;");
+        assertThat(config.process().workdir()).isEqualTo("/srv");
+        assertThat(config.process().env()).containsExactly(entry("PATH", "/usr/local/bin:/usr/bin:/bin"),
+                entry("LANG", "C.UTF-8"), entry("HOME", "/home/app"));
+        assertThat(config.process().pid1()).isFalse();
+    }
+
+    @Test
+    void theSpecsProcessFieldsWinOverTheImagesAsDockerRunArgsDo() throws Exception {
+        Files.writeString(dir.resolve("config.json"), IMAGE_CONFIG);
+        VmConfig config = SpecLoader.load(write("""
+                apiVersion: krunctl/v1
+                root: {nullfs: {}}
+                image: {config: ./config.json}
+                process:
+                  args: [nginx, -t]
+                  workdir: /
+                  env: {LANG: de_DE.UTF-8, DEBUG: "1"}
+                  pid1: true
+                """));
+        assertThat(config.process().args()).containsExactly("/docker-entrypoint.sh", "nginx", "-t");
+        assertThat(config.process().workdir()).isEqualTo("/");
+        assertThat(config.process().env()).containsExactly(entry("PATH", "/usr/local/bin:/usr/bin:/bin"),
+                entry("LANG", "de_DE.UTF-8"), entry("HOME", "/home/app"), entry("DEBUG", "1"));
+        assertThat(config.process().pid1()).isTrue();
+    }
+
+    @Test
+    void theArgumentsAfterDashesReplaceTheImagesCmdToo() throws Exception {
+        Files.writeString(dir.resolve("config.json"), IMAGE_CONFIG);
+        VmConfig config = SpecLoader.load(write("""
+                apiVersion: krunctl/v1
+                root: {nullfs: {}}
+                image: {config: ./config.json}
+                """), List.of(SpecOverride.args(List.of("sh"))));
+        assertThat(config.process().args()).containsExactly("/docker-entrypoint.sh", "sh");
+    }
+
+    @Test
+    void anImageThatSaysNothingToRunNeedsProcessArgs() throws Exception {
+        Files.writeString(dir.resolve("config.json"), """
+                {"config": {"Env": ["A=1"], "Entrypoint": null, "Cmd": [], "WorkingDir": ""}}
+                """);
+        Path spec = write("apiVersion: krunctl/v1\nroot: {nullfs: {}}\nimage: {config: ./config.json}\n");
+        assertThat(catchThrowableOfType(SpecException.class, () -> SpecLoader.load(spec)).getMessage())
+                .isEqualTo(spec + ":3:17: image.config: the image gives neither Entrypoint nor Cmd; say what to run"
+                        + " with process.args");
+
+        Path given = write("""
+                apiVersion: krunctl/v1
+                root: {nullfs: {}}
+                image: {config: ./config.json}
+                process: {args: [/bin/true]}
+                """);
+        assertThat(SpecLoader.load(given).process().args()).containsExactly("/bin/true");
+        assertThat(SpecLoader.load(given).process().workdir()).isEqualTo("/");
+    }
+
+    @Test
+    void aMalformedImageConfigIsNamedByItsKey() throws Exception {
+        Files.writeString(dir.resolve("manifest.json"), "{\"schemaVersion\": 2, \"layers\": []}");
+        Files.writeString(dir.resolve("cmd.json"), "{\"config\": {\"Cmd\": \"nginx -g 'daemon off;'\"}}");
+        Files.writeString(dir.resolve("env.json"), "{\"config\": {\"Cmd\": [\"a\"], \"Env\": [\"PATH\"]}}");
+        Files.writeString(dir.resolve("dir.json"), "{\"config\": {\"Cmd\": [\"a\"], \"WorkingDir\": \"srv\"}}");
+        String spec = "apiVersion: krunctl/v1\nroot: {nullfs: {}}\nimage: {config: ./%s}\n";
+
+        assertThat(errorOf(spec.formatted("manifest.json"))).endsWith("manifest.json: has no 'config' object, so it"
+                + " gives no process; is it the image's configuration (the file the manifest's config.digest names),"
+                + " not its manifest or index?");
+        assertThat(errorOf(spec.formatted("cmd.json"))).endsWith("cmd.json: config.Cmd: expected a list of strings,"
+                + " got a string");
+        assertThat(errorOf(spec.formatted("env.json"))).endsWith("env.json: config.Env[0]: expected NAME=VALUE with a"
+                + " name of letters, digits and '_', got \"PATH\"");
+        assertThat(errorOf(spec.formatted("dir.json"))).endsWith("dir.json: config.WorkingDir: expected an absolute"
+                + " guest path, got \"srv\"");
+    }
+
+    private String errorOf(String yaml) throws IOException {
+        Path spec = write(yaml);
+        String message = catchThrowableOfType(SpecException.class, () -> SpecLoader.load(spec)).getMessage();
+        assertThat(message).startsWith(spec + ":3:17: image.config: " + dir);
+        return message;
     }
 
     @Test

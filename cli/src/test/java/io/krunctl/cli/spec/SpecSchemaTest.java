@@ -53,6 +53,8 @@ class SpecSchemaTest {
     /** Broken rows the schema accepts, each with why no JSON Schema can reject it; krunctl validate does. */
     static final Map<String, String> NOT_EXPRESSIBLE = Map.ofEntries(
             Map.entry("kernel missing", "host files are checked on the host"),
+            Map.entry("image config missing", "host files are checked on the host"),
+            Map.entry("image config is not JSON", "host files are checked on the host"),
             Map.entry("missing source", "host files are checked on the host"),
             Map.entry("source is a folder", "host files are checked on the host"),
             Map.entry("source not a regular file", "host files are checked on the host"),

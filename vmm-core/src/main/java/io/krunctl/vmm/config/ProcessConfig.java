@@ -16,9 +16,11 @@ import java.util.OptionalInt;
  * @param workdir absolute working directory inside the guest
  * @param rlimits resource limits set before the workload starts, at most one per resource
  * @param user    the credentials it runs with; root with the init's groups and umask when empty
+ * @param pid1    whether the init execs it in its own place, as PID 1 ({@code KRUN_INIT_PID1}), instead
+ *                of running it as its child
  */
 public record ProcessConfig(List<String> args, Map<String, String> env, String workdir, List<Rlimit> rlimits,
-        Optional<User> user) {
+        Optional<User> user, boolean pid1) {
 
     /** A workload run as root, with the guest's default resource limits. */
     public ProcessConfig(List<String> args, Map<String, String> env, String workdir) {
@@ -28,6 +30,12 @@ public record ProcessConfig(List<String> args, Map<String, String> env, String w
     /** A workload run as root. */
     public ProcessConfig(List<String> args, Map<String, String> env, String workdir, List<Rlimit> rlimits) {
         this(args, env, workdir, rlimits, Optional.empty());
+    }
+
+    /** A workload run as the init's child. */
+    public ProcessConfig(List<String> args, Map<String, String> env, String workdir, List<Rlimit> rlimits,
+            Optional<User> user) {
+        this(args, env, workdir, rlimits, user, false);
     }
 
     /**

@@ -14,7 +14,7 @@ import java.util.stream.Collectors;
 
 /**
  * The parts of libkrun's init contract that a {@link VmConfig} sets through the kernel command line
- * ({@code KRUN_BLOCK_ROOT_*}, {@code KRUN_RLIMITS}, {@code KRUN_DHCP}), and the extra entries the
+ * ({@code KRUN_BLOCK_ROOT_*}, {@code KRUN_RLIMITS}, {@code KRUN_DHCP}, {@code KRUN_INIT_PID1}), and the extra entries the
  * virtio-fs root device needs for them. Every value here is made of safe characters (the spec front
  * end checks a block root's filesystem type and options); {@link KernelCommandLine#append} checks
  * again.
@@ -48,6 +48,9 @@ public final class GuestEnvironment {
         }
         if (config.network().mode() == NetworkConfig.Mode.USER) {
             out.add("KRUN_DHCP=1");
+        }
+        if (config.process().pid1()) {
+            out.add("KRUN_INIT_PID1=1");
         }
         return List.copyOf(out);
     }

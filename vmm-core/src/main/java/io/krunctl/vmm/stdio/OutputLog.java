@@ -95,7 +95,8 @@ public final class OutputLog implements AutoCloseable {
         followers.remove(reader);
     }
 
-    byte[] kept(Stream s) {
+    /** The last {@link #KEPT} bytes of {@code s}, or fewer if it has not written as many. */
+    public synchronized byte[] kept(Stream s) {
         long total = written[s.ordinal()];
         int n = (int) Math.min(total, KEPT);
         byte[] out = new byte[n];

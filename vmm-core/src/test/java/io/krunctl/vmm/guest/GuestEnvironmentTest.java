@@ -80,6 +80,14 @@ class GuestEnvironmentTest {
     }
 
     @Test
+    void aPid1WorkloadAsksTheInitToExecItInPlace() {
+        ProcessConfig pid1 = new ProcessConfig(List.of("/sbin/init"), Map.of(), "/", List.of(), Optional.empty(), true);
+        VmConfig c = VmConfig.builder("t", new RootConfig.NullFs(), pid1).build();
+
+        assertThat(GuestEnvironment.variables(c)).containsExactly("KRUN_INIT_PID1=1");
+    }
+
+    @Test
     void userNetworkTurnsOnDhcpAndGivesANullFsRootAResolvConf() {
         NetworkConfig user = new NetworkConfig(NetworkConfig.Mode.USER, List.of());
         VmConfig c = config(new RootConfig.NullFs(), List.of(), List.of(), user);
