@@ -159,13 +159,21 @@ class ManPagesTest {
                         ? (f.name().equals("path") ? "content: x" : "path: /f")
                         : "path: /f\n    content: x";
                 yaml = base + "files:\n  - " + entry + "\n    " + f.example().replace("\n", "\n    ") + "\n";
+            } else if (f.path().startsWith("mounts[].files[].")) {
+                String file = switch (f.name()) {
+                    case "path" -> "content: x";
+                    case "content", "source" -> "path: /data/f";
+                    default -> "path: /data/f\n        content: x";
+                };
+                yaml = base + "mounts:\n  - type: virtiofs\n    source: ./data\n    destination: /data\n    files:\n"
+                        + "      - " + file + "\n        " + f.example().replace("\n", "\n        ") + "\n";
             } else if (f.path().startsWith("mounts[].")) {
                 String entry = switch (f.name()) {
                     case "type" -> "destination: /m\n    source: ./data";
                     case "source" -> "type: virtiofs\n    destination: /m";
                     case "destination" -> "type: tmpfs";
                     case "size" -> "type: tmpfs\n    destination: /m";
-                    default -> "type: virtiofs\n    source: ./data\n    destination: /m";
+                    default -> "type: virtiofs\n    source: ./data\n    destination: /data";
                 };
                 yaml = base + "mounts:\n  - " + entry + "\n    " + f.example().replace("\n", "\n    ") + "\n";
             } else if (f.path().startsWith("root.")) {

@@ -274,46 +274,6 @@ public final class SpecModel {
                             "With the short form dir: PATH: root.dir.cache, given beside 'dir'.",
                             "root: {dir: ./rootfs, cache: always}")));
 
-    /** The kinds of {@code mounts[].type}. */
-    public static final List<String> MOUNT_TYPES = List.of("virtiofs", "tmpfs");
-    /** The keys of a mount entry that apply to one type only, by key. */
-    public static final java.util.Map<String, String> MOUNT_KEY_TYPE = java.util.Map.of(
-            "source", "virtiofs", "readOnly", "virtiofs", "cache", "virtiofs", "size", "tmpfs");
-
-    /** {@code mounts[]}: one filesystem the guest init mounts. */
-    public static final Field MOUNT = new Field("mounts", "mounts", Kind.LIST_OF_MAPPINGS, false, "none", null,
-            "Filesystems the guest init mounts once the root is set up, in the order given (a mount inside"
-                    + " another must come after it): host directories shared through virtio-fs devices of their"
-                    + " own, and tmpfs. A missing mount point is created: on the root as a virtual directory"
-                    + " (even on a read-only root), inside another mount with mkdir -p. No two mounts may have"
-                    + " the same destination, and no entry of 'files' may lie inside a mount, where it would be"
-                    + " hidden.",
-            "mounts:\n  - {type: virtiofs, source: ./data, destination: /data, readOnly: true}\n"
-                    + "  - {type: tmpfs, destination: /tmp, size: 64Mi}",
-            true,
-            List.of(
-                    leaf("mounts[]", "type", Kind.MOUNT_TYPE, true, null, null,
-                            "virtiofs: a host directory, shared with the guest as 'dir' roots are (file"
-                                    + " ownership, extended attributes and set-id bits as described there); tmpfs:"
-                                    + " guest memory, empty at boot and gone with the VM.",
-                            "type: virtiofs"),
-                    leaf("mounts[]", "source", Kind.HOST_DIR, false, null, null,
-                            "virtiofs only, required there: the host directory to share.",
-                            "source: ./data"),
-                    leaf("mounts[]", "destination", Kind.MOUNT_POINT, true, null, null,
-                            "Where the guest sees it.",
-                            "destination: /data"),
-                    leaf("mounts[]", "readOnly", Kind.BOOLEAN, false, "false", false,
-                            "virtiofs only: whether the guest may only read the directory; every change it"
-                                    + " attempts fails with EROFS.",
-                            "readOnly: true"),
-                    leaf("mounts[]", "cache", Kind.CACHE, false, "auto", "auto",
-                            "virtiofs only: how much the guest kernel caches of the directory (see VALUES).",
-                            "cache: never"),
-                    leaf("mounts[]", "size", Kind.TMPFS_SIZE, false, "half the guest's memory", null,
-                            "tmpfs only: the most it may hold.",
-                            "size: 64Mi")));
-
     /** {@code disks[]}: one extra disk image. */
     public static final Field DISKS = new Field("disks", "disks", Kind.LIST_OF_MAPPINGS, false, "none", null,
             "Extra raw disk images, attached as virtio block devices: the guest sees them as /dev/vda,"
@@ -384,6 +344,75 @@ public final class SpecModel {
                             "Whether the entry vanishes after the guest first looks it up, like the init's own"
                                     + " configuration.",
                             "oneShot: true")));
+
+    /** The kinds of {@code mounts[].type}. */
+    public static final List<String> MOUNT_TYPES = List.of("virtiofs", "tmpfs");
+    /** The keys of a mount entry that apply to one type only, by key. */
+    public static final java.util.Map<String, String> MOUNT_KEY_TYPE = java.util.Map.of(
+            "source", "virtiofs", "readOnly", "virtiofs", "cache", "virtiofs", "files", "virtiofs", "size", "tmpfs");
+
+    /** {@code mounts[]}: one filesystem the guest init mounts. */
+    public static final Field MOUNT = new Field("mounts", "mounts", Kind.LIST_OF_MAPPINGS, false, "none", null,
+            "Filesystems the guest init mounts once the root is set up, in the order given (a mount inside"
+                    + " another must come after it): host directories shared through virtio-fs devices of their"
+                    + " own, and tmpfs. A missing mount point is created: on the root as a virtual directory"
+                    + " (even on a read-only root), inside another mount with mkdir -p. No two mounts may have"
+                    + " the same destination, and no entry of 'files' may lie inside a mount, where it would be"
+                    + " hidden: a virtiofs mount takes files of its own ('files' below).",
+            "mounts:\n  - {type: virtiofs, source: ./data, destination: /data, readOnly: true}\n"
+                    + "  - {type: tmpfs, destination: /tmp, size: 64Mi}",
+            true,
+            List.of(
+                    leaf("mounts[]", "type", Kind.MOUNT_TYPE, true, null, null,
+                            "virtiofs: a host directory, shared with the guest as 'dir' roots are (file"
+                                    + " ownership, extended attributes and set-id bits as described there); tmpfs:"
+                                    + " guest memory, empty at boot and gone with the VM.",
+                            "type: virtiofs"),
+                    leaf("mounts[]", "source", Kind.HOST_DIR, false, null, null,
+                            "virtiofs only, required there: the host directory to share.",
+                            "source: ./data"),
+                    leaf("mounts[]", "destination", Kind.MOUNT_POINT, true, null, null,
+                            "Where the guest sees it.",
+                            "destination: /data"),
+                    leaf("mounts[]", "readOnly", Kind.BOOLEAN, false, "false", false,
+                            "virtiofs only: whether the guest may only read the directory; every change it"
+                                    + " attempts fails with EROFS.",
+                            "readOnly: true"),
+                    leaf("mounts[]", "cache", Kind.CACHE, false, "auto", "auto",
+                            "virtiofs only: how much the guest kernel caches of the directory (see VALUES).",
+                            "cache: never"),
+                    leaf("mounts[]", "size", Kind.TMPFS_SIZE, false, "half the guest's memory", null,
+                            "tmpfs only: the most it may hold.",
+                            "size: 64Mi"),
+                    mountFiles()));
+
+    /**
+     * {@code mounts[].files}: a virtiofs mount's own virtual files, with the fields of {@link #FILE}'s
+     * entries; only where a path lies differs.
+     */
+    private static Field mountFiles() {
+        List<Field> fields = new ArrayList<>();
+        for (Field f : FILE.fields()) {
+            boolean path = f.name().equals("path");
+            fields.add(new Field(f.name(), "mounts[].files[]." + f.name(), f.kind(), f.required(), f.defaultText(),
+                    f.defaultJson(), path ? "Where the file appears in the guest: a path inside the mount's"
+                            + " destination." : f.description(),
+                    path ? "path: /data/app.conf" : f.example(), true, List.of()));
+        }
+        return new Field("files", "mounts[].files", Kind.LIST_OF_MAPPINGS, false, "none", null,
+                "virtiofs only: virtual files overlaid on the shared directory without changing it, as the"
+                        + " root's 'files' are on the root (and as libkrun's krun_fs_add_overlay_file adds them"
+                        + " per device): read-only in the guest, shadowing the directory's own file of the same"
+                        + " path, with missing parent directories appearing as virtual ones. The entries take the"
+                        + " fields of 'files' entries; their paths lie inside the mount's destination, none twice,"
+                        + " none below another, and none inside a mount nested in this one. Like the root's, a"
+                        + " virtual file opens by its path but is not listed when the guest reads a directory of"
+                        + " the host's.",
+                "files:\n  - {path: /data/app.conf, content: \"debug = true\\n\"}",
+                true, fields);
+    }
+
+
 
     /** {@code process}: the workload. */
     public static final Field PROCESS = new Field("process", "process", Kind.MAPPING, false, "the image's, with"

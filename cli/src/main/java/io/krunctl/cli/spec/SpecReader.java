@@ -312,8 +312,15 @@ final class SpecReader {
             return out;
         }
         Map<String, Node> seen = new HashMap<>();
+        // Every virtual file so far, with where it was given: a mount must not hide one.
+        Map<String, String> placed = new LinkedHashMap<>();
+        files.forEach(f -> placed.put(f.guestPath(), "'files'"));
         for (int i = 0; i < items.size(); i++) {
-            MountConfig m = readMount(items.get(i), "mounts[" + i + "]", seen, files);
+            String where = "mounts[" + i + "]";
+            MountConfig m = readMount(items.get(i), where, seen, placed);
+            if (m instanceof MountConfig.VirtioFs v) {
+                v.files().forEach(f -> placed.put(f.guestPath(), where + ".files"));
+            }
             if (m != null) {
                 out.add(m);
             }
@@ -321,7 +328,7 @@ final class SpecReader {
         return out;
     }
 
-    private MountConfig readMount(Node entry, String where, Map<String, Node> seen, List<VirtualFile> files) {
+    private MountConfig readMount(Node entry, String where, Map<String, Node> seen, Map<String, String> placed) {
         if (!(entry instanceof MappingNode map)) {
             nodes.error(entry, where + ": expected a mapping with 'type' and 'destination', got " + describe(entry));
             return null;
@@ -365,16 +372,17 @@ final class SpecReader {
                 ok = false;
             } else {
                 seen.put(destination, node);
-                for (VirtualFile f : files) {
-                    if (f.guestPath().equals(destination) || f.guestPath().startsWith(destination + "/")) {
-                        nodes.error(node, where + ".destination: the mount would hide " + Text.quote(f.guestPath())
-                                + " of 'files'; move the file or the mount");
+                for (Map.Entry<String, String> f : placed.entrySet()) {
+                    String file = f.getKey();
+                    if (file.equals(destination) || file.startsWith(destination + "/")) {
+                        nodes.error(node, where + ".destination: the mount would hide " + Text.quote(file)
+                                + " of " + f.getValue() + "; move the file or the mount");
                         ok = false;
                         break;
                     }
-                    if (destination.startsWith(f.guestPath() + "/")) {
+                    if (destination.startsWith(file + "/")) {
                         nodes.error(node, where + ".destination: " + Text.quote(destination) + " would be inside "
-                                + Text.quote(f.guestPath()) + ", which is a file of 'files'");
+                                + Text.quote(file) + ", which is a file of " + f.getValue());
                         ok = false;
                         break;
                     }
@@ -429,7 +437,9 @@ final class SpecReader {
         }
         CachePolicy cache = readCache(fields.get("cache"), where + ".cache");
         ok &= cache != null;
-        return ok ? new MountConfig.VirtioFs(source, destination, readOnly, cache) : null;
+        NodeTuple filesField = fields.get("files");
+        List<VirtualFile> files = filesField == null ? List.of() : readFiles(filesField, where + ".files", destination);
+        return ok ? new MountConfig.VirtioFs(source, destination, readOnly, cache, files) : null;
     }
 
     // ---- init ----------------------------------------------------------------------------------
@@ -478,14 +488,23 @@ final class SpecReader {
     // ---- files ---------------------------------------------------------------------------------
 
     private List<VirtualFile> readFiles(NodeTuple field) {
+        return readFiles(field, "files", null);
+    }
+
+    /**
+     * The entries of {@code field}, named {@code where} in errors: the root's files when
+     * {@code mountDestination} is {@code null}, else the files of the virtiofs mount on it.
+     */
+    private List<VirtualFile> readFiles(NodeTuple field, String where, String mountDestination) {
         List<VirtualFile> out = new ArrayList<>();
-        List<Node> items = nodes.items(field, "files: expected a list of files (each with 'path' and 'content' or 'source')");
+        List<Node> items = nodes.items(field, where + ": expected a list of files (each with 'path' and 'content' or"
+                + " 'source')");
         if (items == null) {
             return out;
         }
         Map<String, Node> seen = new HashMap<>();
         for (int i = 0; i < items.size(); i++) {
-            VirtualFile f = readFile(items.get(i), "files[" + i + "]", seen);
+            VirtualFile f = readFile(items.get(i), where + "[" + i + "]", seen, mountDestination);
             if (f != null) {
                 out.add(f);
             }
@@ -493,7 +512,7 @@ final class SpecReader {
         return out;
     }
 
-    private VirtualFile readFile(Node entry, String where, Map<String, Node> seen) {
+    private VirtualFile readFile(Node entry, String where, Map<String, Node> seen, String mountDestination) {
         if (!(entry instanceof MappingNode map)) {
             nodes.error(entry, where + ": expected a mapping with 'path' and 'content' or 'source', got " + describe(entry));
             return null;
@@ -510,6 +529,15 @@ final class SpecReader {
             path = nodes.guestPath(pathNode, where + ".path", false);
             if (path == null) {
                 ok = false;
+            } else if (mountDestination != null) {
+                if (!path.startsWith(mountDestination + "/")) {
+                    nodes.error(pathNode, where + ".path: expected a path inside the mount's destination "
+                            + Text.quote(mountDestination) + ", like " + mountDestination + "/app.conf; got "
+                            + Text.quote(path));
+                    ok = false;
+                } else {
+                    ok &= checkPathClash(path, pathNode, where, seen);
+                }
             } else if (path.equals(INIT_PATH) && !initDisabled) {
                 nodes.error(pathNode, where + ".path: " + INIT_PATH + " is reserved for krunctl's guest init;"
                         + " to give your own, set init: {disabled: true} (or init: {source: PATH} instead of this"

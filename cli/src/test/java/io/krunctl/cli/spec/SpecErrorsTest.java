@@ -620,6 +620,25 @@ public class SpecErrorsTest {
                 row("pid1 yes", BASE.replace("[/bin/true]}", "[/bin/true], pid1: yes}"),
                         "4:36: process.pid1: expected true or false, got \"yes\""),
 
+                // ---- a mount's own files ----
+                row("mount files on a tmpfs", BASE + "mounts: [{type: tmpfs, destination: /t, files: [{path: /t/a, content: x}]}]\n",
+                        "5:41: mounts[0].files applies to virtiofs mounts only, not to tmpfs"),
+                row("mount file outside its destination", BASE
+                        + "mounts: [{type: virtiofs, source: folder, destination: /d, files: [{path: /etc/a, content: x}]}]\n",
+                        "5:75: mounts[0].files[0].path: expected a path inside the mount's destination \"/d\", like /d/app.conf;"
+                                + " got \"/etc/a\""),
+                row("mount file given twice", BASE + "mounts:\n  - type: virtiofs\n    source: folder\n    destination: /d\n"
+                        + "    files:\n      - {path: /d/a, content: x}\n      - {path: /d/a, source: present.bin}\n",
+                        "11:16: mounts[0].files[1].path: duplicate path \"/d/a\"; first given at line 10"),
+                row("nested mount hides a mount file", BASE + "mounts:\n"
+                        + "  - {type: virtiofs, source: folder, destination: /d, files: [{path: /d/sub/a, content: x}]}\n"
+                        + "  - {type: tmpfs, destination: /d/sub}\n",
+                        "7:32: mounts[1].destination: the mount would hide \"/d/sub/a\" of mounts[0].files; move the file or"
+                                + " the mount"),
+                row("mount files not a list", BASE + "mounts: [{type: virtiofs, source: folder, destination: /d, files: {}}]\n",
+                        "5:67: mounts[0].files: expected a list of files (each with 'path' and 'content' or 'source'), got an"
+                                + " empty mapping"),
+
                 // ---- image ----
                 row("image is a path", BASE + "image: ./config.json\n",
                         "5:8: image: expected a mapping like {config: ./image/config.json}, got \"./config.json\""),

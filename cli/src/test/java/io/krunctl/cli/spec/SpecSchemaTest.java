@@ -54,6 +54,9 @@ class SpecSchemaTest {
     static final Map<String, String> NOT_EXPRESSIBLE = Map.ofEntries(
             Map.entry("kernel missing", "host files are checked on the host"),
             Map.entry("image config missing", "host files are checked on the host"),
+            Map.entry("mount file outside its destination", "a rule across fields"),
+            Map.entry("mount file given twice", "a rule across list entries"),
+            Map.entry("nested mount hides a mount file", "a rule across list entries"),
             Map.entry("image config is not JSON", "host files are checked on the host"),
             Map.entry("missing source", "host files are checked on the host"),
             Map.entry("source is a folder", "host files are checked on the host"),

@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -95,6 +96,7 @@ public final class AugmentFs implements FileSystem {
     }
 
     private final FileSystem inner;
+    /** {@code null} over a mount's directory, where the exit-code ioctl is the inner's like any other. */
     private final GuestExitListener exitListener;
     private final List<Placement> placements;
     private final Map<Long, List<Placement>> childrenOf;
@@ -118,8 +120,21 @@ public final class AugmentFs implements FileSystem {
      */
     public AugmentFs(FileSystem inner, InodeAllocator inodes, Map<String, VirtualEntry> rootEntries,
             GuestExitListener exitListener) {
+        this(inner, inodes, rootEntries, Optional.of(exitListener));
+    }
+
+    /**
+     * Virtual entries over a device other than the root's (a mount's directory, as
+     * {@code krun_fs_add_overlay_file} adds them per device): no exit code is taken here.
+     */
+    public static AugmentFs overMount(FileSystem inner, InodeAllocator inodes, Map<String, VirtualEntry> entries) {
+        return new AugmentFs(inner, inodes, entries, Optional.empty());
+    }
+
+    private AugmentFs(FileSystem inner, InodeAllocator inodes, Map<String, VirtualEntry> rootEntries,
+            Optional<GuestExitListener> exitListener) {
         this.inner = Objects.requireNonNull(inner, "inner");
-        this.exitListener = Objects.requireNonNull(exitListener, "exitListener");
+        this.exitListener = exitListener.orElse(null);
         // A directory record validates and orders the names once, for the root level too.
         VirtualEntry.Directory root = new VirtualEntry.Directory(rootEntries, 0755, false);
         List<Placement> placed = new ArrayList<>();
@@ -506,7 +521,7 @@ public final class AugmentFs implements FileSystem {
     @Override
     public IoctlResult ioctl(Context ctx, long inode, long handle, int flags, int cmd, long arg, byte[] input,
             int outputSize) throws FsException {
-        if (cmd == EXIT_CODE_IOCTL) {
+        if (cmd == EXIT_CODE_IOCTL && exitListener != null) {
             return exitCode(ctx, inode, arg);
         }
         requireNotVirtual(inode, Errno.ENOTTY);

@@ -674,6 +674,19 @@ class AugmentFsTest {
         }
 
         @Test
+        void overAMountTheExitCodeIoctlIsTheInnersLikeAnyOther() throws FsException {
+            TreeFs inner = new TreeFs(inodes);
+            AugmentFs fs = AugmentFs.overMount(inner, inodes, bootEntries());
+
+            IoctlResult result = fs.ioctl(INIT, ROOT, 0, FsFlags.IOCTL_DIR, AugmentFs.EXIT_CODE_IOCTL, 42,
+                    new byte[0], 0);
+
+            assertThat(result.result()).isEqualTo(7);
+            assertThat(inner.calls).contains("ioctl " + ROOT + " 7602");
+            assertThat(exitCodes).isEmpty();
+        }
+
+        @Test
         void otherIoctlsGoToTheInnerFilesystemOrFailOnVirtualInodes() throws FsException {
             TreeFs inner = new TreeFs(inodes);
             AugmentFs fs = new AugmentFs(inner, inodes, bootEntries(), exitCodes::add);

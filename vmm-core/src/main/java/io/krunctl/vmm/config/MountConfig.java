@@ -2,6 +2,7 @@ package io.krunctl.vmm.config;
 
 import io.krunctl.virtiofs.fs.CachePolicy;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
 
@@ -24,8 +25,11 @@ public sealed interface MountConfig {
      * @param destination where the guest sees it
      * @param readOnly    whether every mutation answers EROFS (the guest also mounts it read-only)
      * @param cache       what the guest kernel may cache
+     * @param files       read-only virtual files overlaid on the directory without changing it, at guest
+     *                    paths inside {@code destination}
      */
-    record VirtioFs(Path source, String destination, boolean readOnly, CachePolicy cache) implements MountConfig {
+    record VirtioFs(Path source, String destination, boolean readOnly, CachePolicy cache, List<VirtualFile> files)
+            implements MountConfig {
         public VirtioFs {
             Objects.requireNonNull(source, "source");
             Objects.requireNonNull(cache, "cache");
@@ -33,6 +37,23 @@ public sealed interface MountConfig {
                 throw new IllegalArgumentException("a virtio-fs mount's source must be an absolute path: " + source);
             }
             requireDestination(destination);
+            files = List.copyOf(files);
+            for (VirtualFile f : files) {
+                if (!f.guestPath().startsWith(destination + "/")) {
+                    throw new IllegalArgumentException("a file of the mount on " + destination + " must lie inside it: "
+                            + f.guestPath());
+                }
+            }
+        }
+
+        /** A shared directory with nothing overlaid. */
+        public VirtioFs(Path source, String destination, boolean readOnly, CachePolicy cache) {
+            this(source, destination, readOnly, cache, List.of());
+        }
+
+        /** Where {@code file} lies inside the shared directory: its guest path less the destination. */
+        public String pathInShare(VirtualFile file) {
+            return file.guestPath().substring(destination.length());
         }
     }
 

@@ -33,7 +33,8 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * Every virtio-fs device of one VM: the root device ({@link AugmentFs} over {@link NullFs},
- * {@link PassthroughFs} or {@link PassthroughFsRo}) and one device per virtio-fs mount, each with its
+ * {@link PassthroughFs} or {@link PassthroughFsRo}) and one device per virtio-fs mount (a passthrough,
+ * under an {@link AugmentFs} of its own when the mount has virtual files), each with its
  * own {@link InodeAllocator}, {@link FuseServer} and vhost-user back-end on a socket of its own.
  *
  * <p>{@link #open} opens the filesystems, {@link #listen} starts serving them, and {@link #close()}
@@ -65,14 +66,19 @@ public final class FsDevices implements AutoCloseable {
     private final AutoCloseable rootInner;
     private final FuseServer root;
     private final List<Share> shares;
+    /** The passthrough filesystem of each mount, whose descriptors {@link #close()} closes. */
     private final List<FileSystem> mountFileSystems;
+    /** What each mount's device serves: its passthrough, or an {@link AugmentFs} over it. */
+    private final List<FileSystem> mountsServed;
     private final List<VhostUserFsBackend> backends = new ArrayList<>();
 
-    private FsDevices(AutoCloseable rootInner, FuseServer root, List<Share> shares, List<FileSystem> mounts) {
+    private FsDevices(AutoCloseable rootInner, FuseServer root, List<Share> shares, List<FileSystem> mounts,
+            List<FileSystem> served) {
         this.rootInner = rootInner;
         this.root = root;
         this.shares = shares;
         this.mountFileSystems = mounts;
+        this.mountsServed = served;
     }
 
     /** The tag of the {@code index}-th virtio-fs mount (tmpfs mounts are not counted). */
@@ -125,11 +131,17 @@ public final class FsDevices implements AutoCloseable {
                     PassthroughConfig.of(d.cache()).withMaxDescriptors(budget), rootInodes, "the root directory");
         };
         List<FileSystem> mounts = new ArrayList<>();
+        // What each mount's device serves: its passthrough, or virtual files over it.
+        List<FileSystem> served = new ArrayList<>();
         try {
             for (Share s : shares) {
                 MountConfig.VirtioFs m = s.mount();
-                mounts.add(passthrough(m.source(), m.readOnly(), PassthroughConfig.of(m.cache()).withMaxDescriptors(budget),
-                        new InodeAllocator(), "the directory for " + m.destination()));
+                InodeAllocator inodes = new InodeAllocator();
+                FileSystem share = passthrough(m.source(), m.readOnly(),
+                        PassthroughConfig.of(m.cache()).withMaxDescriptors(budget), inodes,
+                        "the directory for " + m.destination());
+                mounts.add(share);
+                served.add(m.files().isEmpty() ? share : AugmentFs.overMount(share, inodes, RootEntries.ofMount(m)));
             }
         } catch (VmmException e) {
             mounts.forEach(FsDevices::closeQuietly);
@@ -137,7 +149,8 @@ public final class FsDevices implements AutoCloseable {
             throw e;
         }
         FuseServer root = new FuseServer(new AugmentFs(inner, rootInodes, rootEntries, exitListener));
-        return new FsDevices(inner instanceof AutoCloseable c ? c : () -> {}, root, shares, List.copyOf(mounts));
+        return new FsDevices(inner instanceof AutoCloseable c ? c : () -> {}, root, shares, List.copyOf(mounts),
+                List.copyOf(served));
     }
 
     private static FileSystem passthrough(Path dir, boolean readOnly, PassthroughConfig config, InodeAllocator inodes,
@@ -210,7 +223,7 @@ public final class FsDevices implements AutoCloseable {
     public void listen(Path rootSocket, Consumer<Throwable> onFatal) throws IOException {
         backends.add(VhostUserFsBackend.listen(rootSocket, handlerOf(root), WORKERS, onFatal));
         for (int i = 0; i < shares.size(); i++) {
-            FuseServer server = new FuseServer(mountFileSystems.get(i));
+            FuseServer server = new FuseServer(mountsServed.get(i));
             backends.add(VhostUserFsBackend.listen(shares.get(i).socket(), handlerOf(server), WORKERS, onFatal));
         }
     }

@@ -83,6 +83,25 @@ public final class RootEntries {
         return entries.build();
     }
 
+    /**
+     * The virtual entries of a virtio-fs mount's device: its {@code files}, at their paths inside the
+     * shared directory, with every missing parent directory (the root device's builder, used for
+     * another device's tree).
+     *
+     * @throws VmmException if a host file cannot be read or two entries collide
+     */
+    public static Map<String, VirtualEntry> ofMount(MountConfig.VirtioFs mount) throws VmmException {
+        RootEntries entries = new RootEntries();
+        try {
+            for (VirtualFile file : mount.files()) {
+                entries.file(mount.pathInShare(file), contentOf(file), file.mode(), file.oneShot());
+            }
+        } catch (IllegalArgumentException e) {
+            throw new VmmException(VmmException.Kind.BAD_CONFIGURATION, e.getMessage(), e);
+        }
+        return entries.build();
+    }
+
     private static byte[] contentOf(VirtualFile file) throws VmmException {
         return switch (file.content()) {
             case VirtualFile.Content.Inline inline -> inline.bytes();

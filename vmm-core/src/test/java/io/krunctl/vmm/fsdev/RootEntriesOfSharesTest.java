@@ -1,6 +1,7 @@
 package io.krunctl.vmm.fsdev;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.krunctl.virtiofs.fs.CachePolicy;
 import io.krunctl.virtiofs.fs.VirtualEntry;
@@ -59,6 +60,39 @@ class RootEntriesOfSharesTest {
 
         assertThat(entries).containsKeys("dev", "proc", "sys");
         assertThat(text((VirtualEntry.File) entries.get(".krun_config.json"))).doesNotContain("krunctl_");
+    }
+
+    @Test
+    void aMountsFilesLieInItsDeviceAtTheirPathsInsideTheShareNotOnTheRoot() throws Exception {
+        Files.writeString(dir.resolve("tool"), "tool bytes");
+        MountConfig.VirtioFs mount = new MountConfig.VirtioFs(dir, "/srv/app", false, CachePolicy.AUTO, List.of(
+                new VirtualFile("/srv/app/conf/app.ini", new VirtualFile.Content.Inline("debug=1\n".getBytes()), 0600,
+                        true),
+                new VirtualFile("/srv/app/bin/tool", new VirtualFile.Content.HostFile(dir.resolve("tool")), 0755,
+                        false)));
+
+        Map<String, VirtualEntry> entries = RootEntries.ofMount(mount);
+
+        assertThat(entries).containsOnlyKeys("conf", "bin");
+        VirtualEntry.File ini = (VirtualEntry.File) ((VirtualEntry.Directory) entries.get("conf")).children()
+                .get("app.ini");
+        assertThat(text(ini)).isEqualTo("debug=1\n");
+        assertThat(ini.mode()).isEqualTo(0600);
+        assertThat(ini.oneShot()).isTrue();
+        assertThat(text((VirtualEntry.File) ((VirtualEntry.Directory) entries.get("bin")).children().get("tool")))
+                .isEqualTo("tool bytes");
+        // The root device only carries the mount point.
+        Map<String, VirtualEntry> root = RootEntries.of(config(new RootConfig.NullFs(), List.of(), List.of(mount)),
+                new byte[] {1}, new byte[] {2});
+        assertThat(((VirtualEntry.Directory) ((VirtualEntry.Directory) root.get("srv")).children().get("app"))
+                .children()).isEmpty();
+    }
+
+    @Test
+    void aMountsFileMustLieInsideItsDestination() {
+        VirtualFile outside = new VirtualFile("/etc/app.ini", new VirtualFile.Content.Inline(new byte[0]), 0644, false);
+        assertThatThrownBy(() -> new MountConfig.VirtioFs(dir, "/srv", false, CachePolicy.AUTO, List.of(outside)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("/etc/app.ini");
     }
 
     private static String text(VirtualEntry.File file) {
