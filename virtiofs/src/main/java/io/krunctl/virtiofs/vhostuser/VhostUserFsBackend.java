@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -39,9 +40,11 @@ import org.apache.logging.log4j.Logger;
  *       connection, closes the listening socket and runs the vhost-user message loop.</li>
  *   <li>Each started queue has a kick thread {@code ...-kick-qN}; a pool of {@code workerThreads}
  *       platform threads {@code ...-worker-N} runs the handler.</li>
- *   <li>When the front-end closes the socket (QEMU exits), everything is stopped in order: kick
- *       threads, requests in flight, workers; memory is unmapped and fds closed.
- *       {@link #awaitTermination} observes that.</li>
+ *   <li>When the connection ends without the device ending it (QEMU exits, or the socket is shut
+ *       down or reset under it), everything is stopped in order: kick threads, requests in flight,
+ *       workers; memory is unmapped and fds closed. {@link #disconnected} says why and
+ *       {@link #awaitTermination} observes the end. The device cannot tell QEMU exiting from a
+ *       connection lost under a running QEMU: the launcher, which watches QEMU, can.</li>
  *   <li>A protocol error (malformed message, impossible state) or an internal failure calls
  *       {@code onFatal} once, on the message thread, and ends the connection the same way; the
  *       launcher is expected to stop QEMU. {@code onFatal} may call {@link #close()}.</li>
@@ -86,6 +89,7 @@ public final class VhostUserFsBackend implements AutoCloseable {
     /** Set by {@link #close} when the message thread itself calls it (through onFatal, say). */
     private volatile boolean closedFromMessageThread;
     private final CountDownLatch terminated = new CountDownLatch(1);
+    private final CompletableFuture<String> disconnected = new CompletableFuture<>();
     private final Thread messageThread;
     /** How long stopping a ring, and the device, waits for requests in flight. */
     private final long drainMillis;
@@ -173,6 +177,15 @@ public final class VhostUserFsBackend implements AutoCloseable {
         return terminated.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
+    /**
+     * Completes, with why in a few words, when the front-end's connection ends without this device
+     * ending it: at end of file or a reset on the socket. Never completes when {@link #close()} or a
+     * fatal error (reported to {@code onFatal}) ends it, nor before a front-end connected.
+     */
+    public CompletableFuture<String> disconnected() {
+        return disconnected.copy();
+    }
+
     /** Stops everything, closes every fd, unmaps guest memory and deletes the socket file. Idempotent. */
     @Override
     public void close() {
@@ -234,12 +247,13 @@ public final class VhostUserFsBackend implements AutoCloseable {
             if (conn != null) {
                 try (conn; Arena arena = Arena.ofConfined()) {
                     serve(conn, arena);
+                    connectionEnded("end of file on the vhost-user socket");
                 } catch (NativeException e) {
                     if (e.errno() != Errno.ECONNRESET && e.errno() != Errno.EPIPE) {
                         throw e;
                     }
-                    // AF_UNIX reports a peer that closed with our reply unread as a reset: QEMU is gone.
-                    LOG.debug("vhost-user front-end went away: {}", e.getMessage());
+                    // AF_UNIX reports a peer that closed with our reply unread as a reset.
+                    connectionEnded("the vhost-user socket was reset: " + e.getMessage());
                 }
             }
         } catch (Throwable t) {
@@ -257,6 +271,20 @@ public final class VhostUserFsBackend implements AutoCloseable {
                 stop.close();
             }
         }
+    }
+
+    /** Whether {@link #close()} or a device thread's failure, not the socket, ended the message loop. */
+    private boolean stopRequested() {
+        return closed.get() || internalFailure.get() != null;
+    }
+
+    /** The socket ended the message loop, unless the device was stopping anyway. */
+    private void connectionEnded(String why) {
+        if (stopRequested()) {
+            return;
+        }
+        LOG.debug("vhost-user connection on {} ended: {}", socketPath, why);
+        disconnected.complete(why);
     }
 
     private Fd acceptConnection() throws NativeException {

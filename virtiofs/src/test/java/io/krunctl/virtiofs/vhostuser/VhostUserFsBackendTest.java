@@ -11,6 +11,7 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.krunctl.nativeio.EventFd;
+import io.krunctl.nativeio.UnixSocket;
 import io.krunctl.virtiofs.fuse.ScatterBuffer;
 import io.krunctl.virtiofs.vhostuser.TestFrontEnd.Buffer;
 import io.krunctl.virtiofs.vhostuser.TestFrontEnd.Completion;
@@ -778,6 +779,8 @@ class VhostUserFsBackendTest {
         assertThat(q.usedIdx()).isEqualTo(1);
         assertThat(q.usedAt(0).length()).isEqualTo(5);
         assertThat(fatals).isEmpty();
+        // The reset's GET_VRING_BASE stops every ring, but the connection lives on.
+        assertThat(((VhostUserFsBackend) cleanup.get(0)).disconnected()).isNotDone();
     }
 
     @Test
@@ -831,6 +834,9 @@ class VhostUserFsBackendTest {
         assertThat(b.awaitTermination(TIMEOUT)).isTrue();
         assertNoDeviceThreadsSoon();
         assertThat(fatals).isEmpty();
+        // To the device QEMU exiting looks like this; the launcher, watching QEMU, tells them apart.
+        assertThat(b.disconnected().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS))
+                .isEqualTo("end of file on the vhost-user socket");
         assertThat(Files.exists(b.socketPath())).isTrue();
         b.close();
         b.close();
@@ -848,7 +854,44 @@ class VhostUserFsBackendTest {
         fe.closeSocket();
         assertThat(b.awaitTermination(TIMEOUT)).isTrue();
         assertThat(fatals).isEmpty();
+        assertThat(b.disconnected()).isCompleted();
         assertNoDeviceThreadsSoon();
+    }
+
+    @Test
+    void theDeviceSocketShutDownUnderItIsReportedAsADisconnectionNotAFailure() throws Exception {
+        TestFrontEnd fe = started(DEFAULT_GUEST_FEATURES, 0, 1);
+        fe.queue(1).call(ascii("hi"), 8, TIMEOUT);
+        VhostUserFsBackend b = (VhostUserFsBackend) cleanup.get(0);
+
+        UnixSocket.shutdown(connectionFd(b.socketPath()), UnixSocket.SHUT_RDWR);
+
+        assertThat(b.disconnected().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS))
+                .isEqualTo("end of file on the vhost-user socket");
+        assertThat(b.awaitTermination(TIMEOUT)).isTrue();
+        assertThat(fe.awaitEof(TIMEOUT)).isTrue();
+        assertThat(fatals).isEmpty();
+        assertNoDeviceThreadsSoon();
+    }
+
+    /**
+     * This process's descriptor of the device's end of the connection on {@code socketPath}: the
+     * accepted socket is the only one still bound to that path once the device closed its listener.
+     */
+    private static int connectionFd(Path socketPath) throws Exception {
+        String inode = Files.readAllLines(Path.of("/proc/net/unix")).stream().skip(1)
+                .map(l -> l.trim().split("\\s+"))
+                .filter(f -> f.length >= 8 && f[7].equals(socketPath.toString()) && f[5].equals("03"))
+                .map(f -> f[6]).findFirst().orElseThrow();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().equals("socket:[" + inode + "]");
+                } catch (java.io.IOException e) {
+                    return false; // closed since it was listed
+                }
+            }).map(fd -> Integer.parseInt(fd.getFileName().toString())).findFirst().orElseThrow();
+        }
     }
 
     @Test
@@ -858,6 +901,7 @@ class VhostUserFsBackendTest {
         VhostUserFsBackend b = (VhostUserFsBackend) cleanup.get(0);
         b.close();
         assertThat(b.awaitTermination(Duration.ZERO)).isTrue();
+        assertThat(b.disconnected()).isNotDone();
         assertThat(fe.awaitEof(TIMEOUT)).isTrue();
         // A pool reports termination as its threads leave their loop, a moment before they end.
         assertNoDeviceThreadsSoon();
@@ -985,6 +1029,7 @@ class VhostUserFsBackendTest {
         assertThat(b.awaitTermination(TIMEOUT)).isTrue();
         assertThat(fatals).hasSize(1);
         assertThat(fatals.getFirst()).isInstanceOf(VhostUserException.class);
+        assertThat(b.disconnected()).isNotDone();
         assertNoDeviceThreadsSoon();
     }
 }
