@@ -75,6 +75,11 @@ public final class Vm implements VmControl, AutoCloseable {
     private static final int NO_EXIT_CODE = Integer.MIN_VALUE;
     /** How long QEMU has to exit after {@code quit} before it is killed. */
     private static final Duration QUIT_GRACE = Duration.ofSeconds(3);
+    /**
+     * How long QEMU may take to exit after a virtio-fs connection ended before the connection counts
+     * as lost: QEMU closes its sockets at the end of its clean-up, moments before it exits.
+     */
+    private static final Duration EXIT_AFTER_DISCONNECT = Duration.ofSeconds(5);
     /** How long the last output may take to reach stdout/stderr after a hard stop. */
     private static final Duration OUTPUT_GRACE_AFTER_STOP = Duration.ofSeconds(2);
 
@@ -158,7 +163,7 @@ public final class Vm implements VmControl, AutoCloseable {
                     shares.stream().map(FsDevices.Share::qemu).toList());
 
             FsDevices devices = own(FsDevices.open(config, shares, rootEntries, this::guestExited));
-            devices.listen(sockets.rootFs(), this::deviceFailed);
+            devices.listen(sockets.rootFs(), this::deviceFailed, this::deviceDisconnected);
             this.stdio = own(GuestStdio.bind(sockets, console, terminal));
             ControlChannel control = own(ControlChannel.listen(sockets.control()));
             this.qmp = own(QmpMonitor.listen(sockets.qmp()));
@@ -347,6 +352,26 @@ public final class Vm implements VmControl, AutoCloseable {
     private void deviceFailed(Throwable failure) {
         deviceFailure.compareAndSet(null, failure);
         killQemu();
+    }
+
+    /**
+     * A device's connection ended. QEMU exiting ends it, which is no fault; if QEMU goes on running
+     * without the device, the guest waits on that share forever, so the VM is stopped as for a device
+     * that gave up.
+     */
+    private void deviceDisconnected(String share, String why) {
+        Process p = qemu;
+        // Null only if QEMU connected and the connection ended before start() recorded QEMU.
+        CompletableFuture<?> exit = p == null ? new CompletableFuture<>() : p.onExit();
+        exit.thenApply(exited -> true)
+                .completeOnTimeout(false, EXIT_AFTER_DISCONNECT.toMillis(), TimeUnit.MILLISECONDS)
+                .thenAccept(exited -> {
+                    if (!exited) {
+                        LOG.debug("virtio-fs share '{}' disconnected ({}) and QEMU still runs: stopping it", share,
+                                why);
+                        deviceFailed(new DeviceDisconnected(share, why));
+                    }
+                });
     }
 
     /** Waits for QEMU to exit; on a hard-stop request, makes it: QMP {@code quit}, then SIGKILL. */

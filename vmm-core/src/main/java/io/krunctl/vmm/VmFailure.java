@@ -27,6 +27,11 @@ final class VmFailure {
             return "the disk image " + lockedImage.get() + " is in use by another process (another VM?);"
                     + " wait for it to end, or give the disk readOnly: true in both";
         }
+        if (deviceFailure instanceof DeviceDisconnected lost) {
+            // krunctl stopped a guest that waited on the share: QEMU's and the console's last words
+            // are about something else.
+            return lost.getMessage() + "; the VM was stopped";
+        }
         if (deviceFailure != null) {
             why.append(" (virtio-fs device failed: ").append(deviceFailure.getMessage()).append(')');
         } else if (panic.isPresent() && initFailure(panic.get()).isPresent()) {

@@ -57,6 +57,19 @@ class VmFailureTest {
     }
 
     @Test
+    void aDeviceThatLostItsConnectionIsNamedWithoutQemusOrTheConsolesLastWords() throws Exception {
+        Path console = dir.resolve("console.log");
+        Files.writeString(console, "up\n");
+
+        String line = VmFailure.describe(137, Optional.empty(),
+                new DeviceDisconnected("/data", "end of file on the vhost-user socket"), dir.resolve("absent"),
+                console, false);
+
+        assertThat(line).isEqualTo("the virtio-fs device of share '/data' lost its connection to QEMU (end of file on"
+                + " the vhost-user socket); the VM was stopped");
+    }
+
+    @Test
     void otherwiseTheLastConsoleLinesTell() throws Exception {
         Path console = dir.resolve("console.log");
         Files.writeString(console, "one\n\ntwo\nthree\n");

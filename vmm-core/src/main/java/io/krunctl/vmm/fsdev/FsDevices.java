@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -214,18 +215,33 @@ public final class FsDevices implements AutoCloseable {
         return shares;
     }
 
+    /** The name users know the root device by in messages; a mount's is its destination. */
+    public static final String ROOT_SHARE = "root";
+
     /**
      * Starts listening on the root device's socket and every mount's (QEMU connects when it
      * starts).
      *
-     * @param onFatal told if a device gives up; the VM is then stopped
+     * @param onFatal      told if a device gives up; the VM is then stopped
+     * @param onDisconnect told a device's name ({@link #ROOT_SHARE} or the mount's destination) and
+     *                     why, when its connection ends without the device ending it: QEMU exiting,
+     *                     or the connection lost under a running QEMU
      */
-    public void listen(Path rootSocket, Consumer<Throwable> onFatal) throws IOException {
-        backends.add(VhostUserFsBackend.listen(rootSocket, handlerOf(root), WORKERS, onFatal));
+    public void listen(Path rootSocket, Consumer<Throwable> onFatal, BiConsumer<String, String> onDisconnect)
+            throws IOException {
+        listen(ROOT_SHARE, rootSocket, root, onFatal, onDisconnect);
         for (int i = 0; i < shares.size(); i++) {
-            FuseServer server = new FuseServer(mountsServed.get(i));
-            backends.add(VhostUserFsBackend.listen(shares.get(i).socket(), handlerOf(server), WORKERS, onFatal));
+            Share share = shares.get(i);
+            listen(share.mount().destination(), share.socket(), new FuseServer(mountsServed.get(i)), onFatal,
+                    onDisconnect);
         }
+    }
+
+    private void listen(String name, Path socket, FuseServer server, Consumer<Throwable> onFatal,
+            BiConsumer<String, String> onDisconnect) throws IOException {
+        VhostUserFsBackend backend = VhostUserFsBackend.listen(socket, handlerOf(server), WORKERS, onFatal);
+        backends.add(backend);
+        backend.disconnected().thenAccept(why -> onDisconnect.accept(name, why));
     }
 
     /** The device's view of a FUSE server. */

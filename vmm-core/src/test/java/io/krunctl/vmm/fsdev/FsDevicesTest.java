@@ -106,7 +106,7 @@ class FsDevicesTest {
 
         try (FsDevices devices = FsDevices.open(config, shares, Map.of(), code -> {})) {
             assertThat(devices.shares()).isEqualTo(shares);
-            devices.listen(dir.resolve("rootfs.sock"), failure -> {});
+            devices.listen(dir.resolve("rootfs.sock"), failure -> {}, (share, why) -> {});
             assertThat(dir.resolve("rootfs.sock")).exists();
             assertThat(dir.resolve("mnt0.sock")).exists();
             devices.close();
