@@ -13,7 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * End to end: faults from outside the workload end the run with one line on stderr that says what
  * happened, exit code 70, and no QEMU left: QEMU killed from outside, the guest kernel panicking,
- * an init the kernel cannot start, a disk image another VM holds.
+ * an init the kernel cannot start, a disk image another VM holds, a virtio-fs device's connection
+ * to QEMU shut down under a running VM.
  */
 class FaultsIT {
     private static final Duration WAIT = Duration.ofMinutes(2);
@@ -54,6 +55,24 @@ class FaultsIT {
             assertThat(krunctl.awaitExit(WAIT)).isEqualTo(ExitCodes.VM_FAILED);
             assertThat(krunctl.stderr()).isEqualTo("krunctl: the VM ended without reporting the workload's exit code"
                     + " (QEMU was killed by signal 9); rerun with --console FILE to keep the whole guest console\n");
+        }
+    }
+
+    @Test
+    void aVirtioFsDeviceLosingItsConnectionStopsTheVmAndNamesTheShare() throws Exception {
+        // The init reports the exit code through the root device: without it the run cannot end.
+        Path spec = Krunctl.busyboxSpec(dir, "fault-vhost", "", "/bin/busybox", "sh", "-c",
+                "echo up; /bin/busybox sleep 5; echo survived");
+        try (KrunctlProcess krunctl = KrunctlProcess.start("run", spec.toString())) {
+            krunctl.awaitStdout("up\n", WAIT);
+            assertThat(qemus("fault-vhost")).hasSize(1);
+
+            DeviceConnection.shutDown(krunctl.pid(), "rootfs.sock");
+
+            assertThat(krunctl.awaitExit(Duration.ofSeconds(30))).isEqualTo(ExitCodes.VM_FAILED);
+            assertThat(krunctl.stderr()).isEqualTo("krunctl: the virtio-fs device of share 'root' lost its connection"
+                    + " to QEMU (end of file on the vhost-user socket); the VM was stopped\n");
+            assertThat(qemus("fault-vhost")).isEmpty();
         }
     }
 
