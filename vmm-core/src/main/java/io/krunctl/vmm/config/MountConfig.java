@@ -24,8 +24,11 @@ public sealed interface MountConfig {
      * @param destination where the guest sees it
      * @param readOnly    whether every mutation answers EROFS (the guest also mounts it read-only)
      * @param cache       what the guest kernel may cache
+     * @param devices     whether the guest may create block and character device nodes in it
+     *                    ({@code PassthroughConfig.deviceNodes}); never with {@code readOnly}
      */
-    record VirtioFs(Path source, String destination, boolean readOnly, CachePolicy cache) implements MountConfig {
+    record VirtioFs(Path source, String destination, boolean readOnly, CachePolicy cache, boolean devices)
+            implements MountConfig {
         public VirtioFs {
             Objects.requireNonNull(source, "source");
             Objects.requireNonNull(cache, "cache");
@@ -33,6 +36,14 @@ public sealed interface MountConfig {
                 throw new IllegalArgumentException("a virtio-fs mount's source must be an absolute path: " + source);
             }
             requireDestination(destination);
+            if (readOnly && devices) {
+                throw new IllegalArgumentException("a read-only share cannot take device nodes: " + destination);
+            }
+        }
+
+        /** Without device nodes, as every share but one a spec opts in ({@code devices: true}). */
+        public VirtioFs(Path source, String destination, boolean readOnly, CachePolicy cache) {
+            this(source, destination, readOnly, cache, false);
         }
     }
 

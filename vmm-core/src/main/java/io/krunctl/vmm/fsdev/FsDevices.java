@@ -122,13 +122,15 @@ public final class FsDevices implements AutoCloseable {
             case RootConfig.NullFs n -> new NullFs();
             case RootConfig.BlockDevice b -> new NullFs(); // carries the init; the disk becomes /
             case RootConfig.Dir d -> passthrough(d.path(), d.readOnly(),
-                    PassthroughConfig.of(d.cache()).withMaxDescriptors(budget), rootInodes, "the root directory");
+                    PassthroughConfig.of(d.cache()).withDeviceNodes(d.devices()).withMaxDescriptors(budget), rootInodes,
+                    "the root directory");
         };
         List<FileSystem> mounts = new ArrayList<>();
         try {
             for (Share s : shares) {
                 MountConfig.VirtioFs m = s.mount();
-                mounts.add(passthrough(m.source(), m.readOnly(), PassthroughConfig.of(m.cache()).withMaxDescriptors(budget),
+                mounts.add(passthrough(m.source(), m.readOnly(),
+                        PassthroughConfig.of(m.cache()).withDeviceNodes(m.devices()).withMaxDescriptors(budget),
                         new InodeAllocator(), "the directory for " + m.destination()));
             }
         } catch (VmmException e) {
@@ -149,8 +151,8 @@ public final class FsDevices implements AutoCloseable {
         }
         try {
             FileSystem fs = readOnly ? new PassthroughFsRo(dir, inodes, config) : new PassthroughFs(dir, inodes, config);
-            LOG.debug("sharing {} as {} ({}, cache {})", dir, what, readOnly ? "read-only" : "read-write",
-                    config.cache());
+            LOG.debug("sharing {} as {} ({}, cache {}{})", dir, what, readOnly ? "read-only" : "read-write",
+                    config.cache(), config.deviceNodes() ? ", device nodes" : "");
             return fs;
         } catch (IOException e) {
             throw new VmmException(VmmException.Kind.BAD_CONFIGURATION,
