@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A guest that tries to get out of the directories it is given, through every door a shared
  * directory has: {@code ..} at and above a share's top, absolute and relative symbolic links
  * (planted on the host or made by the guest), renames and hard links towards outside paths,
- * {@code /proc/self/fd} and {@code /proc/self/root}, FIFOs and device nodes. A secret file sits
+ * {@code /proc/self/fd} and {@code /proc/self/root}, FIFOs and device nodes (refused, but on the share
+ * that opts in with {@code devices: true}, where they become the host's). A secret file sits
  * next to the shared directories on the host: the guest can neither read nor change it, and nothing
  * appears outside the shares. Read-only shares and a read-only root refuse every change with EROFS,
  * also after the guest remounts them read-write, so the refusal is the host's.
@@ -33,6 +34,7 @@ class ConfinementIT {
     private Path rootDir;
     private Path share;
     private Path ro;
+    private Path devs;
 
     @BeforeAll
     static void needsQemu() {
@@ -60,6 +62,7 @@ class ConfinementIT {
         Files.createDirectories(ro.resolve("sub"));
         Files.writeString(ro.resolve("sub/inner.txt"), "inner\n");
         Files.createSymbolicLink(ro.resolve("link"), Path.of("data.txt"));
+        devs = Files.createDirectories(base.resolve("devs"));
     }
 
     private Path spec(String name, boolean readOnlyRoot, String script) throws IOException {
@@ -73,6 +76,7 @@ class ConfinementIT {
                 "  - {type: tmpfs, destination: /tmp, size: 8Mi}",
                 "  - {type: virtiofs, source: ./share, destination: /share}",
                 "  - {type: virtiofs, source: ./ro, destination: /ro, readOnly: true}",
+                "  - {type: virtiofs, source: ./devs, destination: /devs, devices: true}",
                 "files:",
                 "  - {path: /check.sh, content: " + Krunctl.quote(script) + "}",
                 "process:",
@@ -81,6 +85,10 @@ class ConfinementIT {
                 ""));
         return spec;
     }
+
+    /** The device the guest makes on the share with {@code devices: true}: 240 is for local use. */
+    private static final int OPT_IN_MAJOR = 240;
+    private static final int OPT_IN_MINOR = 300;
 
     private static final String PRELUDE = String.join("\n",
             "/bin/busybox --install -s /applets; export PATH=/applets",
@@ -131,6 +139,9 @@ class ConfinementIT {
                 "fails mknod-block mknod /share/sda b 8 0",
                 "fails mknod-char mknod /share/mem c 1 1",
                 "mkfifo /share/guest-fifo && echo ok guest-fifo",
+                // ... but made where the share opts in: an unassigned number, a minor above 255 (the
+                // split encoding of dev_t).
+                "mknod /devs/node c " + OPT_IN_MAJOR + " " + OPT_IN_MINOR + " && echo \"made $(stat -c '%F %t %T' /devs/node)\"",
                 "echo \"listing-up $(ls -a /share/.. | tr '\\n' ' ')\"",
                 "echo done",
                 "");
@@ -144,6 +155,7 @@ class ConfinementIT {
         assertThat(lines.stream().filter(l -> l.startsWith("ok ")).count()).isEqualTo(26);
         assertThat(lines).anyMatch(l -> l.startsWith("ok link-out: ") && l.contains("cross-device link"));
         assertThat(lines).anyMatch(l -> l.startsWith("ok mknod-block: ") && l.contains("Operation not permitted"));
+        assertThat(lines).anyMatch(l -> l.startsWith("ok mknod-char: ") && l.contains("Operation not permitted"));
         assertThat(lines).contains("moved shared");
         String listing = lines.stream().filter(l -> l.startsWith("listing-up ")).findFirst().orElseThrow();
         assertThat(listing).as("the guest's root, not the host's folder").contains(" bin ", " moved.txt ")
@@ -156,6 +168,15 @@ class ConfinementIT {
         assertThat(share.resolve("file.txt")).doesNotExist();
         assertThat(share.resolve("sda")).doesNotExist();
         assertThat(share.resolve("mem")).doesNotExist();
+        // Only root may make device nodes on the host, so only a krunctl run as root makes the opted-in one.
+        if ("root".equals(System.getProperty("user.name"))) {
+            assertThat(lines).contains("made character special file f0 12c");
+            assertThat(Files.getAttribute(devs.resolve("node"), "unix:mode", LinkOption.NOFOLLOW_LINKS))
+                    .matches(m -> ((int) m & 0170000) == 0020000, "a character device");
+            // glibc's dev_t: the minor's low byte, the major above it, the minor's upper bits from bit 20.
+            assertThat(Files.getAttribute(devs.resolve("node"), "unix:rdev", LinkOption.NOFOLLOW_LINKS))
+                    .isEqualTo((long) (OPT_IN_MINOR & 0xff) | (OPT_IN_MAJOR << 8) | ((long) (OPT_IN_MINOR & ~0xff) << 12));
+        }
         assertThat(Files.readSymbolicLink(share.resolve("g-rel"))).isEqualTo(Path.of("../secret.txt"));
         assertThat(Files.isSymbolicLink(share.resolve("g-abs"))).isTrue();
         assertThat(Files.getAttribute(share.resolve("guest-fifo"), "unix:mode", LinkOption.NOFOLLOW_LINKS))
@@ -217,7 +238,7 @@ class ConfinementIT {
     private static List<String> withoutInside(List<String> paths) {
         List<String> out = new ArrayList<>();
         for (String p : paths) {
-            if (!p.startsWith("share/") && !p.startsWith("rootdir/") && !p.endsWith(".yaml")) {
+            if (!p.startsWith("share/") && !p.startsWith("devs/") && !p.startsWith("rootdir/") && !p.endsWith(".yaml")) {
                 out.add(p);
             }
         }

@@ -383,6 +383,19 @@ final class ManPages {
         r.para("always: names, attributes, data, directory listings and symbolic links are cached for a day and"
                 + " host changes may never be seen; for directories nothing on the host touches while the guest"
                 + " runs. The fastest.");
+        r.subsection("Device nodes");
+        r.para("A guest that builds a root filesystem for another machine (debootstrap, an image builder) creates"
+                + " block and character device nodes in it. On a shared host directory (root.dir, a virtiofs"
+                + " mount) that mknod fails with EPERM unless the share sets devices: true, as in:");
+        r.raw(".RS 4\n.nf");
+        r.line(esc("mounts:"));
+        r.line(esc("  - {type: virtiofs, source: ./target-rootfs, destination: /target, devices: true}"));
+        r.raw(".fi\n.RE");
+        r.para("The risk: each node the guest makes is a device node on the host as well (krunctl creates it"
+                + " as root), and a host process that opens it reaches the host's device of that number, not"
+                + " the guest's: a guest-made /target/dev/sda (block 8:0) opened on the host is the host's first"
+                + " disk. Keep such a directory where no untrusted host user can reach it (a parent of mode"
+                + " 0700), or on a host filesystem mounted nodev, where opening the nodes fails.");
         r.subsection("Environment");
         r.para("Variable names match [A-Za-z_][A-Za-z0-9_]*; values are scalars read as text. No value, argument or"
                 + " path may contain a NUL character.");

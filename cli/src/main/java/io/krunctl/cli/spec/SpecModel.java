@@ -51,7 +51,7 @@ public final class SpecModel {
         /** A directory on the host, relative to the spec's folder. */
         HOST_DIR("host path of a directory (see VALUES)"),
         /** A host directory as {@link #HOST_DIR}, or a mapping of the listed fields that names one. */
-        DIR_ROOT("host path of a directory, or a mapping of path, readOnly and cache"),
+        DIR_ROOT("host path of a directory, or a mapping of path, readOnly, cache and devices"),
         /** A mapping of the listed fields. */
         MAPPING("mapping"),
         /** A mapping of exactly one of the listed fields, for {@code init}. */
@@ -176,7 +176,21 @@ public final class SpecModel {
      * The settings of {@code root} that apply to a {@code dir} root only, given beside it with the
      * short form {@code dir: PATH}; the mapping form {@code dir: {path: PATH, ...}} takes them inside.
      */
-    public static final List<String> ROOT_DIR_SETTINGS = List.of("readOnly", "cache");
+    public static final List<String> ROOT_DIR_SETTINGS = List.of("readOnly", "cache", "devices");
+
+    /**
+     * What {@code devices} of a shared directory means, in {@code root.dir} and in {@code mounts}: the
+     * same words for both, so the manual cannot describe the two differently.
+     */
+    private static final String DEVICES = "whether the guest may create block and character device"
+            + " nodes (mknod) in the directory, as a guest that builds a root filesystem for another machine"
+            + " needs to. Off, such a mknod fails with EPERM (FIFOs, sockets and overlayfs's whiteout, the"
+            + " character device 0:0, are always allowed). On, each node is a real device node on the host"
+            + " (krunctl must run as root; otherwise the host refuses it, EPERM too). In the guest it is the"
+            + " guest's own device of that number, as on any filesystem; but a host process that opens it"
+            + " reaches the host's device of that number: the host's disk for block 8:0, its memory for"
+            + " character 1:1. So set it only for a directory no untrusted host user can reach, or one on a"
+            + " nodev mount. Not with readOnly, where the guest can create nothing.";
 
     /** {@code root.dir}: a host directory as the root, as a path or as a mapping like {@code root.disk}. */
     public static final Field ROOT_DIR = new Field("dir", "root.dir", Kind.DIR_ROOT, false, null, null,
@@ -187,7 +201,8 @@ public final class SpecModel {
                     + " points the directory lacks appear as virtual directories. Files the guest"
                     + " creates belong to the user the guest names when krunctl runs as root,"
                     + " else to krunctl's user. Written either as the directory alone, dir: ./rootfs,"
-                    + " with its settings beside it in root (root.readOnly, root.cache), or as a mapping"
+                    + " with its settings beside it in root (root.readOnly, root.cache, root.devices), or as a"
+                    + " mapping"
                     + " of the directory and its settings, as root.disk is written: dir: {path: ./rootfs,"
                     + " readOnly: true}. A mapping takes all of them: a setting beside it in root is an"
                     + " error. Extended attributes the guest sets in the trusted"
@@ -224,7 +239,10 @@ public final class SpecModel {
                     leaf("root.dir", "cache", Kind.CACHE, false, "auto", "auto",
                             "With dir as a mapping: how much the guest kernel caches of the directory (see"
                                     + " VALUES).",
-                            "root: {dir: {path: ./rootfs, cache: never}}")));
+                            "root: {dir: {path: ./rootfs, cache: never}}"),
+                    leaf("root.dir", "devices", Kind.BOOLEAN, false, "false", false,
+                            "With dir as a mapping: " + DEVICES,
+                            "root: {dir: {path: ./rootfs, devices: true}}")));
 
     /** {@code root.disk}: a disk image as the root. */
     public static final Field ROOT_DISK = new Field("disk", "root.disk", Kind.MAPPING, false, null, null,
@@ -272,7 +290,10 @@ public final class SpecModel {
                             "root: {dir: ./rootfs, readOnly: true}"),
                     leaf("root", "cache", Kind.CACHE, false, "auto", "auto",
                             "With the short form dir: PATH: root.dir.cache, given beside 'dir'.",
-                            "root: {dir: ./rootfs, cache: always}")));
+                            "root: {dir: ./rootfs, cache: always}"),
+                    leaf("root", "devices", Kind.BOOLEAN, false, "false", false,
+                            "With the short form dir: PATH: root.dir.devices, given beside 'dir'.",
+                            "root: {dir: ./rootfs, devices: true}")));
 
     /** {@code disks[]}: one extra disk image. */
     public static final Field DISKS = new Field("disks", "disks", Kind.LIST_OF_MAPPINGS, false, "none", null,
@@ -349,7 +370,8 @@ public final class SpecModel {
     public static final List<String> MOUNT_TYPES = List.of("virtiofs", "tmpfs");
     /** The keys of a mount entry that apply to one type only, by key. */
     public static final java.util.Map<String, String> MOUNT_KEY_TYPE = java.util.Map.of(
-            "source", "virtiofs", "readOnly", "virtiofs", "cache", "virtiofs", "files", "virtiofs", "size", "tmpfs");
+            "source", "virtiofs", "readOnly", "virtiofs", "cache", "virtiofs", "devices", "virtiofs", "files", "virtiofs",
+            "size", "tmpfs");
 
     /** {@code mounts[]}: one filesystem the guest init mounts. */
     public static final Field MOUNT = new Field("mounts", "mounts", Kind.LIST_OF_MAPPINGS, false, "none", null,
@@ -381,6 +403,9 @@ public final class SpecModel {
                     leaf("mounts[]", "cache", Kind.CACHE, false, "auto", "auto",
                             "virtiofs only: how much the guest kernel caches of the directory (see VALUES).",
                             "cache: never"),
+                    leaf("mounts[]", "devices", Kind.BOOLEAN, false, "false", false,
+                            "virtiofs only: " + DEVICES,
+                            "devices: true"),
                     leaf("mounts[]", "size", Kind.TMPFS_SIZE, false, "half the guest's memory", null,
                             "tmpfs only: the most it may hold.",
                             "size: 64Mi"),

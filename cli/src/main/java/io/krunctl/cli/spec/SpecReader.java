@@ -276,7 +276,27 @@ final class SpecReader {
         }
         CachePolicy cache = readCache(settings.get("cache"), prefix + "cache");
         ok &= cache != null;
-        return ok ? new RootConfig.Dir(dir, readOnly, cache) : null;
+        Boolean devices = readDevices(settings.get("devices"), readOnly, prefix + "devices");
+        ok &= devices != null;
+        return ok ? new RootConfig.Dir(dir, readOnly, cache, devices) : null;
+    }
+
+    /**
+     * A share's {@code devices}, {@code false} when absent; {@code null} after recording an error.
+     * On a read-only share it is an error rather than ignored: the guest could create no node there,
+     * so the spec's author meant something else, as with a setting given to the wrong kind of root.
+     */
+    private Boolean readDevices(NodeTuple field, boolean readOnly, String where) {
+        if (field == null) {
+            return Boolean.FALSE;
+        }
+        Boolean on = nodes.bool(field.getValueNode(), where);
+        if (Boolean.TRUE.equals(on) && readOnly) {
+            nodes.error(field.getKeyNode(), where + ": a read-only directory takes no device nodes; drop 'devices'"
+                    + " or 'readOnly'");
+            return null;
+        }
+        return on;
     }
 
     /** A cache policy, {@code auto} when absent; {@code null} after recording an error. */
@@ -437,9 +457,11 @@ final class SpecReader {
         }
         CachePolicy cache = readCache(fields.get("cache"), where + ".cache");
         ok &= cache != null;
+        Boolean devices = readDevices(fields.get("devices"), readOnly, where + ".devices");
+        ok &= devices != null;
         NodeTuple filesField = fields.get("files");
         List<VirtualFile> files = filesField == null ? List.of() : readFiles(filesField, where + ".files", destination);
-        return ok ? new MountConfig.VirtioFs(source, destination, readOnly, cache, files) : null;
+        return ok ? new MountConfig.VirtioFs(source, destination, readOnly, cache, devices, files) : null;
     }
 
     // ---- init ----------------------------------------------------------------------------------

@@ -154,7 +154,19 @@ public final class SpecSchema {
         }
         m.put("if", ordered("properties", Map.of("dir", Map.of("type", "object")), "required", List.of("dir")));
         m.put("then", ordered("properties", refused));
+        m.put("not", readOnlyWithDevices());
         return m;
+    }
+
+    /**
+     * A mapping with both {@code readOnly} and {@code devices} true, which a share refuses (the guest
+     * could create no device node in it). Of type object, so that a string (the short form of
+     * {@code root.dir}) is never taken for it.
+     */
+    private static Map<String, Object> readOnlyWithDevices() {
+        Map<String, Object> on = Map.of("enum", List.of(true, "true", "True", "TRUE"));
+        return ordered("type", "object", "required", List.of("readOnly", "devices"),
+                "properties", ordered("readOnly", on, "devices", on));
     }
 
     /**
@@ -169,6 +181,7 @@ public final class SpecSchema {
         Map<String, Object> mapping = mapping(f);
         mapping.remove("type");
         m.putAll(mapping);
+        m.put("not", readOnlyWithDevices());
         return m;
     }
 
@@ -192,6 +205,7 @@ public final class SpecSchema {
                     List.of("type")), "then", then));
         }
         m.put("allOf", rules);
+        m.put("not", readOnlyWithDevices());
         return m;
     }
 

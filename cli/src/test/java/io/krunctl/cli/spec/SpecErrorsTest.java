@@ -297,6 +297,18 @@ public class SpecErrorsTest {
                         "3:30: root.cache: expected never, auto or always, got \"alway\"; did you mean 'always'?"),
                 row("root.dir bad readOnly", BASE.replace("{nullfs: {}}", "{dir: ./folder, readOnly: yes}"),
                         "3:33: root.readOnly: expected true or false, got \"yes\""),
+                row("root.dir bad devices", BASE.replace("{nullfs: {}}", "{dir: ./folder, devices: yes}"),
+                        "3:32: root.devices: expected true or false, got \"yes\""),
+                row("root.dir devices on a read-only dir", BASE.replace("{nullfs: {}}",
+                                "{dir: ./folder, readOnly: true, devices: true}"),
+                        "3:39: root.devices: a read-only directory takes no device nodes; drop 'devices' or"
+                                + " 'readOnly'"),
+                row("root.dir mapping devices on a read-only dir", BASE.replace("{nullfs: {}}",
+                                "{dir: {path: folder, readOnly: true, devices: true}}"),
+                        "3:44: root.dir.devices: a read-only directory takes no device nodes; drop 'devices' or"
+                                + " 'readOnly'"),
+                row("root.dir devices without dir", BASE.replace("{nullfs: {}}", "{nullfs: {}, devices: true}"),
+                        "3:20: root.devices applies to root.dir only, not to root.nullfs"),
                 row("root.disk image missing", BASE.replace("{nullfs: {}}", "{disk: {path: ./root.img}}"),
                         "3:21: root.disk.path: cannot read host file ${dir}/root.img: No such file or directory"),
                 row("root.disk image is a folder", BASE.replace("{nullfs: {}}", "{disk: {path: folder}}"),
@@ -460,6 +472,14 @@ public class SpecErrorsTest {
                         "5:57: mounts[0].readOnly applies to virtiofs mounts only, not to tmpfs"),
                 row("bad mount readOnly", BASE + "mounts: [{type: virtiofs, source: folder, destination: /d, readOnly: no}]\n",
                         "5:70: mounts[0].readOnly: expected true or false, got \"no\""),
+                row("bad mount devices", BASE + "mounts: [{type: virtiofs, source: folder, destination: /d, devices: 1}]\n",
+                        "5:69: mounts[0].devices: expected true or false, got 1"),
+                row("devices on a read-only mount", BASE
+                                + "mounts: [{type: virtiofs, source: folder, destination: /d, readOnly: true, devices: true}]\n",
+                        "5:76: mounts[0].devices: a read-only directory takes no device nodes; drop 'devices' or"
+                                + " 'readOnly'"),
+                row("devices on a tmpfs mount", BASE + "mounts: [{type: tmpfs, destination: /t, devices: true}]\n",
+                        "5:41: mounts[0].devices applies to virtiofs mounts only, not to tmpfs"),
                 row("bad mount cache", BASE + "mounts: [{type: virtiofs, source: folder, destination: /d, cache: none}]\n",
                         "5:67: mounts[0].cache: expected never, auto or always, got \"none\""),
                 row("tmpfs size too small", BASE + "mounts: [{type: tmpfs, destination: /t, size: 512Ki}]\n",

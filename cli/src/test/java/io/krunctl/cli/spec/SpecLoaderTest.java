@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.entry;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.krunctl.virtiofs.fs.CachePolicy;
 import io.krunctl.vmm.config.Disk;
 import io.krunctl.vmm.config.InitChoice;
 import io.krunctl.vmm.config.KernelChoice;
+import io.krunctl.vmm.config.MountConfig;
 import io.krunctl.vmm.config.NetworkConfig;
 import io.krunctl.vmm.config.Rlimit;
 import io.krunctl.vmm.config.ProcessConfig;
@@ -545,6 +547,31 @@ class SpecLoaderTest {
 
         assertThat(config.root()).isEqualTo(new RootConfig.Dir(dir.resolve("rootfs"), true,
                 io.krunctl.virtiofs.fs.CachePolicy.NEVER));
+    }
+
+    /** devices: true reaches the config of the share it is given for, and only that one. */
+    @Test
+    void devicesIsCarriedPerShareAndOffByDefault() throws Exception {
+        Files.createDirectories(dir.resolve("rootfs"));
+        Files.createDirectories(dir.resolve("target"));
+        Files.createDirectories(dir.resolve("data"));
+        VmConfig config = SpecLoader.load(write(MINIMAL.replace("root: {nullfs: {}}\n", """
+                root: {dir: ./rootfs, devices: true}
+                mounts:
+                  - {type: virtiofs, source: ./target, destination: /target, devices: "True"}
+                  - {type: virtiofs, source: ./data, destination: /data}
+                """)));
+        VmConfig mapping = SpecLoader.load(write(MINIMAL.replace("{nullfs: {}}",
+                "{dir: {path: ./rootfs, cache: always, devices: true}}")));
+        VmConfig plain = SpecLoader.load(write(MINIMAL.replace("{nullfs: {}}", "{dir: ./rootfs, devices: false}")));
+
+        CachePolicy auto = CachePolicy.AUTO;
+        assertThat(config.root()).isEqualTo(new RootConfig.Dir(dir.resolve("rootfs"), false, auto, true));
+        assertThat(config.mounts()).containsExactly(
+                new MountConfig.VirtioFs(dir.resolve("target"), "/target", false, auto, true, List.of()),
+                new MountConfig.VirtioFs(dir.resolve("data"), "/data", false, auto, false, List.of()));
+        assertThat(mapping.root()).isEqualTo(new RootConfig.Dir(dir.resolve("rootfs"), false, CachePolicy.ALWAYS, true));
+        assertThat(plain.root()).isEqualTo(new RootConfig.Dir(dir.resolve("rootfs"), false, auto, false));
     }
 
     @Test

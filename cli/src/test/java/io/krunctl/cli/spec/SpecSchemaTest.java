@@ -149,6 +149,8 @@ class SpecSchemaTest {
         "process: {args: [/bin/true], workdir: /tmp/work}",
         "process: {args: [/bin/true], rlimits: {nofile: {soft: \"1024\", hard: 1048576}, core: {soft: 0, hard: unlimited}}}",
         "disks: [{path: present.bin, readOnly: TRUE}]", "disks: [{path: present.bin}]",
+        "mounts: [{type: virtiofs, source: folder, destination: /d, devices: true}]",
+        "mounts: [{type: virtiofs, source: folder, destination: /d, readOnly: TRUE, devices: false}]",
         "network: {mode: none}", "network: {mode: user}",
         "network: {mode: user, ports: [\"8080:80\", \"0.0.0.0:2222:22\", \"65535:1\"]}",
         "init: {source: present.bin}", "init: {disabled: \"true\"}\nfiles: [{path: /init.krun, content: x, mode: 0755}]",
@@ -171,6 +173,8 @@ class SpecSchemaTest {
     @ValueSource(strings = {
         "{dir: folder}", "{dir: folder, readOnly: true, cache: never}", "{dir: {path: folder}}",
         "{dir: {path: ./folder, readOnly: true, cache: never}}", "{dir: {path: folder, readOnly: \"false\"}}",
+        "{dir: folder, devices: true, cache: always}", "{dir: {path: folder, devices: TRUE}}",
+        "{dir: {path: folder, readOnly: true, devices: false}}", "{dir: folder, readOnly: \"false\", devices: \"true\"}",
     })
     void bothFormsOfADirRootAreAccepted(String root) throws Exception {
         SpecErrorsTest.hostFiles(dir);

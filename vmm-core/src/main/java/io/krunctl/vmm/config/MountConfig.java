@@ -25,10 +25,13 @@ public sealed interface MountConfig {
      * @param destination where the guest sees it
      * @param readOnly    whether every mutation answers EROFS (the guest also mounts it read-only)
      * @param cache       what the guest kernel may cache
+     * @param devices     whether the guest may create block and character device nodes in it
+     *                    ({@code PassthroughConfig.deviceNodes}); never with {@code readOnly}
      * @param files       read-only virtual files overlaid on the directory without changing it, at guest
      *                    paths inside {@code destination}
      */
-    record VirtioFs(Path source, String destination, boolean readOnly, CachePolicy cache, List<VirtualFile> files)
+    record VirtioFs(Path source, String destination, boolean readOnly, CachePolicy cache, boolean devices,
+            List<VirtualFile> files)
             implements MountConfig {
         public VirtioFs {
             Objects.requireNonNull(source, "source");
@@ -37,6 +40,9 @@ public sealed interface MountConfig {
                 throw new IllegalArgumentException("a virtio-fs mount's source must be an absolute path: " + source);
             }
             requireDestination(destination);
+            if (readOnly && devices) {
+                throw new IllegalArgumentException("a read-only share cannot take device nodes: " + destination);
+            }
             files = List.copyOf(files);
             for (VirtualFile f : files) {
                 if (!f.guestPath().startsWith(destination + "/")) {
@@ -46,9 +52,9 @@ public sealed interface MountConfig {
             }
         }
 
-        /** A shared directory with nothing overlaid. */
+        /** A shared directory without device nodes or anything overlaid. */
         public VirtioFs(Path source, String destination, boolean readOnly, CachePolicy cache) {
-            this(source, destination, readOnly, cache, List.of());
+            this(source, destination, readOnly, cache, false, List.of());
         }
 
         /** Where {@code file} lies inside the shared directory: its guest path less the destination. */

@@ -18,14 +18,24 @@ public sealed interface RootConfig {
      * @param path     the directory, absolute
      * @param readOnly whether every mutation from the guest answers EROFS
      * @param cache    what the guest kernel may cache
+     * @param devices  whether the guest may create block and character device nodes in it
+     *                 ({@code PassthroughConfig.deviceNodes}); never with {@code readOnly}
      */
-    record Dir(Path path, boolean readOnly, CachePolicy cache) implements RootConfig {
+    record Dir(Path path, boolean readOnly, CachePolicy cache, boolean devices) implements RootConfig {
         public Dir {
             Objects.requireNonNull(path, "path");
             Objects.requireNonNull(cache, "cache");
             if (!path.isAbsolute()) {
                 throw new IllegalArgumentException("the root directory must be an absolute path: " + path);
             }
+            if (readOnly && devices) {
+                throw new IllegalArgumentException("a read-only root directory cannot take device nodes: " + path);
+            }
+        }
+
+        /** Without device nodes, as every root but one a spec opts in ({@code devices: true}). */
+        public Dir(Path path, boolean readOnly, CachePolicy cache) {
+            this(path, readOnly, cache, false);
         }
     }
 

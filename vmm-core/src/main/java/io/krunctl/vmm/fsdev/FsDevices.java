@@ -129,7 +129,8 @@ public final class FsDevices implements AutoCloseable {
             case RootConfig.NullFs n -> new NullFs();
             case RootConfig.BlockDevice b -> new NullFs(); // carries the init; the disk becomes /
             case RootConfig.Dir d -> passthrough(d.path(), d.readOnly(),
-                    PassthroughConfig.of(d.cache()).withMaxDescriptors(budget), rootInodes, "the root directory");
+                    PassthroughConfig.of(d.cache()).withDeviceNodes(d.devices()).withMaxDescriptors(budget), rootInodes,
+                    "the root directory");
         };
         List<FileSystem> mounts = new ArrayList<>();
         // What each mount's device serves: its passthrough, or virtual files over it.
@@ -139,7 +140,7 @@ public final class FsDevices implements AutoCloseable {
                 MountConfig.VirtioFs m = s.mount();
                 InodeAllocator inodes = new InodeAllocator();
                 FileSystem share = passthrough(m.source(), m.readOnly(),
-                        PassthroughConfig.of(m.cache()).withMaxDescriptors(budget), inodes,
+                        PassthroughConfig.of(m.cache()).withDeviceNodes(m.devices()).withMaxDescriptors(budget), inodes,
                         "the directory for " + m.destination());
                 mounts.add(share);
                 served.add(m.files().isEmpty() ? share : AugmentFs.overMount(share, inodes, RootEntries.ofMount(m)));
@@ -163,8 +164,8 @@ public final class FsDevices implements AutoCloseable {
         }
         try {
             FileSystem fs = readOnly ? new PassthroughFsRo(dir, inodes, config) : new PassthroughFs(dir, inodes, config);
-            LOG.debug("sharing {} as {} ({}, cache {})", dir, what, readOnly ? "read-only" : "read-write",
-                    config.cache());
+            LOG.debug("sharing {} as {} ({}, cache {}{})", dir, what, readOnly ? "read-only" : "read-write",
+                    config.cache(), config.deviceNodes() ? ", device nodes" : "");
             return fs;
         } catch (IOException e) {
             throw new VmmException(VmmException.Kind.BAD_CONFIGURATION,

@@ -65,7 +65,7 @@ class RootEntriesOfSharesTest {
     @Test
     void aMountsFilesLieInItsDeviceAtTheirPathsInsideTheShareNotOnTheRoot() throws Exception {
         Files.writeString(dir.resolve("tool"), "tool bytes");
-        MountConfig.VirtioFs mount = new MountConfig.VirtioFs(dir, "/srv/app", false, CachePolicy.AUTO, List.of(
+        MountConfig.VirtioFs mount = new MountConfig.VirtioFs(dir, "/srv/app", false, CachePolicy.AUTO, false, List.of(
                 new VirtualFile("/srv/app/conf/app.ini", new VirtualFile.Content.Inline("debug=1\n".getBytes()), 0600,
                         true),
                 new VirtualFile("/srv/app/bin/tool", new VirtualFile.Content.HostFile(dir.resolve("tool")), 0755,
@@ -91,7 +91,7 @@ class RootEntriesOfSharesTest {
     @Test
     void aMountsFileMustLieInsideItsDestination() {
         VirtualFile outside = new VirtualFile("/etc/app.ini", new VirtualFile.Content.Inline(new byte[0]), 0644, false);
-        assertThatThrownBy(() -> new MountConfig.VirtioFs(dir, "/srv", false, CachePolicy.AUTO, List.of(outside)))
+        assertThatThrownBy(() -> new MountConfig.VirtioFs(dir, "/srv", false, CachePolicy.AUTO, false, List.of(outside)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("/etc/app.ini");
     }
 
