@@ -476,7 +476,8 @@ public final class SpecModel {
                                     + " stops the VM. When PID 1 exits the guest kernel panics naming its"
                                     + " status, and krunctl exits with that status, 128+N after signal N, as"
                                     + " usual; a program that powers the VM off or reboots it ends the run"
-                                    + " with 0.",
+                                    + " with 0. In a terminal session the console is the terminal, so the"
+                                    + " kernel's panic report appears there after the program's output.",
                             "pid1: true")));
 
     /** {@code image}: an OCI image's own process. */
