@@ -46,8 +46,8 @@ final class ProcessReader {
      */
     ProcessConfig process(NodeTuple processField, NodeTuple imageField, MappingNode top) {
         if (processField == null && imageField == null) {
-            nodes.required(Map.of(), "process", top, "", "; it says what to run, e.g. 'process: {args: [/bin/sh]}',"
-                    + " or give 'image: {config: PATH}' to run an image's own process");
+            nodes.errorAt(top, "missing required key 'process'; it says what to run, e.g. 'process: {args:"
+                    + " [/bin/sh]}', or give 'image: {config: PATH}' to run an image's own process");
             return null;
         }
         ImageConfig image = null;
