@@ -61,6 +61,25 @@ public final class FuseServer {
      *     BATCH_FORGET, INTERRUPT) and when the reply area cannot hold even a reply header
      */
     public int handle(ScatterBuffer request, ScatterBuffer reply) {
+        return handle(request, reply, false);
+    }
+
+    /** What {@link #handleIfQuick} answers for a request it left alone. */
+    public static final int WOULD_BLOCK = -1;
+
+    /**
+     * As {@link #handle}, unless serving the request may take long: the opcodes of
+     * {@link Opcode#mayBlock()}, and reads and writes of more than {@link #LARGE_TRANSFER} bytes,
+     * which a slow disk makes slow and which parallel streams should not queue behind. Those are left
+     * untouched, with {@link #WOULD_BLOCK}. The decision is taken on the private copy of the header and
+     * arguments that the request is then served from, so a guest rewriting the request in guest memory
+     * meanwhile cannot turn a quick request into a blocking one on the caller's thread.
+     */
+    public int handleIfQuick(ScatterBuffer request, ScatterBuffer reply) {
+        return handle(request, reply, true);
+    }
+
+    private int handle(ScatterBuffer request, ScatterBuffer reply, boolean onlyIfQuick) {
         long unique = 0;
         boolean answers = true;
         try {
@@ -102,10 +121,13 @@ public final class FuseServer {
             }
             // WRITE data stays in guest memory for the filesystem to read in place; copy only its header.
             long copied = opcode == Opcode.WRITE ? Math.min(bodyLength, WriteIn.SIZE) : bodyLength;
+            RequestBody body = RequestBody.copyOf(request, InHeader.SIZE, copied);
+            if (onlyIfQuick && mayBlock(opcode, body)) {
+                return WOULD_BLOCK;
+            }
             Context ctx = new Context(getInt(header, InHeader.UID), getInt(header, InHeader.GID),
                     getInt(header, InHeader.PID));
-            Request r = new Request(opcode, unique, nodeId, ctx, request, bodyLength,
-                    RequestBody.copyOf(request, InHeader.SIZE, copied), new Reply(reply, unique));
+            Request r = new Request(opcode, unique, nodeId, ctx, request, bodyLength, body, new Reply(reply, unique));
             return operations.dispatch(r);
         } catch (FsException e) {
             LOG.trace("request {}: {}", unique, e.errno());
@@ -123,39 +145,16 @@ public final class FuseServer {
         }
     }
 
-    /**
-     * Whether serving {@code request} may block for long: the opcodes of {@link Opcode#mayBlock()},
-     * and reads and writes of more than {@link #LARGE_TRANSFER} bytes, which a slow disk makes slow
-     * and which parallel streams should not queue behind. A request too short to say what it is gets
-     * an error reply at once, so it does not.
-     */
-    public boolean mayBlock(ScatterBuffer request) {
-        if (request.size() < InHeader.SIZE) {
-            return false;
-        }
-        MemorySegment header = MemorySegment.ofArray(new byte[(int) InHeader.SIZE]);
-        request.read(0, header);
-        Opcode op = Opcode.of(getInt(header, InHeader.OPCODE));
-        if (op == null) {
-            return false;
-        }
+    private static boolean mayBlock(Opcode op, RequestBody body) {
         if (op.mayBlock()) {
             return true;
         }
-        long sizeAt;
-        if (op == Opcode.READ) {
-            sizeAt = InHeader.SIZE + ReadIn.READ_SIZE;
-        } else if (op == Opcode.WRITE) {
-            sizeAt = InHeader.SIZE + WriteIn.WRITE_SIZE;
-        } else {
-            return false;
-        }
-        if (request.size() < sizeAt + Integer.BYTES) {
-            return false;
-        }
-        MemorySegment size = MemorySegment.ofArray(new byte[Integer.BYTES]);
-        request.read(sizeAt, size);
-        return Integer.toUnsignedLong(getInt(size, 0)) > LARGE_TRANSFER;
+        long size = switch (op) {
+            case READ -> body.peekUnsignedInt(ReadIn.READ_SIZE);
+            case WRITE -> body.peekUnsignedInt(WriteIn.WRITE_SIZE);
+            default -> -1;
+        };
+        return size > LARGE_TRANSFER;
     }
 
     private static int reject(ScatterBuffer reply, long unique, Errno errno, String why) {

@@ -36,6 +36,17 @@ final class RequestBody {
         return new RequestBody(bytes);
     }
 
+    /**
+     * The unsigned 32-bit field at {@code offset} from the start, without moving on; -1 if the body
+     * is too short to hold it.
+     */
+    long peekUnsignedInt(long offset) {
+        if (offset < 0 || offset + Integer.BYTES > bytes.length) {
+            return -1;
+        }
+        return Integer.toUnsignedLong(segment.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, offset));
+    }
+
     long remaining() {
         return bytes.length - position;
     }

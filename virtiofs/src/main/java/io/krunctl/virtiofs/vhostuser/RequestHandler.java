@@ -7,8 +7,8 @@ import io.krunctl.virtiofs.fuse.ScatterBuffer;
  *
  * <p>Called concurrently, once per descriptor chain the guest makes available on any queue (queue 0,
  * hiprio, carries FORGETs; the others carry requests): from the backend's worker threads, and from a
- * queue's kick thread for a request that is the last one pending and {@linkplain #mayBlock does not
- * block}. Serving that one in place spares a thread hand-off per request, which is most of the
+ * queue's kick thread for a request that is the last one pending and does not block
+ * ({@link #handleIfQuick}). Serving that one in place spares a thread hand-off per request, which is most of the
  * latency of a guest that waits for each reply before it sends the next request.
  */
 @FunctionalInterface
@@ -26,14 +26,21 @@ public interface RequestHandler {
      */
     int handle(ScatterBuffer request, ScatterBuffer reply);
 
+    /** What {@link #handleIfQuick} answers for a request it left alone because it may block. */
+    int WOULD_BLOCK = -1;
+
     /**
-     * Whether {@link #handle} may take long for this request (a sync to disk, a lock wait). Those are
-     * always served on a worker thread, so that requests behind them are not held up. The default
-     * says yes, which sends every request to a worker.
+     * Handles one request here and now unless serving it may take long (a sync to disk, a lock wait,
+     * a large transfer); those it leaves untouched, answering {@link #WOULD_BLOCK}, and the device
+     * then hands them to a worker, where {@link #handle} serves them. The kick thread calls this.
+     * The guest can change the request while it is served, so the decision must come from the same
+     * copy of the request that is then acted on, never from a second read of guest memory: a request
+     * judged quick and then rewritten into a blocking one would otherwise block the kick thread. The
+     * default leaves every request to a worker.
      *
-     * @param request as for {@link #handle}
+     * @return as {@link #handle}, or {@link #WOULD_BLOCK}
      */
-    default boolean mayBlock(ScatterBuffer request) {
-        return true;
+    default int handleIfQuick(ScatterBuffer request, ScatterBuffer reply) {
+        return WOULD_BLOCK;
     }
 }

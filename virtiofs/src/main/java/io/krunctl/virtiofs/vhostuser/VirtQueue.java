@@ -440,8 +440,7 @@ final class VirtQueue {
 
     /**
      * Takes the chain at {@code head}: refuses it if it is malformed, serves it on this thread if it
-     * is the last one pending and the handler says it will not block, and otherwise hands it to a
-     * worker.
+     * is the last one pending and the handler finds it quick, and otherwise hands it to a worker.
      */
     private void dispatch(RingView view, int head, int newNextAvail, long gen, boolean indirect, boolean last) {
         DescriptorChain chain = null;
@@ -482,8 +481,7 @@ final class VirtQueue {
         }
         view.memory.retain();
         DescriptorChain request = chain;
-        if (last && !mayBlock(request)) {
-            serve(request, view.memory, head, gen);
+        if (last && serveIfQuick(request, view.memory, head, gen)) {
             return;
         }
         try {
@@ -494,24 +492,30 @@ final class VirtQueue {
         }
     }
 
-    private boolean mayBlock(DescriptorChain chain) {
+    /**
+     * Serves {@code chain} on this thread if the handler finds it quick; {@code false}, with the
+     * chain untouched and the memory still held, if it is to go to a worker.
+     */
+    private boolean serveIfQuick(DescriptorChain chain, GuestMemory memory, int head, long gen) {
+        int written;
         try {
-            return context.handler().mayBlock(chain.request());
-        } catch (RuntimeException e) {
-            LOG.debug("queue {}: the handler cannot tell whether a request blocks; giving it to a worker", index, e);
-            return true;
+            written = context.handler().handleIfQuick(chain.request(), chain.reply());
+            if (written == RequestHandler.WOULD_BLOCK) {
+                return false;
+            }
+        } catch (Throwable t) {
+            LOG.error("queue {}: request handler failed; answering with used length 0", index, t);
+            written = 0;
         }
+        memory.release();
+        complete(head, checkedLength(written, chain), gen);
+        return true;
     }
 
     private void serve(DescriptorChain chain, GuestMemory memory, int head, long gen) {
         int written;
         try {
-            written = context.handler().handle(chain.request(), chain.reply());
-            if (written < 0 || written > chain.reply().size()) {
-                LOG.error("queue {}: handler reported {} bytes written into a reply area of {} bytes", index,
-                        written, chain.reply().size());
-                written = (int) Math.min(Math.max(written, 0), chain.reply().size());
-            }
+            written = checkedLength(context.handler().handle(chain.request(), chain.reply()), chain);
         } catch (Throwable t) {
             LOG.error("queue {}: request handler failed; answering with used length 0", index, t);
             written = 0;
@@ -519,6 +523,16 @@ final class VirtQueue {
             memory.release();
         }
         complete(head, written, gen);
+    }
+
+    /** {@code written} if the reply area holds it; else logged, and clamped to the area. */
+    private int checkedLength(int written, DescriptorChain chain) {
+        if (written < 0 || written > chain.reply().size()) {
+            LOG.error("queue {}: handler reported {} bytes written into a reply area of {} bytes", index,
+                    written, chain.reply().size());
+            return (int) Math.min(Math.max(written, 0), chain.reply().size());
+        }
+        return written;
     }
 
     /** Puts {@code (head, length)} on the used ring and signals the guest if it asked to be. */

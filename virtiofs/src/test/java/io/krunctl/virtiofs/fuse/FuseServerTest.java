@@ -24,9 +24,11 @@ import io.krunctl.virtiofs.fs.Linux;
 import io.krunctl.virtiofs.fs.Name;
 import io.krunctl.virtiofs.fs.NullFs;
 import io.krunctl.virtiofs.fs.VirtualEntry;
+import io.krunctl.virtiofs.fuse.FuseStructs.InHeader;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -36,9 +38,11 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
@@ -941,7 +945,61 @@ class FuseServerTest {
     class BlockingRequests {
         private boolean mayBlock(byte[] request) {
             // Cut inside the header and the arguments: a guest may split a request anywhere.
-            return virtualServer().mayBlock(Wire.scatter(arena, request, 3, Math.min(request.length, 45)));
+            ScatterBuffer in = Wire.scatter(arena, request, 3, Math.min(request.length, 45));
+            return virtualServer().handleIfQuick(in, Wire.replyArea(arena, 8192)) == FuseServer.WOULD_BLOCK;
+        }
+
+        /**
+         * The kick thread's path: a guest thread rewrites the request between GETATTR and FSYNC
+         * (whose arguments fit in GETATTR's) as fast as it can while the server judges and serves it.
+         * Judged on one read and served from another (the device's earlier mayBlock-then-handle), about
+         * one request in six served in place was an FSYNC; judged and served from one copy, each is
+         * either left for a worker or served as GETATTR.
+         */
+        @Test
+        void aRequestTheGuestRewritesMeanwhileIsServedAsItWasJudged() throws Exception {
+            FuseServer server = virtualServer();
+            byte[] getattr = request(Opcode.GETATTR, 7, ROOT, args().u32(0).u32(0).u64(0));
+            // Guest memory, written by another thread: a shared arena, as the device's mappings are.
+            Arena shared = Arena.ofShared();
+            MemorySegment guest = shared.allocate(getattr.length, 8);
+            MemorySegment.copy(getattr, 0, guest, ValueLayout.JAVA_BYTE, 0, getattr.length);
+            ScatterBuffer request = ScatterBuffer.of(guest);
+            ScatterBuffer reply = Wire.replyArea(arena, 8192);
+            int attrReply = call(server, getattr).len();
+            AtomicBoolean stop = new AtomicBoolean();
+            CountDownLatch flipping = new CountDownLatch(1);
+            Thread guestThread = Thread.ofPlatform().start(() -> {
+                flipping.countDown();
+                boolean fsync = false;
+                while (!stop.get()) {
+                    fsync = !fsync;
+                    guest.set(ValueLayout.JAVA_INT_UNALIGNED, InHeader.OPCODE,
+                            (fsync ? Opcode.FSYNC : Opcode.GETATTR).code());
+                }
+            });
+            flipping.await();
+            int served = 0;
+            int leftForAWorker = 0;
+            try {
+                for (int i = 0; i < 500_000 && (served < 1000 || leftForAWorker < 1000); i++) {
+                    int written = server.handleIfQuick(request, reply);
+                    if (written == FuseServer.WOULD_BLOCK) {
+                        leftForAWorker++;
+                        continue;
+                    }
+                    Wire.Reply answer = Wire.parse(reply, written);
+                    assertThat(answer.error()).as("answer %d", i).isZero();
+                    assertThat(written).as("answer %d", i).isEqualTo(attrReply);
+                    served++;
+                }
+            } finally {
+                stop.set(true);
+                guestThread.join();
+                shared.close();
+            }
+            assertThat(served).isGreaterThanOrEqualTo(1000);
+            assertThat(leftForAWorker).isGreaterThanOrEqualTo(1000);
         }
 
         @Test

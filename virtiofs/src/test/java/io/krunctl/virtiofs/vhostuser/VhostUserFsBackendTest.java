@@ -163,7 +163,7 @@ class VhostUserFsBackendTest {
         return new RequestHandler() {
             @Override
             public int handle(ScatterBuffer request, ScatterBuffer reply) {
-                if (mayBlock(request)) {
+                if (isSync(request)) {
                     try {
                         release.await(10, TimeUnit.SECONDS);
                     } catch (InterruptedException e) {
@@ -177,12 +177,16 @@ class VhostUserFsBackendTest {
             }
 
             @Override
-            public boolean mayBlock(ScatterBuffer request) {
-                byte[] start = new byte[(int) Math.min(4, request.size())];
-                request.read(0, MemorySegment.ofArray(start));
-                return new String(start, US_ASCII).equals("sync");
+            public int handleIfQuick(ScatterBuffer request, ScatterBuffer reply) {
+                return isSync(request) ? WOULD_BLOCK : handle(request, reply);
             }
         };
+    }
+
+    private static boolean isSync(ScatterBuffer request) {
+        byte[] start = new byte[(int) Math.min(4, request.size())];
+        request.read(0, MemorySegment.ofArray(start));
+        return new String(start, US_ASCII).equals("sync");
     }
 
     @Test
@@ -602,8 +606,8 @@ class VhostUserFsBackendTest {
             }
 
             @Override
-            public boolean mayBlock(ScatterBuffer request) {
-                return blocking.mayBlock(request);
+            public int handleIfQuick(ScatterBuffer request, ScatterBuffer reply) {
+                return isSync(request) ? WOULD_BLOCK : handle(request, reply);
             }
         }, 2);
         TestFrontEnd fe = frontEnd(b);
@@ -645,10 +649,6 @@ class VhostUserFsBackendTest {
                 }
             }
 
-            @Override
-            public boolean mayBlock(ScatterBuffer request) {
-                return true;
-            }
         }, 8, 4, 10_000, fatals::add);
         cleanup.add(b);
         TestFrontEnd fe = frontEnd(b);
@@ -696,8 +696,8 @@ class VhostUserFsBackendTest {
             }
 
             @Override
-            public boolean mayBlock(ScatterBuffer request) {
-                return false;
+            public int handleIfQuick(ScatterBuffer request, ScatterBuffer reply) {
+                return handle(request, reply);
             }
         }, 2, 256, 300, fatals::add);
         cleanup.add(b);

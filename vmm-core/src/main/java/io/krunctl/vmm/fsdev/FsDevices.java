@@ -254,8 +254,9 @@ public final class FsDevices implements AutoCloseable {
             }
 
             @Override
-            public boolean mayBlock(ScatterBuffer request) {
-                return server.mayBlock(request);
+            public int handleIfQuick(ScatterBuffer request, ScatterBuffer reply) {
+                int written = server.handleIfQuick(request, reply);
+                return written == FuseServer.WOULD_BLOCK ? RequestHandler.WOULD_BLOCK : written;
             }
         };
     }
