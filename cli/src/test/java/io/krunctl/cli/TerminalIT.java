@@ -171,6 +171,21 @@ class TerminalIT {
         resizeCtrlCAndExit("guest$ ");
     }
 
+    /**
+     * process.pid1 at a terminal: the shell is PID 1, window sizes reach it through the init's control
+     * relay, and its exit status, which only the kernel's panic report on the console (the terminal)
+     * carries, is krunctl's.
+     */
+    @Test
+    void aPid1ShellAtTheTerminalGetsItsSizeAndCtrlCAndItsExitStatusIsKrunctls() throws Exception {
+        startPane("./krunctl run --set process.pid1=true " + Krunctl.ROOT.resolve("specs/shell.yaml"));
+
+        awaitScreen("guest$ ", 1, BOOT);
+        type("echo pid-$$", "Enter");
+        awaitScreen("pid-1", 1, STEP);
+        resizeCtrlCAndExit("guest$ ");
+    }
+
     @Test
     void execItGivesAShellTheTerminalItsSizeAndCtrlCAndRestoresTheTerminal() throws Exception {
         String name = "tty-" + java.util.UUID.randomUUID().toString().substring(0, 8);
