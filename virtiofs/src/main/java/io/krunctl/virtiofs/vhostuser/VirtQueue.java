@@ -481,11 +481,11 @@ final class VirtQueue {
         }
         view.memory.retain();
         DescriptorChain request = chain;
-        if (last && serveIfQuick(request, view.memory, head, gen)) {
+        if (last && serve(request, view.memory, head, gen, true)) {
             return;
         }
         try {
-            context.workers().execute(() -> serve(request, view.memory, head, gen));
+            context.workers().execute(() -> serve(request, view.memory, head, gen, false));
         } catch (RejectedExecutionException e) {
             view.memory.release();
             complete(head, 0, gen);
@@ -493,36 +493,27 @@ final class VirtQueue {
     }
 
     /**
-     * Serves {@code chain} on this thread if the handler finds it quick; {@code false}, with the
-     * chain untouched and the memory still held, if it is to go to a worker.
+     * Serves {@code chain} on this thread: all of it, or with {@code onlyIfQuick} only if the handler
+     * finds it quick. {@code false}, with the chain untouched and the memory still held, when the
+     * handler leaves it for a worker.
      */
-    private boolean serveIfQuick(DescriptorChain chain, GuestMemory memory, int head, long gen) {
+    private boolean serve(DescriptorChain chain, GuestMemory memory, int head, long gen, boolean onlyIfQuick) {
+        RequestHandler handler = context.handler();
         int written;
         try {
-            written = context.handler().handleIfQuick(chain.request(), chain.reply());
-            if (written == RequestHandler.WOULD_BLOCK) {
+            written = onlyIfQuick ? handler.handleIfQuick(chain.request(), chain.reply())
+                    : handler.handle(chain.request(), chain.reply());
+            if (onlyIfQuick && written == RequestHandler.WOULD_BLOCK) {
                 return false;
             }
+            written = checkedLength(written, chain);
         } catch (Throwable t) {
             LOG.error("queue {}: request handler failed; answering with used length 0", index, t);
             written = 0;
         }
         memory.release();
-        complete(head, checkedLength(written, chain), gen);
-        return true;
-    }
-
-    private void serve(DescriptorChain chain, GuestMemory memory, int head, long gen) {
-        int written;
-        try {
-            written = checkedLength(context.handler().handle(chain.request(), chain.reply()), chain);
-        } catch (Throwable t) {
-            LOG.error("queue {}: request handler failed; answering with used length 0", index, t);
-            written = 0;
-        } finally {
-            memory.release();
-        }
         complete(head, written, gen);
+        return true;
     }
 
     /** {@code written} if the reply area holds it; else logged, and clamped to the area. */
