@@ -1,5 +1,6 @@
 package io.krunctl.virtiofs.vhostuser;
 
+import io.krunctl.virtiofs.fuse.FuseServer;
 import io.krunctl.virtiofs.fuse.ScatterBuffer;
 
 /**
@@ -42,5 +43,21 @@ public interface RequestHandler {
      */
     default int handleIfQuick(ScatterBuffer request, ScatterBuffer reply) {
         return WOULD_BLOCK;
+    }
+
+    /** The device's view of a FUSE server: what a virtio-fs device serves. */
+    static RequestHandler serving(FuseServer server) {
+        return new RequestHandler() {
+            @Override
+            public int handle(ScatterBuffer request, ScatterBuffer reply) {
+                return server.handle(request, reply);
+            }
+
+            @Override
+            public int handleIfQuick(ScatterBuffer request, ScatterBuffer reply) {
+                int written = server.handleIfQuick(request, reply);
+                return written == FuseServer.WOULD_BLOCK ? WOULD_BLOCK : written;
+            }
+        };
     }
 }

@@ -10,7 +10,6 @@ import io.krunctl.virtiofs.fs.AugmentFs;
 import io.krunctl.virtiofs.fs.InodeAllocator;
 import io.krunctl.virtiofs.fs.NullFs;
 import io.krunctl.virtiofs.fuse.FuseServer;
-import io.krunctl.virtiofs.fuse.ScatterBuffer;
 import io.krunctl.virtiofs.vhostuser.TestFrontEnd.Queue;
 import io.krunctl.virtiofs.vhostuser.TestFrontEnd.Used;
 import java.io.IOException;
@@ -88,18 +87,7 @@ class VirtQueueFuzzTest {
         Configurator.setLevel(VirtQueue.class.getName(), Level.OFF);
         dir = Files.createTempDirectory("virtqueue-fuzz");
         server = new FuseServer(new AugmentFs(new NullFs(), new InodeAllocator(), Map.of(), code -> { }));
-        backend = VhostUserFsBackend.listen(dir.resolve("fs.sock"), new RequestHandler() {
-            @Override
-            public int handle(ScatterBuffer request, ScatterBuffer reply) {
-                return server.handle(request, reply);
-            }
-
-            @Override
-            public int handleIfQuick(ScatterBuffer request, ScatterBuffer reply) {
-                int written = server.handleIfQuick(request, reply);
-                return written == FuseServer.WOULD_BLOCK ? WOULD_BLOCK : written;
-            }
-        }, 2, fatals::add);
+        backend = VhostUserFsBackend.listen(dir.resolve("fs.sock"), RequestHandler.serving(server), 2, fatals::add);
         frontEnd = TestFrontEnd.connect(backend.socketPath(), RAM);
         frontEnd.handshake();
         frontEnd.start(TestFrontEnd.DEFAULT_GUEST_FEATURES, QUEUE_SIZE, 0, 1);

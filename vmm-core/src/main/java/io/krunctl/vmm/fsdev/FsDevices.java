@@ -12,7 +12,6 @@ import io.krunctl.virtiofs.fs.PassthroughFs;
 import io.krunctl.virtiofs.fs.PassthroughFsRo;
 import io.krunctl.virtiofs.fs.VirtualEntry;
 import io.krunctl.virtiofs.fuse.FuseServer;
-import io.krunctl.virtiofs.fuse.ScatterBuffer;
 import io.krunctl.virtiofs.vhostuser.RequestHandler;
 import io.krunctl.virtiofs.vhostuser.VhostUserFsBackend;
 import io.krunctl.vmm.VmmException;
@@ -240,25 +239,10 @@ public final class FsDevices implements AutoCloseable {
 
     private void listen(String name, Path socket, FuseServer server, Consumer<Throwable> onFatal,
             BiConsumer<String, String> onDisconnect) throws IOException {
-        VhostUserFsBackend backend = VhostUserFsBackend.listen(socket, handlerOf(server), WORKERS, onFatal);
+        VhostUserFsBackend backend = VhostUserFsBackend.listen(socket, RequestHandler.serving(server), WORKERS,
+                onFatal);
         backends.add(backend);
         backend.disconnected().thenAccept(why -> onDisconnect.accept(name, why));
-    }
-
-    /** The device's view of a FUSE server. */
-    private static RequestHandler handlerOf(FuseServer server) {
-        return new RequestHandler() {
-            @Override
-            public int handle(ScatterBuffer request, ScatterBuffer reply) {
-                return server.handle(request, reply);
-            }
-
-            @Override
-            public int handleIfQuick(ScatterBuffer request, ScatterBuffer reply) {
-                int written = server.handleIfQuick(request, reply);
-                return written == FuseServer.WOULD_BLOCK ? RequestHandler.WOULD_BLOCK : written;
-            }
-        };
     }
 
     /** Stops every device, then closes every filesystem's descriptors. Idempotent. */
