@@ -74,12 +74,13 @@ public final class SpecSchema {
             case MAPPING -> mapping(f);
             case DIR_ROOT -> dirRoot(f);
             case ONE_OF -> oneKind(f);
-            case INIT -> initChoice(f);
+            case INIT -> exactlyOneOf(f, SpecModel.INIT_KEYS);
             case TRUE -> anyOf(Map.of("const", true), Map.of("enum", List.of("true", "True", "TRUE")));
             case EMPTY_MAPPING -> ordered("type", "object", "maxProperties", 0);
             case LIST_OF_MAPPINGS -> f == SpecModel.DISKS
                     ? ordered("type", "array", "maxItems", SpecRules.MAX_DISKS, "items", mapping(f))
-                    : ordered("type", "array", "items", f == SpecModel.MOUNT ? mountEntry(f) : fileEntry(f));
+                    : ordered("type", "array", "items", f == SpecModel.MOUNT ? mountEntry(f)
+                            : exactlyOneOf(f, SpecModel.FILE_DATA_KEYS));
             case GUEST_FILE -> {
                 Map<String, Object> g = string(guestPath(false));
                 if (f == SpecModel.FILE.field("path")) {
@@ -235,17 +236,6 @@ public final class SpecSchema {
         return "^(" + octet + "(\\." + octet + "){3}:)?" + port + ":" + port + "$";
     }
 
-    /** {@code init}: exactly one of its keys. */
-    private static Map<String, Object> initChoice(Field f) {
-        Map<String, Object> m = mapping(f);
-        List<Object> oneOf = new ArrayList<>();
-        for (String key : SpecModel.INIT_KEYS) {
-            oneOf.add(Map.of("required", List.of(key)));
-        }
-        m.put("oneOf", oneOf);
-        return m;
-    }
-
     /**
      * With {@code init.disabled}, {@code files} must give {@code /init.krun}; otherwise no entry may.
      * (That its mode is executable is left to {@code krunctl validate}.)
@@ -269,11 +259,11 @@ public final class SpecSchema {
                         "properties", Map.of("process", Map.of("required", List.of("args")))));
     }
 
-    /** A file entry: its fields, and exactly one of the keys that give its bytes. */
-    private static Map<String, Object> fileEntry(Field f) {
+    /** A mapping of {@code f}'s fields with exactly one of {@code keys}: {@code init}, a file entry. */
+    private static Map<String, Object> exactlyOneOf(Field f, List<String> keys) {
         Map<String, Object> m = mapping(f);
         List<Object> oneOf = new ArrayList<>();
-        for (String key : SpecModel.FILE_DATA_KEYS) {
+        for (String key : keys) {
             oneOf.add(Map.of("required", List.of(key)));
         }
         m.put("oneOf", oneOf);
